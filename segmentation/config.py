@@ -1,0 +1,42 @@
+"""Where things live on disk; every path can be overridden by an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variable naming the model cache directory.
+CACHE_ENV = "PIXEL_LIBERATION_CACHE"
+#: Environment variable naming a ``node_modules`` folder that holds the npm data package.
+NODE_MODULES_ENV = "PIXEL_LIBERATION_NODE_MODULES"
+#: Environment variable naming the folder of benchmark datasets.
+DATASETS_ENV = "PIXEL_LIBERATION_DATASETS"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Model cache: ``$PIXEL_LIBERATION_CACHE``, else ``~/.cache/pixel-liberation``."""
+    env = os.environ.get(CACHE_ENV)
+    base = Path(env).expanduser() if env else Path.home() / ".cache" / "pixel-liberation"
+    return base
+
+
+def node_modules_dirs() -> list[Path]:
+    """Folders searched for npm packages, most specific first."""
+    dirs: list[Path] = []
+    env = os.environ.get(NODE_MODULES_ENV)
+    if env:
+        dirs.append(Path(env).expanduser())
+    dirs.append(PROJECT_ROOT / "js" / "node_modules")
+    dirs.append(Path.cwd() / "node_modules")
+    dirs.append(cache_dir() / "npm" / "node_modules")
+    return dirs
+
+
+def datasets_dir() -> Path:
+    """Benchmark datasets: ``$PIXEL_LIBERATION_DATASETS``, else ``../shared/datasets``."""
+    env = os.environ.get(DATASETS_ENV)
+    if env:
+        return Path(env).expanduser()
+    return PROJECT_ROOT.parent / "shared" / "datasets"
