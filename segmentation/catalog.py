@@ -22,11 +22,20 @@ PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
 
 @dataclass(frozen=True)
 class UrlSource:
-    """A file on the web, verified by its sha256 after download."""
+    """A file on the web, verified by its checksum after download.
+
+    ``sha256`` is preferred; ``md5`` is accepted where only that is published.
+    At least one of them must be given: nothing is downloaded unverified.
+    """
 
     url: str
-    sha256: str
+    sha256: str | None = None
     size: int | None = None
+    md5: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.sha256 or self.md5):
+            raise ValueError(f"UrlSource({self.url!r}) needs a sha256 or an md5")
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class ModelSpec:
         Licence of the weights.
     description : str
         One line for ``python -m segmentation models``.
+
     """
 
     name: str

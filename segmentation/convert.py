@@ -1,0 +1,163 @@
+"""Make one variant of a model from another: named recipes from a bare ONNX file to another.
+
+The only recipe so far, ``fp16_to_fp32``, turns IMG.LY's fp16 IS-Net
+(``/models/medium``) into an fp32 model. That file is a *whole-graph* fp16
+conversion with float32 graph inputs and outputs: a ``Cast(to=float16)`` after
+the input, ``Cast(to=float)`` before every output, and a float32 island around
+each ``Resize`` (``Cast(to=float)`` in, ``Cast(to=float16)`` out). Upcasting
+every fp16 initializer, constant and value type to float32 leaves every one of
+those Casts converting float to float, so they are dropped and their consumers
+rewired. The weights lose nothing (fp16 -> fp32 is exact); only the arithmetic
+becomes fp32.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+from segmentation.errors import ModelIntegrityError
+
+Recipe = Callable[[Path, Path], Path]
+_FLOATS = (TensorProto.FLOAT, TensorProto.FLOAT16)
+
+
+def _upcast_tensor(t: onnx.TensorProto) -> onnx.TensorProto:
+    arr = numpy_helper.to_array(t).astype(np.float32)
+    return numpy_helper.from_array(arr, name=t.name)
+
+
+def _upcast_values(graph: onnx.GraphProto) -> int:
+    """Turn every fp16 initializer, Constant and declared type into float32; return how many."""
+    count = 0
+    for i, t in enumerate(graph.initializer):
+        if t.data_type == TensorProto.FLOAT16:
+            graph.initializer[i].CopyFrom(_upcast_tensor(t))
+            count += 1
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == TensorProto.FLOAT16:
+                attr.t.CopyFrom(_upcast_tensor(attr.t))
+                count += 1
+            if attr.type == onnx.AttributeProto.GRAPH:
+                raise ModelIntegrityError("fp16_to_fp32 does not handle subgraphs (If/Loop/Scan)")
+    for vi in [*graph.input, *graph.output, *graph.value_info]:
+        tt = vi.type.tensor_type
+        if tt.elem_type == TensorProto.FLOAT16:
+            tt.elem_type = TensorProto.FLOAT
+    return count
+
+
+def _float_names(graph: onnx.GraphProto) -> set[str]:
+    """Names of tensors known to be float or fp16 (before upcasting)."""
+    names = {t.name for t in graph.initializer if t.data_type in _FLOATS}
+    for vi in [*graph.input, *graph.output, *graph.value_info]:
+        if vi.type.tensor_type.elem_type in _FLOATS:
+            names.add(vi.name)
+    for node in graph.node:
+        if node.op_type == "Cast" and _cast_to(node) in _FLOATS:
+            names.update(node.output)
+    return names
+
+
+def _cast_to(node: onnx.NodeProto) -> int:
+    return next((a.i for a in node.attribute if a.name == "to"), -1)
+
+
+def _drop_float_casts(graph: onnx.GraphProto, floats: set[str]) -> int:
+    """Remove Casts between float types (identities once all is fp32); return how many."""
+    graph_inputs = {i.name for i in graph.input}
+    graph_outputs = {o.name for o in graph.output}
+    rename: dict[str, str] = {}
+    keep: list[onnx.NodeProto] = []
+    dropped = 0
+    for node in graph.node:
+        src, dst = (node.input[0], node.output[0]) if node.op_type == "Cast" else ("", "")
+        if node.op_type != "Cast" or _cast_to(node) not in _FLOATS or src not in floats:
+            keep.append(node)
+            continue
+        if dst in graph_outputs:
+            if src in graph_inputs or src in graph_outputs or src in rename:
+                keep.append(onnx.helper.make_node("Identity", [src], [dst], name=node.name))
+                continue
+            rename[src] = dst  # the producer writes the graph output directly
+        else:
+            rename[dst] = src
+        dropped += 1
+
+    def resolve(name: str) -> str:
+        seen = set()
+        while name in rename and name not in seen:
+            seen.add(name)
+            name = rename[name]
+        return name
+
+    for node in keep:
+        for i, name in enumerate(node.input):
+            node.input[i] = resolve(name)
+        for i, name in enumerate(node.output):
+            node.output[i] = resolve(name)
+    del graph.node[:]
+    graph.node.extend(keep)
+    produced = {o for n in graph.node for o in n.output}
+    live = [vi for vi in graph.value_info if vi.name in produced and vi.name not in graph_outputs]
+    del graph.value_info[:]
+    graph.value_info.extend(live)
+    return dropped
+
+
+def fp16_to_fp32_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Return an fp32 copy of an fp16 model whose graph inputs and outputs are float32."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    floats = _float_names(graph)
+    if not _upcast_values(graph):
+        raise ModelIntegrityError("fp16_to_fp32: the model has no fp16 tensors to upcast")
+    _drop_float_casts(graph, floats)
+    leftover = [n.name for n in graph.node if n.op_type == "Cast" and _cast_to(n) == 10]
+    if leftover:
+        raise ModelIntegrityError(f"fp16_to_fp32: Casts to fp16 remain: {leftover[:5]}")
+    onnx.checker.check_model(out)
+    return out
+
+
+def save_atomic(model: onnx.ModelProto, dest: Path) -> Path:
+    """Write ``model`` to ``dest`` through a temporary file, so no partial file gets the name."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f"{dest.name}.part{os.getpid()}")
+    try:
+        onnx.save(model, str(tmp))
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def fp16_to_fp32(src: Path, dest: Path) -> Path:
+    """Recipe: read the fp16 model ``src``, write the fp32 model ``dest`` atomically."""
+    from segmentation.store import load_checked
+
+    return save_atomic(fp16_to_fp32_model(load_checked(src)), dest)
+
+
+RECIPES: dict[str, Recipe] = {"fp16_to_fp32": fp16_to_fp32}
+
+
+def run_recipe(recipe: str, src: Path, dest: Path, *, progress: bool = True) -> Path:
+    """Run a named recipe, showing a tqdm message (load, convert, check, save) when asked."""
+    if recipe not in RECIPES:
+        raise KeyError(f"unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
+    if not progress:
+        return RECIPES[recipe](src, dest)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=1, desc=f"{recipe}: {src.name} -> {dest.name}", unit="model") as bar:
+        path = RECIPES[recipe](src, dest)
+        bar.update(1)
+    return path
