@@ -1,13 +1,36 @@
-// Bundle the widget front end into ../widget/static (placeholder until the browser engine lands).
+// Bundle the front end into ../widget/static:
+//   widget.js  (anywidget ESM; the engine worker's bundle is inlined as a string)
+//   widget.css
+//   ort-wasm-simd-threaded.wasm (sent to the browser by the kernel, cached there by sha256)
 import { build } from "esbuild";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
-mkdirSync("../widget/static", { recursive: true });
-await build({
-  entryPoints: ["src/widget.ts"],
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: true,
-  outfile: "../widget/static/widget.js",
-});
+const out = "../widget/static";
+const watch = process.argv.includes("--dev");
+mkdirSync(out, { recursive: true });
+
+const common = { bundle: true, format: "esm", target: "es2022", minify: !watch, legalComments: "none" };
+
+const worker = await build({ ...common, entryPoints: ["src/worker.ts"], write: false });
+const workerSource = worker.outputFiles[0].text;
+
+const inlineWorker = {
+  name: "inline-worker",
+  setup(b) {
+    b.onResolve({ filter: /^virtual:worker-source$/ }, (a) => ({ path: a.path, namespace: "worker-source" }));
+    b.onLoad({ filter: /.*/, namespace: "worker-source" }, () => ({
+      contents: `export default ${JSON.stringify(workerSource)};`,
+      loader: "js",
+    }));
+  },
+};
+
+await build({ ...common, entryPoints: ["src/widget.ts"], outfile: `${out}/widget.js`, plugins: [inlineWorker] });
+await build({ entryPoints: ["src/widget.css"], bundle: true, minify: !watch, outfile: `${out}/widget.css` });
+
+const require = createRequire(import.meta.url);
+const ortDist = dirname(require.resolve("onnxruntime-web/wasm"));
+copyFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm"), `${out}/ort-wasm-simd-threaded.wasm`);
+console.log(`built widget.js (worker ${(workerSource.length / 1024).toFixed(0)} KiB) into ${out}`);

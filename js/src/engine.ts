@@ -1,0 +1,204 @@
+// One view's job: receive the assets the kernel plans to send, decode the image, run the
+// model in the worker and send the mask back; or show the mask the kernel computed.
+import { decodeImage, maskBitmap, previewBitmap } from "./decode";
+import type { AssetInfo, ChunkMsg, KernelMsg, PlanMsg, ResultMsg, Timings } from "./protocol";
+import { KernelLink, ownBuffer } from "./transport";
+import { PREVIEW_SIDE, type View } from "./view";
+import { type WorkerClient, workerFor } from "./worker-client";
+
+const LOAD_TIMEOUT_MS = 180_000;
+const PUT_TIMEOUT_MS = 60_000;
+
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (v: T) => void;
+  reject!: (e: Error) => void;
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.promise.catch(() => undefined);
+  }
+}
+
+interface Incoming {
+  info: AssetInfo;
+  received: number;
+  local: Uint8Array | null;
+  done: Deferred<void>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class Job {
+  private readonly incoming = new Map<string, Incoming>();
+  private result: { mask: Uint8Array; width: number; height: number; received: number } | null = null;
+  private readonly t0 = performance.now();
+  private transferMs = 0;
+  private closed = false;
+
+  constructor(
+    private readonly link: KernelLink,
+    private client: WorkerClient | null,
+    private readonly view: View,
+  ) {}
+
+  handle(msg: KernelMsg, buffers: DataView[]): void {
+    if (this.closed) return;
+    if (msg.type === "plan") this.onPlan(msg);
+    else if (msg.type === "chunk") void this.onChunk(msg, buffers[0]);
+    else if (msg.type === "result") void this.onResult(msg, buffers[0]);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private fail(stage: string, err: unknown): void {
+    if (this.closed) return;
+    this.link.send({ type: "failed", stage, reason: message(err) });
+  }
+
+  private onPlan(plan: PlanMsg): void {
+    if (this.client) this.client = workerFor(this.client, plan.model.sha256);
+    for (const info of [plan.image, plan.model, plan.wasm]) {
+      const inc: Incoming = { info, received: 0, local: null, done: new Deferred() };
+      if (!plan.send.includes(info.sha256)) inc.done.resolve();
+      this.incoming.set(info.sha256, inc);
+    }
+    void this.pipeline(plan);
+  }
+
+  private async onChunk(msg: ChunkMsg, data: DataView | undefined): Promise<void> {
+    const inc = this.incoming.get(msg.sha256);
+    if (!inc || !data) return this.fail("transfer", `unexpected chunk for ${msg.sha256.slice(0, 12)}`);
+    try {
+      const complete = this.client
+        ? (
+            await this.client.request(
+              {
+                type: "put",
+                sha256: msg.sha256,
+                seq: msg.seq,
+                total: msg.total,
+                size: inc.info.size,
+                offset: msg.offset,
+                cache: inc.info.kind !== "image",
+                data: ownBuffer(data),
+              },
+              PUT_TIMEOUT_MS,
+            )
+          ).complete
+        : this.putLocal(inc, msg, data);
+      this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
+      if (complete) inc.done.resolve();
+    } catch (err) {
+      inc.done.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private putLocal(inc: Incoming, msg: ChunkMsg, data: DataView): boolean {
+    inc.local ??= new Uint8Array(inc.info.size);
+    inc.local.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), msg.offset);
+    inc.received++;
+    return inc.received === msg.total;
+  }
+
+  private async pipeline(plan: PlanMsg): Promise<void> {
+    const img = this.incoming.get(plan.image.sha256);
+    if (!img) return;
+    let stage = "transfer";
+    try {
+      await img.done.promise;
+      stage = "decode";
+      const [w, h] = [plan.image.width ?? 0, plan.image.height ?? 0];
+      let checksum = 0;
+      let decodeMs = 0;
+      if (this.client && this.client.alive) {
+        const d = await this.client.request(
+          { type: "decode", image: plan.image.sha256, mime: plan.image.mime ?? "", width: w, height: h, maxSide: PREVIEW_SIDE },
+          LOAD_TIMEOUT_MS,
+        );
+        this.view.showImage(d.preview);
+        checksum = d.checksum;
+        decodeMs = d.ms;
+      } else if (img.local) {
+        const d = await decodeImage(img.local, plan.image.mime ?? "", w, h);
+        this.view.showImage(await previewBitmap(d, PREVIEW_SIDE));
+      }
+      if (!plan.run || !this.client) return;
+      stage = "transfer";
+      await Promise.all([...this.incoming.values()].map((i) => i.done.promise));
+      this.transferMs = performance.now() - this.t0;
+      stage = "load";
+      this.link.send({ type: "stage", stage: "loading" });
+      const loaded = await this.client.request(
+        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: threadsFor() },
+        LOAD_TIMEOUT_MS,
+      );
+      this.client.model = plan.model.sha256;
+      stage = "run";
+      this.link.send({
+        type: "stage",
+        stage: "running",
+        execution_provider: loaded.execution_provider,
+        threads: loaded.threads,
+      });
+      const out = await this.client.request(
+        { type: "run", model: plan.model.sha256, image: plan.image.sha256 },
+        plan.timeout_s * 1000,
+      );
+      const mask = new Uint8Array(out.mask);
+      const timings: Timings = {
+        transfer: this.transferMs,
+        decode: decodeMs,
+        session_create: loaded.session_create,
+        inference: out.inference,
+        total: performance.now() - this.t0,
+      };
+      stage = "send";
+      this.link.sendMask(
+        {
+          width: out.width,
+          height: out.height,
+          checksum,
+          timings,
+          execution_provider: loaded.execution_provider,
+          threads: loaded.threads,
+        },
+        mask,
+      );
+      this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE));
+    } catch (err) {
+      this.fail(stage, err);
+    }
+  }
+
+  private async onResult(msg: ResultMsg, data: DataView | undefined): Promise<void> {
+    if (!data) return;
+    if (!this.result || this.result.width !== msg.width || this.result.height !== msg.height) {
+      this.result = { mask: new Uint8Array(msg.size), width: msg.width, height: msg.height, received: 0 };
+    }
+    const r = this.result;
+    r.mask.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), msg.offset);
+    r.received++;
+    this.link.send({ type: "ack", sha256: "result", seq: msg.seq });
+    if (r.received === msg.total) {
+      this.result = null;
+      try {
+        this.view.showCutout(await maskBitmap(r.mask, r.width, r.height, PREVIEW_SIDE));
+      } catch (err) {
+        console.warn("pixel-liberation: could not draw the mask", err);
+      }
+    }
+  }
+}
+
+function threadsFor(): number {
+  const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (!coi || typeof SharedArrayBuffer !== "function") return 1;
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency ?? 1));
+}

@@ -1,0 +1,83 @@
+// The widget's DOM: status line, progress bar, the image and its cut-out side by side.
+// Kept free of engine logic so other components (an editor) can compose it.
+
+export const PREVIEW_SIDE = 1024;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls: string,
+  parent: HTMLElement,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = cls;
+  parent.appendChild(node);
+  return node;
+}
+
+export class View {
+  readonly root: HTMLDivElement;
+  readonly status: HTMLDivElement;
+  readonly progress: HTMLProgressElement;
+  readonly figure: HTMLDivElement;
+  readonly image: HTMLCanvasElement;
+  readonly cutout: HTMLCanvasElement;
+  private imageBitmap: ImageBitmap | null = null;
+
+  constructor(host: HTMLElement) {
+    this.root = el("div", "pl-root", host);
+    this.status = el("div", "pl-status", this.root);
+    this.progress = el("progress", "pl-progress", this.root);
+    this.progress.max = 1;
+    this.progress.hidden = true;
+    this.figure = el("div", "pl-figure", this.root);
+    this.image = el("canvas", "pl-image", this.figure);
+    this.cutout = el("canvas", "pl-cutout", this.figure);
+    this.image.width = this.image.height = this.cutout.width = this.cutout.height = 0;
+    this.setStatus("starting", "busy");
+  }
+
+  setStatus(text: string, kind: "busy" | "done" | "error" | "warn"): void {
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+    this.root.dataset.state = kind;
+  }
+
+  setProgress(fraction: number | null): void {
+    this.progress.hidden = fraction === null;
+    if (fraction !== null) this.progress.value = Math.max(0, Math.min(1, fraction));
+  }
+
+  showImage(bitmap: ImageBitmap): void {
+    this.imageBitmap?.close();
+    this.imageBitmap = bitmap;
+    this.image.width = bitmap.width;
+    this.image.height = bitmap.height;
+    this.image.getContext("2d")?.drawImage(bitmap, 0, 0);
+  }
+
+  /** Draw the image through the mask (already scaled to the preview size). */
+  showCutout(mask: ImageBitmap): void {
+    const img = this.imageBitmap;
+    const w = img?.width ?? mask.width;
+    const h = img?.height ?? mask.height;
+    this.cutout.width = w;
+    this.cutout.height = h;
+    const ctx = this.cutout.getContext("2d");
+    if (!ctx) return;
+    ctx.clearRect(0, 0, w, h);
+    if (img) {
+      ctx.drawImage(img, 0, 0, w, h);
+      ctx.globalCompositeOperation = "destination-in";
+    }
+    ctx.drawImage(mask, 0, 0, w, h);
+    ctx.globalCompositeOperation = "source-over";
+    this.root.dataset.result = "1";
+    mask.close();
+  }
+
+  dispose(): void {
+    this.imageBitmap?.close();
+    this.imageBitmap = null;
+    this.root.remove();
+  }
+}

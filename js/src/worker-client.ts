@@ -1,0 +1,134 @@
+// Typed request/response client for the engine worker, plus a page-wide shared instance.
+// The worker's code is inlined into widget.js (see build.mjs) and started from a Blob URL:
+// anywidget serves widget.js from a revoked blob URL, so nothing can be fetched relative to it.
+import workerSource from "virtual:worker-source";
+import type {
+  RequestOf,
+  WorkerAnswer,
+  WorkerEnvelope,
+  WorkerReplies,
+  WorkerRequestType,
+} from "./protocol";
+
+interface Waiter {
+  resolve: (value: never) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+export class WorkerDied extends Error {}
+
+export class WorkerClient {
+  private readonly worker: Worker;
+  private url: string | null;
+  private nextId = 1;
+  private readonly waiters = new Map<number, Waiter>();
+  private dead: string | null = null;
+  /** sha256 of the model whose session the worker holds (null: none). */
+  model: string | null = null;
+
+  constructor() {
+    const blob = new Blob([workerSource], { type: "text/javascript" });
+    this.url = URL.createObjectURL(blob);
+    this.worker = new Worker(this.url, { type: "module", name: "pixel-liberation-engine" });
+    // Threaded ORT re-loads the worker script for its pthreads, so keep the URL alive then.
+    if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) this.revoke();
+    this.worker.addEventListener("message", (ev: MessageEvent<WorkerAnswer>) => this.answer(ev.data));
+    this.worker.addEventListener("error", (ev: ErrorEvent) => {
+      ev.preventDefault();
+      this.fail(`worker error: ${ev.message || "failed to start"}`);
+    });
+    this.worker.addEventListener("messageerror", () => this.fail("worker message could not be decoded"));
+  }
+
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
+  get busy(): boolean {
+    return this.waiters.size > 0;
+  }
+
+  private revoke(): void {
+    if (this.url) URL.revokeObjectURL(this.url);
+    this.url = null;
+  }
+
+  private answer(msg: WorkerAnswer): void {
+    const w = this.waiters.get(msg.id);
+    if (!w) return;
+    this.waiters.delete(msg.id);
+    if (w.timer) clearTimeout(w.timer);
+    if ("error" in msg) w.reject(new Error(msg.error));
+    else w.resolve(msg.result as never);
+  }
+
+  private fail(reason: string): void {
+    if (this.dead === null) this.dead = reason;
+    for (const w of this.waiters.values()) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(new WorkerDied(reason));
+    }
+    this.waiters.clear();
+  }
+
+  request<T extends WorkerRequestType>(
+    req: RequestOf<T>,
+    timeoutMs: number,
+    transfer: Transferable[] = [],
+  ): Promise<WorkerReplies[T]> {
+    if (this.dead !== null) return Promise.reject(new WorkerDied(this.dead));
+    const id = this.nextId++;
+    return new Promise<WorkerReplies[T]>((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.waiters.delete(id);
+              reject(new Error(`worker '${req.type}' timed out after ${Math.round(timeoutMs / 1000)} s`));
+              this.terminate(`'${req.type}' timed out`);
+            }, timeoutMs)
+          : null;
+      this.waiters.set(id, { resolve: resolve as (v: never) => void, reject, timer });
+      const env: WorkerEnvelope = { id, req };
+      this.worker.postMessage(env, transfer);
+    });
+  }
+
+  terminate(reason = "terminated"): void {
+    this.worker.terminate();
+    this.revoke();
+    this.fail(reason);
+  }
+}
+
+// ------------------------------------------------------------- shared, reference-counted
+let shared: WorkerClient | null = null;
+let users = 0;
+
+/** The page's engine worker (started on first use); pair with releaseWorker(). */
+export function acquireWorker(): WorkerClient {
+  if (!shared || !shared.alive) shared = new WorkerClient();
+  users++;
+  return shared;
+}
+
+/** Drop one user; the last one terminates the worker (returning its WASM memory). */
+export function releaseWorker(client: WorkerClient): void {
+  users = Math.max(0, users - 1);
+  if (users === 0 && shared === client) {
+    shared.terminate("no widget left");
+    shared = null;
+  }
+}
+
+/** A worker ready to load `model`: the shared one, recycled first when it holds another model
+ * and is idle (WASM memory never shrinks, so a fresh worker is the only way to return it). */
+export function workerFor(client: WorkerClient, model: string): WorkerClient {
+  if (client !== shared || !client.alive) return client;
+  if (client.model !== null && client.model !== model && !client.busy) {
+    client.terminate("switching models");
+    shared = new WorkerClient();
+    return shared;
+  }
+  return client;
+}

@@ -1,0 +1,172 @@
+// The engine's dedicated module worker: asset cache, image decoding and onnxruntime-web.
+// Bundled separately and inlined into widget.js, started from a Blob URL by worker-client.ts.
+import * as ort from "onnxruntime-web/wasm";
+import { cached, markComplete, putChunk, readAsset, sha256Hex } from "./assets";
+import { probeCapabilities } from "./caps";
+import { pixelsChecksum } from "./checksum";
+import { decodeImage, previewBitmap, type Decoded } from "./decode";
+import type {
+  RequestOf,
+  WorkerAnswer,
+  WorkerEnvelope,
+  WorkerReplies,
+  WorkerRequestType,
+} from "./protocol";
+
+interface Pending {
+  buffer: Uint8Array;
+  received: Set<number>;
+  total: number;
+  cache: boolean;
+  allCached: boolean;
+}
+
+const pending = new Map<string, Pending>();
+const memory = new Map<string, Uint8Array>(); // complete assets not yet consumed
+const images = new Map<string, Decoded>();
+let envWasm: string | null = null;
+let session: { sha: string; session: ort.InferenceSession; threads: number } | null = null;
+
+async function put(req: RequestOf<"put">): Promise<WorkerReplies["put"]> {
+  let p = pending.get(req.sha256);
+  if (!p) {
+    p = { buffer: new Uint8Array(req.size), received: new Set(), total: req.total, cache: req.cache, allCached: true };
+    pending.set(req.sha256, p);
+  }
+  const data = new Uint8Array(req.data);
+  if (req.offset + data.byteLength > p.buffer.byteLength) {
+    throw new Error(`chunk ${req.seq} of ${req.sha256.slice(0, 12)} overflows the asset size`);
+  }
+  p.buffer.set(data, req.offset);
+  p.received.add(req.seq);
+  if (p.cache) p.allCached = (await putChunk(req.sha256, req.seq, data)) && p.allCached;
+  if (p.received.size < p.total) return { complete: false, verified: null, cached: false };
+  pending.delete(req.sha256);
+  const digest = await sha256Hex(p.buffer);
+  if (digest !== null && digest !== req.sha256) {
+    throw new Error(`asset ${req.sha256.slice(0, 12)} failed its sha256 check (got ${digest.slice(0, 12)})`);
+  }
+  memory.set(req.sha256, p.buffer);
+  let stored = false;
+  if (p.cache && p.allCached) {
+    stored = await markComplete({ sha256: req.sha256, size: req.size, total: req.total, stored: Date.now() });
+  }
+  return { complete: true, verified: digest !== null, cached: stored };
+}
+
+async function take(sha: string): Promise<Uint8Array> {
+  const inMemory = memory.get(sha);
+  if (inMemory) {
+    memory.delete(sha);
+    return inMemory;
+  }
+  const fromDb = await readAsset(sha);
+  if (!fromDb) throw new Error(`asset ${sha.slice(0, 12)} is neither in memory nor in the cache`);
+  return fromDb;
+}
+
+async function load(req: RequestOf<"load">): Promise<WorkerReplies["load"]> {
+  if (session && session.sha === req.model) {
+    return { session_create: 0, reused: true, execution_provider: "wasm", threads: session.threads };
+  }
+  if (envWasm !== null && envWasm !== req.wasm) {
+    throw new Error("this worker was started with another onnxruntime wasm; recycle it");
+  }
+  if (envWasm === null) {
+    ort.env.wasm.wasmBinary = await take(req.wasm);
+    ort.env.wasm.numThreads = req.threads;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = "warning";
+    envWasm = req.wasm;
+  }
+  if (session) {
+    await session.session.release();
+    session = null;
+  }
+  const bytes = await take(req.model);
+  const t0 = performance.now();
+  const s = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  const ms = performance.now() - t0;
+  session = { sha: req.model, session: s, threads: req.threads };
+  return { session_create: ms, reused: false, execution_provider: "wasm", threads: req.threads };
+}
+
+async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]> {
+  const t0 = performance.now();
+  const bytes = await take(req.image);
+  const d = await decodeImage(bytes, req.mime, req.width, req.height);
+  const checksum = pixelsChecksum(d.pixels);
+  images.set(req.image, d);
+  const preview = await previewBitmap(d, req.maxSide);
+  return { width: d.width, height: d.height, checksum, ms: performance.now() - t0, preview };
+}
+
+async function run(req: RequestOf<"run">): Promise<WorkerReplies["run"]> {
+  if (!session || session.sha !== req.model) throw new Error("the model is not loaded");
+  const d = images.get(req.image);
+  if (!d) throw new Error("the image was not decoded");
+  const pixels = new Uint8Array(d.pixels.buffer, d.pixels.byteOffset, d.pixels.byteLength);
+  const input = new ort.Tensor("uint8", pixels, [d.height, d.width, 4]);
+  const s = session.session;
+  const t0 = performance.now();
+  const out = await s.run({ [s.inputNames[0]]: input });
+  const inference = performance.now() - t0;
+  const tensor = out[s.outputNames[0]];
+  const data = tensor.data as Uint8Array;
+  const mask = data.slice();
+  tensor.dispose();
+  input.dispose();
+  images.delete(req.image);
+  return { mask: mask.buffer, width: d.width, height: d.height, inference };
+}
+
+async function release(): Promise<WorkerReplies["release"]> {
+  const had = session !== null;
+  if (session) await session.session.release();
+  session = null;
+  images.clear();
+  memory.clear();
+  return { released: had };
+}
+
+type Handler<T extends WorkerRequestType> = (req: RequestOf<T>) => Promise<WorkerReplies[T]>;
+const handlers: { [T in WorkerRequestType]: Handler<T> } = {
+  probe: () => probeCapabilities(),
+  have: async (req) => ({ have: await cached(req.shas) }),
+  put,
+  load,
+  decode,
+  run,
+  release,
+};
+
+function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[] {
+  const list: Transferable[] = [];
+  if ("mask" in result) list.push(result.mask);
+  if ("preview" in result) list.push(result.preview);
+  return list;
+}
+
+async function dispatch(env: WorkerEnvelope): Promise<void> {
+  const scope = self as unknown as { postMessage(msg: unknown, transfer?: Transferable[]): void };
+  try {
+    const handler = handlers[env.req.type] as Handler<WorkerRequestType>;
+    const result = await handler(env.req as never);
+    const answer: WorkerAnswer = { id: env.id, result };
+    scope.postMessage(answer, transferables(result));
+  } catch (err) {
+    const answer: WorkerAnswer = { id: env.id, error: err instanceof Error ? err.message : String(err) };
+    scope.postMessage(answer);
+  }
+}
+
+// ORT's pthread workers (threads, cross-origin isolated pages only) re-load this very script
+// with the name "em-pthread": they must not install the engine's handler.
+if (!String((self as unknown as { name?: string }).name ?? "").startsWith("em-pthread")) {
+  self.addEventListener("message", (ev: MessageEvent<WorkerEnvelope>) => {
+    if (ev.data && typeof ev.data.id === "number" && ev.data.req) void dispatch(ev.data);
+  });
+}
