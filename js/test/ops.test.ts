@@ -1,0 +1,119 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { brush, feather, fillHoles, selectRegion, threshold, decodeLoad } from "../src/editor/ops";
+import { EditHistory } from "../src/editor/history";
+import type { MaskBuffer } from "../src/editor/types";
+
+const blank = (w: number, h: number, v = 0): MaskBuffer => ({ width: w, height: h, data: new Uint8Array(w * h).fill(v) });
+const rect = (m: MaskBuffer, x0: number, y0: number, x1: number, y1: number, v: number): void => {
+  for (let y = y0; y < y1; y++) m.data.fill(v, y * m.width + x0, y * m.width + x1);
+};
+const count = (m: MaskBuffer, f: (v: number) => boolean): number => m.data.reduce((n, v) => n + (f(v) ? 1 : 0), 0);
+
+test("hard brush dot covers exactly the pixel centres within the radius", () => {
+  const m = blank(20, 20);
+  brush(m, [10, 10], 4, 1, "add");
+  for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) {
+    const inside = (x + 0.5 - 10) ** 2 + (y + 0.5 - 10) ** 2 <= 16;
+    assert.equal(m.data[y * 20 + x], inside ? 255 : 0, `pixel ${x},${y}`);
+  }
+});
+
+test("soft brush falls off linearly and erase is the mirror of add", () => {
+  const m = blank(40, 9);
+  brush(m, [5, 4.5, 35, 4.5], 4, 0.5, "add");
+  assert.equal(m.data[4 * 40 + 20], 255); // centre line
+  const edge = m.data[1 * 40 + 20]; // 3 px from the line: between inner (2) and radius (4)
+  assert.ok(edge > 0 && edge < 255, `soft edge ${edge}`);
+  const e = blank(40, 9, 255);
+  brush(e, [5, 4.5, 35, 4.5], 4, 0.5, "erase");
+  for (let i = 0; i < m.data.length; i++) assert.equal(e.data[i], 255 - m.data[i]);
+});
+
+test("keep removes the second object, remove removes the clicked one", () => {
+  const m = blank(30, 12);
+  rect(m, 2, 2, 10, 10, 255);
+  rect(m, 18, 2, 28, 10, 200);
+  const k = { ...m, data: m.data.slice() };
+  selectRegion(k, 5, 5, true);
+  assert.equal(count(k, (v) => v > 0), 64);
+  const r = { ...m, data: m.data.slice() };
+  selectRegion(r, 5, 5, false);
+  assert.equal(count(r, (v) => v > 0), 80);
+  assert.equal(selectRegion(m, 0, 0, true), null, "a click on background changes nothing");
+});
+
+test("fill holes fills enclosed background only", () => {
+  const m = blank(20, 20);
+  rect(m, 2, 2, 18, 18, 255);
+  rect(m, 6, 6, 10, 10, 0);   // enclosed hole
+  rect(m, 0, 12, 5, 14, 0);   // notch open to the border
+  fillHoles(m);
+  assert.equal(count(m, (v) => v === 255), 16 * 16 - 2 * 3);
+});
+
+test("feather keeps flat areas and smooths a step symmetrically", () => {
+  const m = blank(21, 5);
+  rect(m, 0, 0, 10, 5, 255);
+  feather(m, 2);
+  assert.equal(m.data[0], 255);
+  assert.equal(m.data[20], 0);
+  assert.ok(m.data[9] < 255 && m.data[10] > 0);
+  assert.equal(m.data[9] + m.data[10], 255);
+});
+
+test("threshold binarises", () => {
+  const m: MaskBuffer = { width: 4, height: 1, data: Uint8Array.from([0, 99, 100, 255]) };
+  threshold(m, 100);
+  assert.deepEqual([...m.data], [0, 0, 255, 255]);
+});
+
+test("load ops round-trip through zlib", async () => {
+  const raw = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) % 256);
+  const z = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+  const data = Buffer.from(z).toString("base64");
+  assert.deepEqual(await decodeLoad({ op: "load", w: 8, h: 8, data }), raw);
+});
+
+test("history: undo restores bit for bit, redo re-applies, sync adopts another log", async () => {
+  const model = Uint8Array.from({ length: 50 * 40 }, (_, i) => (i * 7919) % 256);
+  const h = new EditHistory(model, 50, 40);
+  await h.push({ op: "threshold", t: 128 });
+  const afterThreshold = h.mask.data.slice();
+  h.beginStroke({ op: "brush", mode: "erase", radius: 5, hardness: 0.3 }, 10, 10);
+  h.extendStroke(30, 20);
+  h.extendStroke(40, 35);
+  const stroke = h.endStroke();
+  assert.ok(stroke && stroke.points.length === 6);
+  const afterStroke = h.mask.data.slice();
+  await h.push({ op: "feather", radius: 2 });
+  h.undo();
+  assert.deepEqual(h.mask.data, afterStroke);
+  h.undo();
+  assert.deepEqual(h.mask.data, afterThreshold);
+  h.undo();
+  assert.deepEqual(h.mask.data, model);
+  h.redo(); h.redo();
+  assert.deepEqual(h.mask.data, afterStroke);
+  // A second history replaying the same log gets the same mask; a divergent log is adopted.
+  const other = new EditHistory(model, 50, 40);
+  await other.sync(h.ops, h.position);
+  assert.deepEqual(other.mask.data, h.mask.data);
+  await other.sync([{ op: "invert" }], 1);
+  assert.deepEqual(other.mask.data, model.map((v) => 255 - v));
+  await other.sync(h.ops, 3);
+  const ref = new EditHistory(model, 50, 40);
+  for (const op of h.ops) await ref.push(op);
+  assert.deepEqual(other.mask.data, ref.mask.data);
+});
+
+test("replaceLast coalesces slider drags into one op", async () => {
+  const model = Uint8Array.from({ length: 16 }, (_, i) => i * 16);
+  const h = new EditHistory(model, 4, 4);
+  await h.replaceLast({ op: "threshold", t: 50 });
+  await h.replaceLast({ op: "threshold", t: 200 });
+  assert.equal(h.ops.length, 1);
+  assert.equal(count(h.mask, (v) => v === 255), 3);
+  h.undo();
+  assert.deepEqual(h.mask.data, model);
+});
