@@ -25,9 +25,10 @@ from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Re
 from segmentation.catalog import default_registry as _default_registry
 from segmentation.compose import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
+from segmentation.fetch_progress import Progress
 from segmentation.graph import MASK, PIXELS
 from segmentation.images import ImageSource, LoadedImage, load_image
-from segmentation.store import Progress, ensure_wrapped
+from segmentation.store import ensure_wrapped
 
 
 def session_options(threads: int | None) -> ort.SessionOptions:
@@ -75,8 +76,9 @@ class Segmenter:
         onnxruntime execution providers (default ``["CPUExecutionProvider"]``).
     registry : Registry, optional
         Where ``model`` is looked up (default: the process-wide registry).
-    progress : callable, optional
-        ``progress(done, total)`` while the model file is being obtained.
+    progress : bool or callable
+        Show tqdm bars while the model file is obtained or wrapped (True), or
+        receive ``progress(done, total)`` byte counts (a callable).
 
     Attributes
     ----------
@@ -96,7 +98,7 @@ class Segmenter:
         threads: int | None = None,
         providers: Sequence[str] | None = None,
         registry: Registry | None = None,
-        progress: Progress | None = None,
+        progress: bool | Progress = False,
     ) -> None:
         reg = registry or _default_registry()
         self.spec: ModelSpec = reg.get(model, precision)
@@ -204,13 +206,17 @@ _CACHE_LOCK = threading.Lock()
 
 
 def get_segmenter(
-    model: str = DEFAULT_MODEL, precision: str = DEFAULT_PRECISION, threads: int | None = None
+    model: str = DEFAULT_MODEL,
+    precision: str = DEFAULT_PRECISION,
+    threads: int | None = None,
+    *,
+    progress: bool | Progress = False,
 ) -> Segmenter:
     """Return the process-wide :class:`Segmenter` for these settings, created once."""
     key = (model, precision, threads)
     with _CACHE_LOCK:
         seg = _CACHE.get(key)
         if seg is None:
-            seg = Segmenter(model, precision, threads=threads)
+            seg = Segmenter(model, precision, threads=threads, progress=progress)
             _CACHE[key] = seg
         return seg
