@@ -249,7 +249,8 @@ def apply_op(mask: Mask, op: Mapping[str, Any], model_mask: Mask) -> Mask:
         return model_mask.copy()
     loaded = decode_mask(op)
     if loaded.shape != mask.shape:
-        raise MaskEditError(f"op 'load': mask is {loaded.shape[::-1]}, image is {(w, h)}")
+        lh, lw = loaded.shape
+        raise MaskEditError(f"op 'load': mask is {lw}x{lh}, image is {w}x{h}")
     return loaded
 
 
