@@ -1,5 +1,6 @@
 """Notebook widgets of pixel-liberation (anywidget)."""
 
 from segmentation._version import __version__
+from widget.remover import BackgroundRemover
 
-__all__ = ["__version__"]
+__all__ = ["BackgroundRemover", "__version__"]

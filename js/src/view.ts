@@ -22,6 +22,7 @@ export class View {
   readonly image: HTMLCanvasElement;
   readonly cutout: HTMLCanvasElement;
   private imageBitmap: ImageBitmap | null = null;
+  private maskBitmap: ImageBitmap | null = null;
 
   constructor(host: HTMLElement) {
     this.root = el("div", "pl-root", host);
@@ -53,10 +54,19 @@ export class View {
     this.image.width = bitmap.width;
     this.image.height = bitmap.height;
     this.image.getContext("2d")?.drawImage(bitmap, 0, 0);
+    if (this.maskBitmap) this.drawCutout();
   }
 
   /** Draw the image through the mask (already scaled to the preview size). */
   showCutout(mask: ImageBitmap): void {
+    this.maskBitmap?.close();
+    this.maskBitmap = mask;
+    this.drawCutout();
+  }
+
+  private drawCutout(): void {
+    const mask = this.maskBitmap;
+    if (!mask) return;
     const img = this.imageBitmap;
     const w = img?.width ?? mask.width;
     const h = img?.height ?? mask.height;
@@ -72,12 +82,12 @@ export class View {
     ctx.drawImage(mask, 0, 0, w, h);
     ctx.globalCompositeOperation = "source-over";
     this.root.dataset.result = "1";
-    mask.close();
   }
 
   dispose(): void {
     this.imageBitmap?.close();
-    this.imageBitmap = null;
+    this.maskBitmap?.close();
+    this.imageBitmap = this.maskBitmap = null;
     this.root.remove();
   }
 }

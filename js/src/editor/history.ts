@@ -126,6 +126,9 @@ export class EditHistory {
     return dirty;
   }
 
+  /** Points of the stroke being drawn (null when none). */
+  get currentStroke(): readonly number[] | null { return this.stroke ? this.stroke.op.points : null; }
+
   // --- live strokes: applied segment by segment while the pointer moves -----------------
   beginStroke(op: Omit<BrushOp, "points">, x: number, y: number): Rect | null {
     this.cancelStroke();

@@ -1,0 +1,288 @@
+"""``BackgroundRemover``: remove an image's background in the notebook's browser tab.
+
+The view runs the wrapped model with onnxruntime-web in a Web Worker; the kernel
+sends it what it lacks (model and WebAssembly runtime, cached by sha256 in the
+browser; the image) and receives the mask. When no browser can run the model, or
+none answered, the kernel twin computes the same mask (see :mod:`widget.twin`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anywidget
+import numpy as np
+from PIL import Image
+
+from segmentation.arrays import pixels_checksum
+from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
+from segmentation.catalog import default_registry as _default_registry
+from segmentation.compose import Background, compose
+from segmentation.images import ImageSource, load_image
+from widget import wire
+from widget.assets import STATIC, file_asset, image_asset, wasm_asset
+from widget.state import EngineTraits
+from widget.transport import ChunkSender, send_mask
+from widget.twin import compare_masks, run_twin, twin_model_path
+
+log = logging.getLogger("pixel_liberation.widget")
+BACKENDS = ("auto", "browser", "kernel")
+
+
+class BackgroundRemover(EngineTraits, anywidget.AnyWidget):
+    """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image or numpy.ndarray
+        Anything :func:`segmentation.images.load_image` accepts.
+    model : str or ModelSpec
+        Catalog name (default ``"isnet-general-use"``) or a spec (e.g. a user's model).
+    precision : str
+        ``"fp16"`` (default), ``"fp32"`` or ``"int8"``; ignored when ``model`` is a spec.
+    backend : str
+        ``"auto"`` (browser, kernel if the browser cannot), ``"browser"`` (same, but the
+        fallback is reported as such) or ``"kernel"`` (the browser only displays).
+    registry : Registry, optional
+        Where ``model`` is looked up (default: the process-wide registry).
+    timeout_s : float
+        How long the browser may take to run the model before falling back.
+
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    def __init__(
+        self,
+        image: ImageSource,
+        model: str | ModelSpec = DEFAULT_MODEL,
+        precision: str = DEFAULT_PRECISION,
+        backend: str = "auto",
+        *,
+        registry: Registry | None = None,
+        timeout_s: float = 600.0,
+        **kwargs: Any,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if isinstance(model, ModelSpec):
+            self._registry = registry or Registry([model])
+            self._spec = model
+        else:
+            self._registry = registry or _default_registry()
+            self._spec = self._registry.get(model, precision)
+        self._backend = backend
+        self._timeout_s = float(timeout_s)
+        self._image = load_image(image)
+        self._image_asset = image_asset(image, self._image)
+        self._checksum = pixels_checksum(self._image.pixels)
+        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._wasm_asset = wasm_asset()
+        self._senders: dict[str, ChunkSender] = {}
+        self._incoming: dict[str, tuple[wire.MaskBegin, bytearray, set[int]]] = {}
+        self._browser: tuple[np.ndarray, int] | None = None
+        self._kernel: tuple[np.ndarray, float] | None = None
+        super().__init__(**kwargs)
+        self.set_trait("model_key", self._spec.key)
+        self.set_trait("backend", backend)
+        self.on_msg(self._on_msg)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def image(self) -> np.ndarray:
+        """The normalised RGBA pixels (uint8 ``[H, W, 4]``) both runtimes are fed."""
+        return self._image.pixels
+
+    @property
+    def mask(self) -> np.ndarray:
+        """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's."""
+        if self._browser is not None:
+            return self._browser[0]
+        if not self.backend_used:
+            self.set_trait("fallback_reason", "no browser answered")
+        return self._kernel_mask()
+
+    @property
+    def pixels_match(self) -> bool | None:
+        """Whether the browser fed the model exactly the kernel's pixels (None: no answer yet)."""
+        return None if self._browser is None else self._browser[1] == self._checksum
+
+    @property
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes this widget sent to its views, by asset kind (``model``, ``wasm``, ``image``)."""
+        out = {"model": 0, "wasm": 0, "image": 0}
+        for sender in self._senders.values():
+            for kind, n in sender.sent.items():
+                out[kind] += n
+        return out
+
+    @property
+    def assets(self) -> dict[str, str]:
+        """sha256 of the ``model``, ``wasm`` and ``image`` assets."""
+        return {a.kind: a.sha256 for a in (self._model_asset, self._wasm_asset, self._image_asset)}
+
+    def cutout(self, background: Background = None) -> Image.Image:
+        """Return the image with its background removed (or replaced by ``background``)."""
+        return compose(self._image, self.mask, background)
+
+    def compare(self) -> dict[str, Any]:
+        """Compare the browser's mask with the kernel twin's on the same pixels.
+
+        Returns
+        -------
+        dict
+            ``iou``, ``mae``, ``max_abs_diff``, ``differing_pixels``, ``browser_ms``
+            (inference in the browser), ``kernel_ms`` and ``pixels_match``.
+
+        Raises
+        ------
+        RuntimeError
+            If no browser has sent a mask yet.
+
+        """
+        if self._browser is None:
+            raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
+        kernel = self._kernel_mask()
+        out: dict[str, Any] = dict(compare_masks(self._browser[0], kernel))
+        out["browser_ms"] = float(self.timings.get("inference", float("nan")))
+        out["kernel_ms"] = self._kernel[1] if self._kernel else float("nan")
+        out["pixels_match"] = self.pixels_match
+        return out
+
+    # ------------------------------------------------------------------ kernel twin
+    def _kernel_mask(self) -> np.ndarray:
+        if self._kernel is None:
+            self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
+            if self._browser is None:
+                self.set_trait("backend_used", "kernel")
+                self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
+        return self._kernel[0]
+
+    def _send_custom(self, content: dict[str, object], buffers: list[bytes]) -> None:
+        self.send(content, buffers)
+
+    def _send_result(self, view: str) -> None:
+        mask = self._browser[0] if self._browser is not None else self._kernel_mask()
+        source = "browser" if self._browser is not None else "kernel"
+        h, w = mask.shape
+        send_mask(self._send_custom, view, mask.tobytes(), w, h, source)
+
+    def _fall_back(self, view: str, reason: str) -> None:
+        self.set_trait("status", "running in the kernel")
+        self._kernel_mask()
+        if self._browser is not None:
+            return
+        self.set_trait("backend_used", "kernel")
+        self.set_trait("fallback_reason", reason)
+        forced = self._backend == "kernel"
+        status = "done in the kernel" if forced else f"fell back to kernel: {reason}"
+        self.set_trait("status", status)
+        self.set_trait("progress", 1.0)
+        self._send_result(view)
+
+    # ------------------------------------------------------------------ messages
+    def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
+        try:
+            msg = wire.parse_view_message(content, buffers)
+        except wire.WireError as exc:
+            log.error("malformed message from the front end: %s", exc)
+            self.set_trait("error", f"malformed message from the front end: {exc}")
+            return
+        try:
+            self._dispatch(msg)
+        except Exception as exc:  # a view must never take the kernel down
+            log.exception("pixel-liberation widget failed on %s", type(msg).__name__)
+            self.set_trait("error", f"{type(exc).__name__}: {exc}")
+
+    def _dispatch(self, msg: wire.ViewMessage) -> None:
+        if isinstance(msg, wire.Hello):
+            self._on_hello(msg)
+        elif isinstance(msg, wire.Ack):
+            sender = self._senders.get(msg.view)
+            if sender is not None:
+                sender.ack(msg.sha256, msg.seq)
+        elif isinstance(msg, wire.Stage):
+            self._on_stage(msg)
+        elif isinstance(msg, wire.MaskBegin):
+            self._incoming[msg.view] = (msg, bytearray(msg.width * msg.height), set())
+        elif isinstance(msg, wire.MaskChunk):
+            self._on_mask_chunk(msg)
+        elif isinstance(msg, wire.Failed):
+            log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
+            if self._browser is None:
+                self._fall_back(msg.view, f"{msg.stage}: {msg.reason}")
+
+    def _on_hello(self, msg: wire.Hello) -> None:
+        caps = msg.caps
+        self.set_trait("capabilities", caps)
+        self.set_trait("cross_origin_isolated", bool(caps.get("crossOriginIsolated", False)))
+        done = self._browser is not None or self._kernel is not None
+        run = not done and self._backend != "kernel" and msg.blocker is None
+        assets = [self._image_asset]
+        if run:
+            assets += [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
+        plan: dict[str, object] = {
+            "type": "plan",
+            "view": msg.view,
+            "model": self._model_asset.info(),
+            "wasm": self._wasm_asset.info(),
+            "image": self._image_asset.info(),
+            "send": [a.sha256 for a in assets],
+            "run": run,
+            "timeout_s": self._timeout_s,
+            "chunk_size": 0,
+        }
+        self._send_custom(plan, [])
+        sender = ChunkSender(self._send_custom, msg.view, assets, self._on_progress)
+        self._senders[msg.view] = sender
+        sender.start()
+        if done:
+            self._send_result(msg.view)
+        elif not run:
+            reason = msg.blocker or "backend='kernel' was requested"
+            self._fall_back(msg.view, reason)
+        else:
+            self.set_trait("status", "sending assets to the browser")
+
+    def _on_progress(self, acked: int, total: int) -> None:
+        self.set_trait("progress", acked / total if total else 1.0)
+        if self._browser is None and self._kernel is None:
+            mib = 1024 * 1024
+            self.set_trait("status", f"sending {acked / mib:.1f} / {total / mib:.1f} MiB")
+
+    def _on_stage(self, msg: wire.Stage) -> None:
+        if msg.execution_provider:
+            self.set_trait("execution_provider", msg.execution_provider)
+        if msg.threads:
+            self.set_trait("threads", msg.threads)
+        if self._browser is None:
+            text = {"loading": "loading the model in the browser"}
+            self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+
+    def _on_mask_chunk(self, msg: wire.MaskChunk) -> None:
+        entry = self._incoming.get(msg.view)
+        if entry is None:
+            raise wire.WireError("mask_chunk without mask_begin")
+        head, buf, seen = entry
+        if msg.offset + len(msg.data) > len(buf):
+            size = f"{head.width}x{head.height}"
+            raise wire.WireError(f"mask chunk {msg.seq} overflows a {size} mask")
+        buf[msg.offset : msg.offset + len(msg.data)] = msg.data
+        seen.add(msg.seq)
+        if len(seen) < head.total:
+            return
+        del self._incoming[msg.view]
+        w, h = self._image.size
+        if (head.width, head.height) != (w, h):
+            raise wire.WireError(f"browser mask is {head.width}x{head.height}, image is {w}x{h}")
+        self._browser = (np.frombuffer(bytes(buf), np.uint8).reshape(h, w), head.checksum)
+        self.set_trait("backend_used", "browser")
+        self.set_trait("fallback_reason", "")
+        self.set_trait("execution_provider", head.execution_provider)
+        self.set_trait("threads", head.threads)
+        self.set_trait("timings", head.timings)
+        self.set_trait("progress", 1.0)
+        total = head.timings.get("total", 0.0)
+        self.set_trait("status", f"done in the browser ({total / 1000:.1f} s)")
