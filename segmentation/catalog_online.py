@@ -32,9 +32,12 @@ def _rembg(file: str, sha256: str, size: int, md5: str) -> tuple[UrlSource, ...]
 def online_specs() -> list[ModelSpec]:
     """Specs of models downloaded by URL and verified by sha256.
 
-    ``input_name=""`` / ``output_name=""`` mean "the graph's first input /
-    first output", as rembg feeds them, for files whose tensor names were not
+    ``input_name=""`` / ``output_name=""`` (u2netp) mean "the graph's first
+    input / first output", as rembg feeds them, where the tensor names were not
     confirmed from a public source.
+
+    isnet-anime uses rembg's normalisation (mean 0.485/0.456/0.406, std 1);
+    SkyTNT's own inference feeds ``x / 255`` letterboxed, without a mean.
     """
     u2 = {
         "input_size": (320, 320),
@@ -103,8 +106,8 @@ def online_specs() -> list[ModelSpec]:
                 "6f184e756bb3bd901c8849220a83e38e",
             ),
             sha256="f15622d853e8260172812b657053460e20806f04b9e05147d49af7bed31a6e99",
-            input_name="",
-            output_name="",
+            input_name="img",  # names set by SkyTNT/anime-segmentation's export.py
+            output_name="mask",
             input_size=(1024, 1024),
             mean=IMAGENET_MEAN,
             std=(1.0, 1.0, 1.0),

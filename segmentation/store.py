@@ -37,50 +37,13 @@ from segmentation.config import cache_dir
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
 from segmentation.fetch_progress import Progress, step, tqdm_bytes
 from segmentation.graph import WRAPPER_VERSION, wrap_model
-
-#: sha256 of files already hashed in this process, keyed by (path, size, mtime).
-_HASHED: dict[tuple[str, int, int], str] = {}
-
-
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-def sha256_file(path: Path, block: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in blocks; remembered while the file is unchanged."""
-    key = _stat_key(path)
-    if key in _HASHED:
-        return _HASHED[key]
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
-    _HASHED[key] = h.hexdigest()
-    return _HASHED[key]
-
-
-def sidecar_path(path: Path) -> Path:
-    """Return the JSON file next to ``path`` that records its sha256 and origin."""
-    return path.with_name(path.name + ".json")
-
-
-def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """Return the sidecar of ``path`` as a dict, or None if absent or unreadable."""
-    try:
-        data = json.loads(sidecar_path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_sidecar(path: Path, sha256: str, **origin: Any) -> None:
-    """Record ``sha256`` (and where the file came from) next to ``path``, atomically."""
-    side = sidecar_path(path)
-    tmp = side.with_name(f"{side.name}.part{os.getpid()}")
-    payload = {"file": path.name, "sha256": sha256, "size": path.stat().st_size, **origin}
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
-    tmp.replace(side)
+from segmentation.sidecar import (
+    is_hashed,
+    read_sidecar,
+    sha256_file,
+    stat_key,
+    write_sidecar,
+)
 
 
 def model_path(spec: ModelSpec) -> Path:
@@ -144,8 +107,8 @@ def verify_model(spec: ModelSpec, path: Path) -> str:
                 f"{expected[:12]}…; {_fix_hint(spec, path)}"
             )
         return got
-    key = _stat_key(path)
-    if key not in _HASHED:
+    key = stat_key(path)
+    if not is_hashed(key):
         try:
             load_checked(path)
         except ModelIntegrityError as exc:
