@@ -41,6 +41,7 @@ from segmentation.sidecar import (
     is_hashed,
     read_sidecar,
     sha256_file,
+    sidecar_path,
     stat_key,
     write_sidecar,
 )
@@ -74,8 +75,8 @@ def _fix_hint(spec: ModelSpec, path: Path) -> str:
     if any(isinstance(s, LocalSource) for s in spec.sources):
         return "replace it with a good copy of your model"
     return (
-        f"delete it (`rm '{path}'`) and fetch it again "
-        f"(`python -m segmentation fetch`, or call ensure_model({spec.key!r}) again)"
+        f"delete it (`rm '{path}'`) and fetch it again, or let "
+        "ensure_model(spec, repair=True) / `python -m segmentation fetch` replace it"
     )
 
 
@@ -122,7 +123,12 @@ def verify_model(spec: ModelSpec, path: Path) -> str:
 
 
 def _obtain(
-    spec: ModelSpec, src: Source, dest: Path, registry: Registry, progress: bool | Progress
+    spec: ModelSpec,
+    src: Source,
+    dest: Path,
+    registry: Registry,
+    progress: bool | Progress,
+    repair: bool,
 ) -> tuple[Path, str, dict[str, Any]]:
     """Make the file from one source; return its path, sha256 and origin record."""
     if isinstance(src, LocalSource):
@@ -153,7 +159,7 @@ def _obtain(
         if src.recipe not in RECIPES:
             raise ModelNotFoundError(f"{spec.key}: unknown recipe {src.recipe!r}")
         base = registry.get(spec.name, src.from_precision)
-        base_path = ensure_model(base, registry=registry, progress=progress)
+        base_path = ensure_model(base, registry=registry, progress=progress, repair=repair)
         with step(progress, f"{src.recipe}: {base_path.name} -> {dest.name}"):
             path = RECIPES[src.recipe](base_path, dest)
         origin = {"recipe": src.recipe, "from": base.key, "from_sha256": sha256_file(base_path)}
@@ -162,7 +168,11 @@ def _obtain(
 
 
 def ensure_model(
-    spec: ModelSpec, *, registry: Registry | None = None, progress: bool | Progress = False
+    spec: ModelSpec,
+    *,
+    registry: Registry | None = None,
+    progress: bool | Progress = False,
+    repair: bool = False,
 ) -> Path:
     """Return the bare model file of ``spec``, fetching or building it if missing.
 
@@ -175,6 +185,10 @@ def ensure_model(
     progress : bool or callable
         ``True`` shows tqdm bars; a callable gets ``(bytes_done, bytes_total)``
         while an npm resource is assembled.
+    repair : bool
+        Delete a damaged cached file (and, for a derived variant, a damaged
+        base) and obtain it again instead of raising. Never touches a user's
+        own (local) file.
 
     Raises
     ------
@@ -187,12 +201,18 @@ def ensure_model(
     registry = registry or default_registry()
     dest = model_path(spec)
     if dest.is_file():
-        verify_model(spec, dest)
-        return dest
+        try:
+            verify_model(spec, dest)
+            return dest
+        except ModelIntegrityError:
+            if not repair or any(isinstance(s, LocalSource) for s in spec.sources):
+                raise
+            dest.unlink(missing_ok=True)
+            sidecar_path(dest).unlink(missing_ok=True)
     errors: list[str] = []
     for src in spec.sources:
         try:
-            path, sha, origin = _obtain(spec, src, dest, registry, progress)
+            path, sha, origin = _obtain(spec, src, dest, registry, progress, repair)
         except ModelNotFoundError as exc:
             errors.append(str(exc))
             continue
@@ -225,13 +245,17 @@ def _wrapped_ok(dest: Path) -> bool:
 
 
 def ensure_wrapped(
-    spec: ModelSpec, *, registry: Registry | None = None, progress: bool | Progress = False
+    spec: ModelSpec,
+    *,
+    registry: Registry | None = None,
+    progress: bool | Progress = False,
+    repair: bool = False,
 ) -> Path:
     """Return the model with in-graph pre/post-processing, building it once per input.
 
     A wrapped file that fails its recorded sha256 is rebuilt from the bare model.
     """
-    bare = ensure_model(spec, registry=registry, progress=progress)
+    bare = ensure_model(spec, registry=registry, progress=progress, repair=repair)
     dest, recipe = wrapped_path(spec, sha256_file(bare))
     if _wrapped_ok(dest):
         return dest
@@ -262,6 +286,8 @@ def ensure_wrapped(
 def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -> dict[str, Path]:
     """Make the three IS-Net variants (fp16, int8, fp32) present and wrapped.
 
+    Damaged cached files are replaced (``repair=True``).
+
     Returns
     -------
     dict
@@ -272,5 +298,5 @@ def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -
     done: dict[str, Path] = {}
     for precision in ("fp16", "int8", "fp32"):
         spec = registry.get(DEFAULT_MODEL, precision)
-        done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress)
+        done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress, repair=True)
     return done

@@ -132,6 +132,21 @@ def test_truncated_cached_isnet(tmp_path_factory: pytest.TempPathFactory, cache:
         ensure_model(spec)
     with pytest.raises(ModelIntegrityError):
         verify_model(spec, cache / "models" / name)
+    repaired = ensure_model(spec, repair=True)
+    assert repaired == cache / "models" / name
+    assert repaired.stat().st_size == (real / name).stat().st_size
+    assert read_sidecar(repaired) == read_sidecar(real / name) | {"spec": spec.key}
+
+
+def test_repair_never_touches_a_user_file(tmp_path: Path, cache: Path) -> None:
+    user = tmp_path / "mine.onnx"
+    user.write_bytes(tiny_onnx_bytes())
+    registry = Registry()
+    spec = registry.register_file(user, tiny_spec())
+    user.write_bytes(b"broken")
+    with pytest.raises(ModelIntegrityError, match="replace it with a good copy"):
+        ensure_model(spec, registry=registry, repair=True)
+    assert user.read_bytes() == b"broken"
 
 
 @pytest.mark.isnet
