@@ -1,0 +1,73 @@
+"""The browser harness itself works: JupyterLab, the kernel, widgets, websocket metering."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import NotebookFactory
+from tests.ui.harness import KernelError
+
+
+def test_notebook_runs_in_project_kernel(notebook: NotebookFactory) -> None:
+    nb = notebook(["import sys; print(sys.executable)", "6 * 7"])
+    nb.run_all()
+    assert Path(nb.cell_text(0).strip()) == Path(sys.executable)
+    assert nb.cell_text(1).strip() == "42"
+    assert nb.kernel_eval("{'n': 6 * 7, 'exe': sys.executable}") == {
+        "n": 42,
+        "exe": sys.executable,
+    }
+    # state from the cells is visible to kernel_eval: same kernel
+    assert nb.kernel_eval("_") == 42
+
+
+def test_kernel_errors_are_raised_with_traceback(notebook: NotebookFactory) -> None:
+    nb = notebook(["x = 1"])
+    with pytest.raises(KernelError, match="ZeroDivisionError"):
+        nb.execute("1 / 0")
+    nb.write(["raise ValueError('boom from a cell')"])
+    nb.open()
+    with pytest.raises(KernelError, match="boom from a cell"):
+        nb.run_all()
+
+
+def test_keyboard_run_of_one_cell(notebook: NotebookFactory) -> None:
+    nb = notebook(["a = 20", "print(a + 1)"])
+    nb.run_cell(0, keyboard=True)
+    nb.run_cell(1, keyboard=True)
+    assert nb.cell_text(1).strip() == "21"
+    assert nb.outputs(0) == []
+
+
+def test_ipywidgets_slider_renders_and_syncs(notebook: NotebookFactory) -> None:
+    nb = notebook(["import ipywidgets as w\nslider = w.IntSlider(value=3, min=0, max=10)\nslider"])
+    nb.run_all()
+    readout = nb.page.locator(".jp-OutputArea .widget-slider .widget-readout")
+    readout.wait_for(state="visible")
+    assert readout.inner_text().strip() == "3"
+    nb.meter.reset()
+    nb.execute("slider.value = 8")
+    nb.page.wait_for_function(
+        "() => document.querySelector('.jp-OutputArea .widget-readout')?.textContent.trim() === '8'"
+    )
+    # the update travelled kernel -> browser over the kernel's websocket
+    assert nb.meter.received_frames > 0
+    assert nb.meter.received_bytes > 0
+    assert any("/api/kernels/" in u for u in nb.meter.urls)
+    nb.screenshot("harness-slider")
+
+
+def test_notebook7_opens_and_runs(notebook: NotebookFactory) -> None:
+    nb = notebook(["print('hello from notebook 7')"], ui="notebook")
+    nb.run_all()
+    assert nb.cell_text(0).strip() == "hello from notebook 7"
+    assert "/notebooks/" in nb.page.url
+
+
+def test_console_messages_are_captured(notebook: NotebookFactory) -> None:
+    nb = notebook(["1"])
+    nb.page.evaluate("() => console.warn('pixel-liberation harness probe')")
+    assert nb.log.matching(r"\[warning\] pixel-liberation harness probe")
