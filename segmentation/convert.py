@@ -111,12 +111,34 @@ def _drop_float_casts(graph: onnx.GraphProto, floats: set[str]) -> int:
     return dropped
 
 
+def _toposort(graph: onnx.GraphProto) -> None:
+    """Order ``graph.node`` so producers come before consumers (stable otherwise)."""
+    ready = {i.name for i in graph.input} | {t.name for t in graph.initializer} | {""}
+    pending = list(graph.node)
+    ordered: list[onnx.NodeProto] = []
+    while pending:
+        rest = []
+        for node in pending:
+            if all(i in ready for i in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                rest.append(node)
+        if len(rest) == len(pending):
+            raise ModelIntegrityError(f"graph has a cycle or undefined inputs at {rest[0].name!r}")
+        pending = rest
+    del graph.node[:]
+    graph.node.extend(ordered)
+
+
 def fp16_to_fp32_model(model: onnx.ModelProto) -> onnx.ModelProto:
     """Return an fp32 copy of an fp16 model whose graph inputs and outputs are float32."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
     graph = out.graph
-    floats = _float_names(graph)
+    _toposort(graph)
+    # types of every intermediate tensor, for files saved without value_info
+    floats = _float_names(onnx.shape_inference.infer_shapes(out).graph)
     if not _upcast_values(graph):
         raise ModelIntegrityError("fp16_to_fp32: the model has no fp16 tensors to upcast")
     _drop_float_casts(graph, floats)

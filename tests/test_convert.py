@@ -57,6 +57,18 @@ def test_small_fp16_graph_round_trip(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m16.onnx", "m32.onnx"]
 
 
+def test_graph_without_value_info(tmp_path: Path) -> None:
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    fp16 = convert_float_to_float16(
+        onnx.load_from_string(tiny_onnx_bytes(size=8, seed=4)), keep_io_types=True
+    )
+    del fp16.graph.value_info[:]
+    fp32 = fp16_to_fp32_model(fp16)
+    assert [n.op_type for n in fp32.graph.node] == ["Conv", "Sigmoid"]
+    assert _fp16_types(fp32) == []
+
+
 def _session_from(model: onnx.ModelProto) -> ort.InferenceSession:
     return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
