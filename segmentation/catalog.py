@@ -152,19 +152,18 @@ class ModelSpec:
             A named input or output is not in the graph (the message lists them).
 
         """
-        if not inputs or not outputs:
-            raise ValueError(f"{self.key}: the model has no inputs or no outputs")
-        name_in = self.input_name or inputs[0]
-        name_out = self.output_name or outputs[0]
-        if name_in not in inputs:
-            raise ValueError(
-                f"{self.key}: the model has no input {name_in!r} (it has {list(inputs)})"
-            )
-        if name_out not in outputs:
-            raise ValueError(
-                f"{self.key}: the model has no output {name_out!r} (it has {list(outputs)})"
-            )
-        return replace(self, input_name=name_in, output_name=name_out)
+        chosen = []
+        for kind, wanted, names in (
+            ("input", self.input_name, inputs),
+            ("output", self.output_name, outputs),
+        ):
+            name = wanted or (names[0] if names else "")
+            if name not in names:
+                raise ValueError(
+                    f"{self.key}: the model has no {kind} {name!r} (it has {list(names)})"
+                )
+            chosen.append(name)
+        return replace(self, input_name=chosen[0], output_name=chosen[1])
 
 
 class Registry:
@@ -193,10 +192,9 @@ class Registry:
     def register_file(self, path: str | Path, spec: ModelSpec) -> ModelSpec:
         """Register a user's own ONNX file with the spec that says how to feed it.
 
-        The file is parsed once here, so a wrong path, a file that is not ONNX or
-        an input/output name that the graph lacks fails now with a clear message
-        rather than later inside a session. Empty names are resolved to the
-        graph's first input/output. An existing entry with the same key is replaced.
+        The file is parsed here, so a bad path, file or tensor name fails now with
+        a clear message. Empty names become the graph's first input/output. An
+        entry with the same key is replaced.
 
         Raises
         ------
@@ -255,49 +253,13 @@ DEFAULT_PRECISION = "fp16"
 IMGLY_PACKAGE = "@imgly/background-removal-data"
 IMGLY_VERSION = "1.4.5"
 
-_ISNET = {
-    "input_name": "input",
-    "output_name": "output",
-    "input_size": (1024, 1024),
-    "mean": (0.5, 0.5, 0.5),
-    "std": (1.0, 1.0, 1.0),
-    "activation": "none",
-    "normalization": "minmax",
-    "license": "Apache-2.0 (DIS / IS-Net weights); packaged by IMG.LY (AGPL-3.0 data package)",
-}
-
-
-def _isnet_specs() -> list[ModelSpec]:
-    return [
-        ModelSpec(
-            name=DEFAULT_MODEL,
-            precision="fp16",
-            sources=(NpmSource(IMGLY_PACKAGE, IMGLY_VERSION, "/models/medium"),),
-            description="IS-Net general use, fp16 weights (default)",
-            **_ISNET,  # type: ignore[arg-type]
-        ),
-        ModelSpec(
-            name=DEFAULT_MODEL,
-            precision="int8",
-            sources=(NpmSource(IMGLY_PACKAGE, IMGLY_VERSION, "/models/small"),),
-            description="IS-Net general use, uint8 dynamic-quantized weights",
-            **_ISNET,  # type: ignore[arg-type]
-        ),
-        ModelSpec(
-            name=DEFAULT_MODEL,
-            precision="fp32",
-            sources=(DerivedSource("fp16", "fp16_to_fp32"),),
-            description="IS-Net general use, fp32 (upcast from the fp16 weights)",
-            **_ISNET,  # type: ignore[arg-type]
-        ),
-    ]
-
 
 def builtin_registry() -> Registry:
     """Return a new registry holding the built-in catalog."""
+    from segmentation.catalog_isnet import isnet_specs
     from segmentation.catalog_online import online_specs
 
-    return Registry([*_isnet_specs(), *online_specs()])
+    return Registry([*isnet_specs(), *online_specs()])
 
 
 _DEFAULT: Registry | None = None
