@@ -101,3 +101,22 @@ def test_offline(cache: Path) -> None:
 def test_url_source_needs_a_checksum() -> None:
     with pytest.raises(ValueError, match="sha256 or an md5"):
         UrlSource("http://127.0.0.1/m.onnx")
+
+
+def test_offline_env_blocks_network_but_serves_cache(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmentation.config import OFFLINE_ENV
+
+    with serve() as srv:
+        srv.routes["/m.onnx"] = Route(MODEL)
+        src = UrlSource(srv.url("/m.onnx"), sha256_bytes(MODEL))
+        monkeypatch.setenv(OFFLINE_ENV, "1")
+        with pytest.raises(ModelNotFoundError, match=OFFLINE_ENV):
+            download(src, _dest(cache))
+        assert srv.requests == []
+        monkeypatch.delenv(OFFLINE_ENV)
+        download(src, _dest(cache))
+        monkeypatch.setenv(OFFLINE_ENV, "1")
+        assert download(src, _dest(cache)).read_bytes() == MODEL
+        assert srv.requests == ["/m.onnx"]
