@@ -6,7 +6,8 @@ operators and cannot drift apart::
 
     pixels uint8 [H, W, 4] (RGBA, not premultiplied)
       -> float, RGB premultiplied by alpha (transparent pixels become black)
-      -> [1, 3, H, W] -> Resize to the spec's size (linear, antialias, half_pixel)
+      -> [1, 3, H, W] -> Resize to the spec's size (linear, antialias, half_pixel,
+         exclude_outside: equal to PIL's BILINEAR resize, borders included)
       -> (x * scale - mean) / std -> bare model -> [sigmoid] -> [min-max]
       -> Resize back to H x W -> times alpha -> x255, round, clip
     mask uint8 [H, W]
@@ -24,16 +25,15 @@ from onnx import TensorProto, helper, numpy_helper
 from segmentation.catalog import ModelSpec
 
 #: Bump when the wrapper's operators change, so cached wrapped files are rebuilt.
-WRAPPER_VERSION = 1
+#: 2: Resize with ``exclude_outside=1`` (v1 darkened the border rows when shrinking).
+WRAPPER_VERSION = 2
 WRAPPER_OPSET = 18
 PIXELS = "pixels"
 MASK = "mask"
 
 
 def _const(name: str, value: np.ndarray) -> onnx.NodeProto:
-    return helper.make_node(
-        "Constant", [], [name], value=numpy_helper.from_array(value, name=name)
-    )
+    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value, name=name))
 
 
 def prune_to_output(graph: onnx.GraphProto, output: str) -> list[onnx.NodeProto]:
@@ -84,6 +84,7 @@ def _pre_nodes(spec: ModelSpec) -> list[onnx.NodeProto]:
             mode="linear",
             antialias=1 if spec.resize_antialias else 0,
             coordinate_transformation_mode="half_pixel",
+            exclude_outside=1,
         ),
         helper.make_node("Mul", ["pl/resized", "pl/scale"], ["pl/scaled"]),
         helper.make_node("Sub", ["pl/scaled", "pl/mean"], ["pl/centered"]),
@@ -94,7 +95,6 @@ def _pre_nodes(spec: ModelSpec) -> list[onnx.NodeProto]:
 def _post_nodes(spec: ModelSpec) -> list[onnx.NodeProto]:
     nodes = [
         _const("pl/c1x2", np.array([1, 1], np.int64)),
-        _const("pl/eps", np.array(1e-8, np.float32)),
         _const("pl/zero", np.array(0.0, np.float32)),
         _const("pl/sq01", np.array([0, 1], np.int64)),
     ]
@@ -104,6 +104,7 @@ def _post_nodes(spec: ModelSpec) -> list[onnx.NodeProto]:
         y = "pl/prob"
     if spec.normalization == "minmax":
         nodes += [
+            _const("pl/eps", np.array(1e-8, np.float32)),
             helper.make_node("ReduceMin", [y], ["pl/min"], keepdims=1),
             helper.make_node("ReduceMax", [y], ["pl/max"], keepdims=1),
             helper.make_node("Sub", [y, "pl/min"], ["pl/num"]),
@@ -122,6 +123,7 @@ def _post_nodes(spec: ModelSpec) -> list[onnx.NodeProto]:
             mode="linear",
             antialias=1 if spec.resize_antialias else 0,
             coordinate_transformation_mode="half_pixel",
+            exclude_outside=1,
         ),
         helper.make_node("Squeeze", ["pl/back", "pl/sq01"], ["pl/hw"]),
         helper.make_node("Squeeze", ["pl/alpha", "pl/c2"], ["pl/alpha_hw"]),
@@ -150,6 +152,7 @@ def wrap_model(bare: onnx.ModelProto, spec: ModelSpec) -> onnx.ModelProto:
         One input ``pixels`` (uint8 ``[H, W, 4]``) and one output ``mask``
         (uint8 ``[H, W]``); outputs of the bare model other than
         ``spec.output_name`` are pruned away with the nodes only they need.
+
     """
     g = bare.graph
     inputs = {i.name for i in g.input}
