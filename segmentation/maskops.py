@@ -254,11 +254,12 @@ def apply_op(mask: Mask, op: Mapping[str, Any], model_mask: Mask) -> Mask:
     return loaded
 
 
-def replay(model_mask: Mask, ops: Sequence[Mapping[str, Any]]) -> Mask:
-    """Apply ``ops`` in order, starting from ``model_mask``."""
-    mask = np.ascontiguousarray(model_mask, dtype=np.uint8)
-    if mask.ndim != 2:
-        raise MaskEditError(f"model mask must be 2-D (H, W), got shape {mask.shape}")
+def replay(model_mask: Mask, ops: Sequence[Mapping[str, Any]], start: Mask | None = None) -> Mask:
+    """Apply ``ops`` in order to ``start`` (default: ``model_mask``, which ``reset`` restores)."""
+    model = np.ascontiguousarray(model_mask, dtype=np.uint8)
+    if model.ndim != 2:
+        raise MaskEditError(f"model mask must be 2-D (H, W), got shape {model.shape}")
+    mask = (model if start is None else np.ascontiguousarray(start, dtype=np.uint8)).copy()
     for op in ops:
-        mask = apply_op(mask, op, model_mask)
+        mask = apply_op(mask, op, model)
     return mask
