@@ -188,3 +188,30 @@ def assemble(package_dir: Path, resource: str, dest: Path, progress: Progress | 
     finally:
         tmp.unlink(missing_ok=True)
     return whole.hexdigest()
+
+
+def verify_assembled(package_dir: Path, resource: str, path: Path) -> str:
+    """Check an assembled file against the package's chunk hashes; return its sha256.
+
+    Raises
+    ------
+    ModelIntegrityError
+        The file's size differs from the resource's, or a byte range differs
+        from its chunk (the message names the chunk).
+
+    """
+    chunks, size = read_chunks(package_dir, resource)
+    ordered = check_tiling(resource, chunks, size)
+    actual = path.stat().st_size
+    if actual != size:
+        raise ModelIntegrityError(f"{path} has {actual} bytes but {resource} has {size}")
+    whole = hashlib.sha256()
+    with path.open("rb") as f:
+        for c in ordered:
+            data = f.read(min(c.end, size) - c.start)
+            whole.update(data)
+            if hashlib.sha256(data).hexdigest() != c.sha256:
+                raise ModelIntegrityError(
+                    f"{path}: bytes {c.start}-{c.end} differ from chunk {c.sha256} of {resource}"
+                )
+    return whole.hexdigest()

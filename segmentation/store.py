@@ -38,13 +38,26 @@ from segmentation.errors import ModelIntegrityError, ModelNotFoundError
 from segmentation.fetch_progress import Progress, step, tqdm_bytes
 from segmentation.graph import WRAPPER_VERSION, wrap_model
 from segmentation.sidecar import (
-    is_hashed,
+    load_checked,
     read_sidecar,
     sha256_file,
     sidecar_path,
-    stat_key,
+    verify_model,
     write_sidecar,
 )
+
+__all__ = [
+    "ensure_model",
+    "ensure_wrapped",
+    "fetch_defaults",
+    "is_present",
+    "load_checked",
+    "model_path",
+    "read_sidecar",
+    "sha256_file",
+    "verify_model",
+    "wrapped_path",
+]
 
 
 def model_path(spec: ModelSpec) -> Path:
@@ -58,68 +71,6 @@ def model_path(spec: ModelSpec) -> Path:
 def is_present(spec: ModelSpec) -> bool:
     """Whether the bare model is on disk already (not verified)."""
     return model_path(spec).is_file()
-
-
-def load_checked(path: Path) -> onnx.ModelProto:
-    """Load an ONNX file, turning a parse failure into a clear error."""
-    try:
-        return onnx.load(str(path))
-    except Exception as exc:  # protobuf raises several unrelated types
-        raise ModelIntegrityError(
-            f"{path} is not a valid ONNX model (truncated or corrupt?): {exc}; "
-            f"delete it (`rm '{path}'`) and fetch it again"
-        ) from exc
-
-
-def _fix_hint(spec: ModelSpec, path: Path) -> str:
-    if any(isinstance(s, LocalSource) for s in spec.sources):
-        return "replace it with a good copy of your model"
-    return (
-        f"delete it (`rm '{path}'`) and fetch it again, or let "
-        "ensure_model(spec, repair=True) / `python -m segmentation fetch` replace it"
-    )
-
-
-def verify_model(spec: ModelSpec, path: Path) -> str:
-    """Check a bare model file and return its sha256.
-
-    The file is checked against ``spec.sha256`` when known, else against its
-    sidecar; a file with neither is parsed as ONNX once, then (if it is in
-    the cache) given a sidecar.
-
-    Raises
-    ------
-    ModelIntegrityError
-        The file is empty, fails its checksum or does not parse; the message
-        says to delete and refetch it.
-
-    """
-    if not path.is_file():
-        raise ModelNotFoundError(f"{spec.key}: model file {path} does not exist")
-    if path.stat().st_size == 0:
-        raise ModelIntegrityError(f"{path} is empty; {_fix_hint(spec, path)}")
-    side = read_sidecar(path)
-    expected = spec.sha256 or (side or {}).get("sha256")
-    if expected:
-        got = sha256_file(path)
-        if got != expected:
-            raise ModelIntegrityError(
-                f"{path} is corrupt or truncated: sha256 {got[:12]}… != expected "
-                f"{expected[:12]}…; {_fix_hint(spec, path)}"
-            )
-        return got
-    key = stat_key(path)
-    if not is_hashed(key):
-        try:
-            load_checked(path)
-        except ModelIntegrityError as exc:
-            raise ModelIntegrityError(
-                f"{path} is not a valid ONNX model; {_fix_hint(spec, path)}"
-            ) from exc
-    got = sha256_file(path)
-    if path.is_relative_to(cache_dir()):
-        write_sidecar(path, got, spec=spec.key, note="recorded on first verified load")
-    return got
 
 
 def _obtain(

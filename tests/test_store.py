@@ -138,6 +138,31 @@ def test_truncated_cached_isnet(tmp_path_factory: pytest.TempPathFactory, cache:
     assert read_sidecar(repaired) == read_sidecar(real / name) | {"spec": spec.key}
 
 
+@pytest.mark.isnet
+def test_npm_file_without_sidecar_checked_against_chunks(
+    tmp_path_factory: pytest.TempPathFactory, cache: Path
+) -> None:
+    real = isnet_cache(tmp_path_factory.getbasetemp(), "int8") / "models"
+    name = "isnet-general-use-int8.onnx"
+    spec = default_registry().get("isnet-general-use", "int8")
+    good = (real / name).read_bytes()
+    dest = cache / "models" / name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(good[: 3 << 22])  # ends exactly on a chunk boundary: still parses
+    with pytest.raises(ModelIntegrityError, match=r"has 12582912 bytes but /models/small has"):
+        ensure_model(spec)
+    broken = bytearray(good)
+    broken[5 << 20] ^= 0x01
+    dest.write_bytes(bytes(broken))
+    with pytest.raises(ModelIntegrityError, match=r"bytes 4194304-8388608 differ from chunk"):
+        ensure_model(spec)
+    dest.write_bytes(good)
+    assert ensure_model(spec) == dest
+    side = read_sidecar(dest)
+    assert side is not None and side["sha256"] == hashlib.sha256(good).hexdigest()
+    assert side["note"] == "verified against the npm chunks"
+
+
 def test_repair_never_touches_a_user_file(tmp_path: Path, cache: Path) -> None:
     user = tmp_path / "mine.onnx"
     user.write_bytes(tiny_onnx_bytes())
