@@ -164,8 +164,9 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   }
 
   const change = (p: Partial<EditorSettings>): void => {
-    const bgChanged = p.background !== undefined && p.background !== s.background || p.color !== undefined && p.color !== s.color || p.blur !== undefined && p.blur !== s.blur;
-    const redraw = p.view !== undefined || p.opacity !== undefined || p.compare !== undefined;
+    const differs = (k: keyof EditorSettings): boolean => p[k] !== undefined && p[k] !== s[k];
+    const bgChanged = differs("background") || differs("color") || differs("blur");
+    const redraw = differs("view") || differs("opacity") || differs("compare");
     Object.assign(s, p);
     applySettings();
     if (bgChanged) void serial(updateBackground);
