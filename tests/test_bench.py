@@ -1,0 +1,106 @@
+"""The benchmark runner, its plots and CLI on the tiny model and a synthetic dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segmentation import catalog
+from segmentation.bench import Entry, PythonRuntime, entry_for, run_benchmark
+from segmentation.cli import main
+from segmentation.cli_bench import parse_runtime
+from segmentation.datasets import load_dataset
+from segmentation.plots import pareto_front, save_report_plots, worst_cases
+from segmentation.variants import build_variant
+from tests.conftest import TinyModel
+from tests.tinymodel import red_square_rgba
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIXEL_LIBERATION_CACHE", str(tmp_path / "cache"))
+
+
+def _red_dataset(root: Path, count: int = 4) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(count):
+        h, w, margin = 64 + 8 * i, 80, 10 + 2 * i
+        Image.fromarray(red_square_rgba(h, w, margin)[..., :3]).save(root / "images" / f"r{i}.png")
+        gt = np.zeros((h, w), np.uint8)
+        gt[margin : h - margin, margin : w - margin] = 255
+        Image.fromarray(gt).save(root / "masks" / f"r{i}.png")
+    return root
+
+
+def _grey(folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = [folder / f"g{i}.png" for i in range(2)]
+    for i, p in enumerate(paths):
+        Image.fromarray(np.full((40, 40, 3), 90 + 40 * i, np.uint8)).save(p)
+    return paths
+
+
+def test_benchmark_rows_metrics_and_files(tiny_model: TinyModel, tmp_path: Path) -> None:
+    ds = load_dataset(_red_dataset(tmp_path / "red"))
+    weight = build_variant(tiny_model.spec, "int8-weight")
+    broken = build_variant(tiny_model.spec, "int8-static-minmax-qhead", _grey(tmp_path / "g"))
+    entries = [Entry(v.name, v.spec, v.size_bytes) for v in (weight, broken)] + [
+        entry_for(tiny_model.spec, "fp32")
+    ]
+    result = run_benchmark(
+        entries, [ds], [PythonRuntime(1), PythonRuntime(2)], reference="fp32",
+        repeats=2, keep_masks=True, progress=False,
+    )  # fmt: skip
+    assert len(result.summary) == 6 and len(result.images) == 6 * len(ds)
+    rows = {(r["variant"], r["runtime"]): r for r in result.summary}
+    ref = rows[("fp32", "python-1t")]
+    assert ref["ref_iou"] == 1.0 and ref["gt_iou"] > 0.9 and ref["blank"] == 0
+    assert ref["latency_min_s"] <= ref["latency_median_s"]
+    assert rows[("int8-weight", "python-2t")]["ref_iou"] > 0.95
+    bad = rows[(broken.name, "python-1t")]
+    assert bad["blank"] == len(ds) and bad["gt_iou"] < 0.5
+    assert len(result.masks) == 3 * len(ds)
+    assert worst_cases(result, "fp32", k=2)[0]["gt_iou"] <= worst_cases(result, "fp32")[1]["gt_iou"]
+    js, cs = result.save(tmp_path / "out")
+    assert len(json.loads(js.read_text())["summary"]) == 6
+    assert cs.read_text().splitlines()[0].startswith("variant,runtime,dataset")
+    assert len(result.dataframe()) == 6
+    plots = save_report_plots(result, tmp_path / "out", [ds])
+    assert len(plots) == 2 + 3 and all(p.stat().st_size > 1000 for p in plots)
+
+
+def test_benchmark_refuses_an_unknown_reference(tiny_model: TinyModel, tmp_path: Path) -> None:
+    ds = load_dataset(_red_dataset(tmp_path / "red", 1))
+    with pytest.raises(ValueError, match="reference 'nope'"):
+        run_benchmark([entry_for(tiny_model.spec)], [ds], reference="nope", progress=False)
+
+
+def test_pareto_front_by_hand() -> None:
+    cost = [1.0, 2.0, 3.0, 2.5, 1.0]
+    gain = [0.5, 0.9, 0.95, 0.8, 0.4]
+    assert pareto_front(cost, gain) == [0, 1, 2]  # 3 is beaten by 1, 4 by 0
+
+
+def test_cli_quantize_and_bench(
+    tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setattr(catalog, "_DEFAULT", tiny_model.registry)
+    assert main(["quantize", "tiny-test", "--to", "int8-weight", "fp16"]) == 0
+    out = capsys.readouterr().out
+    assert "int8-weight" in out and "fp16" in out and ".onnx" in out
+    ds = _red_dataset(tmp_path / "red", 2)
+    code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
+                 "--variants", "fp32", "int8-weight", "--runtime", "python-1",
+                 "--out", str(tmp_path / "o")])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "int8-weight\tpython-1t\tred\t2" in out and "wrote" in out
+    assert main(["bench", "--dataset", str(ds), "--runtime", "browser"]) == 1
+    assert "unknown runtime 'browser'" in capsys.readouterr().err
+    assert parse_runtime("python").name == "python-2t"

@@ -1,0 +1,69 @@
+"""Dataset folders: pairing by stem, subsets, lazy shrinking, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segmentation.datasets import load_dataset
+
+
+def _make(root: Path, stems: list[str], mask_stems: list[str] | None = None) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i, s in enumerate(stems):
+        Image.fromarray(np.full((30, 40, 3), i * 10, np.uint8)).save(root / "images" / f"{s}.jpg")
+    for s in mask_stems if mask_stems is not None else stems:
+        m = np.zeros((30, 40), np.uint8)
+        m[5:25, 10:30] = 255
+        m[5:25, 10] = 128  # a soft edge
+        Image.fromarray(m).save(root / "masks" / f"{s}.png")
+    return root
+
+
+def test_pairs_subset_and_lazy_loading(tmp_path: Path) -> None:
+    root = _make(tmp_path / "ds", [f"im{i:02d}" for i in range(10)])
+    (root / "SOURCE.txt").write_text("made by a test")
+    ds = load_dataset(root)
+    assert len(ds) == 10 and ds.name == "ds" and ds.source == "made by a test"
+    assert [s.stem for s in load_dataset(root, every=3)] == ["im00", "im03", "im06", "im09"]
+    assert [s.stem for s in load_dataset(root, every=3, limit=2)] == ["im00", "im03"]
+    assert [s.stem for s in ds.subset(limit=3)] == ["im00", "im01", "im02"]
+    sample = ds.samples[1]
+    img = sample.image()
+    assert img.shape == (30, 40, 4) and img.dtype == np.uint8
+    mask = sample.mask()
+    assert mask.shape == (30, 40) and mask.max() == 1.0
+    assert mask[10, 10] == pytest.approx(128 / 255)
+    small = load_dataset(root, max_side=20).samples[0]
+    assert max(small.image().shape[:2]) == 20
+    assert small.mask((15, 20)).shape == (15, 20)
+
+
+def test_named_datasets_resolve_under_the_datasets_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIXEL_LIBERATION_DATASETS", str(tmp_path))
+    _make(tmp_path / "sod_bsds300", ["a", "b"])
+    assert len(load_dataset("sod_bsds300")) == 2
+    with pytest.raises(FileNotFoundError, match="icm58_objects"):
+        load_dataset("icm58_objects")
+
+
+def test_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_dataset(tmp_path / "missing")
+    (tmp_path / "noimages" / "masks").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no images/ folder"):
+        load_dataset(tmp_path / "noimages")
+    root = _make(tmp_path / "bad", ["a", "b", "c"], mask_stems=["a", "b", "z"])
+    with pytest.raises(ValueError, match=r"without a mask: \['c'\].*without an image: \['z'\]"):
+        load_dataset(root)
+    empty = _make(tmp_path / "empty", [])
+    with pytest.raises(ValueError, match="no image/mask pairs"):
+        load_dataset(empty)
+    with pytest.raises(ValueError, match="every"):
+        load_dataset(_make(tmp_path / "ok", ["a"]), every=0)
