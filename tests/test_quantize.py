@@ -199,3 +199,23 @@ def test_weight_only_needs_conv_weights() -> None:
             node.op_type = "Add"  # no Conv left (the model is never run)
     with pytest.raises(ValueError, match="no float Conv weights"):
         quantize_weights_only(model)
+
+
+@pytest.mark.isnet
+@pytest.mark.slow
+def test_isnet_resolution_rewrite_is_exact_at_1024_and_runs_at_512(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from segmentation.catalog import default_registry
+    from segmentation.store import ensure_model, load_checked
+    from segmentation.variants import prepare_float
+
+    monkeypatch.delenv("PIXEL_LIBERATION_CACHE")  # the real model cache, not the tmp one
+    spec = default_registry().get("isnet-general-use", "fp32")
+    model = prepare_float(load_checked(ensure_model(spec)), spec)
+    assert [o.name for o in model.graph.output] == ["output"]  # side outputs pruned
+    x = np.random.default_rng(0).normal(0, 0.3, (1, 3, 1024, 1024)).astype(np.float32)
+    same = set_resolution(model, "input", (1024, 1024))
+    np.testing.assert_array_equal(_run(same, x), _run(model, x))
+    half = set_resolution(model, "input", (512, 512))
+    assert _run(half, np.ascontiguousarray(x[:, :, ::2, ::2])).shape == (1, 1, 512, 512)
