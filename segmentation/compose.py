@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageColor, ImageOps
 
@@ -36,8 +38,8 @@ def parse_color(color: Color) -> tuple[int, int, int, int]:
 
 
 def _is_color(background: object) -> bool:
-    if isinstance(background, tuple) and len(background) in (3, 4):
-        return all(isinstance(v, int) for v in background)
+    if isinstance(background, tuple):
+        return True  # parse_color says what is wrong with a bad tuple
     if isinstance(background, str):
         try:
             ImageColor.getrgb(background)
@@ -80,6 +82,10 @@ def compose(image: LoadedImage, mask: np.ndarray, background: Background = None)
     if _is_color(background):
         base = Image.new("RGBA", (w, h), parse_color(background))  # type: ignore[arg-type]
     else:
+        if isinstance(background, str) and not Path(background).expanduser().exists():
+            raise ImageError(
+                f"background {background!r} is neither a colour nor an existing image file"
+            )
         bg = load_image(background).to_pil()  # type: ignore[arg-type]
         base = ImageOps.fit(bg, (w, h), Image.Resampling.LANCZOS)
     return Image.alpha_composite(base, cut)

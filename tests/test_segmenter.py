@@ -1,0 +1,170 @@
+"""Segmenter: the tiny model for the API, the real ISNet (fp32/fp16/int8) on real photos.
+
+Measured on grace_hopper.jpg (600x512): foreground fraction 0.579 for all three
+precisions; IoU (mask > 127) fp16 vs fp32 = 1.000, int8 vs fp32 = 0.9986. The
+bounds below leave margin for other onnxruntime builds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segmentation.batch import Result
+from segmentation.errors import ImageError, UnknownModelError
+from segmentation.session import Segmenter, get_segmenter
+from tests._images import write_bad
+
+FP16_VS_FP32_MIN_IOU = 0.99
+INT8_VS_FP32_MIN_IOU = 0.97
+
+
+def red_square(width: int = 120, height: int = 90) -> np.ndarray:
+    rgb = np.full((height, width, 3), 128, np.uint8)
+    rgb[20:70, 30:90] = (220, 10, 10)
+    return rgb
+
+
+@pytest.fixture
+def tiny_segmenter(tiny_model) -> Segmenter:
+    return Segmenter(tiny_model.spec.name, tiny_model.spec.precision, registry=tiny_model.registry)
+
+
+def test_mask_and_timings(tiny_segmenter: Segmenter) -> None:
+    mask = tiny_segmenter.mask(red_square())
+    assert mask.dtype == np.uint8 and mask.shape == (90, 120)
+    assert mask[30:60, 40:80].min() > 200 and mask[:10].max() < 30
+    assert set(tiny_segmenter.last_timings) == {"decode", "inference", "total"}
+    assert tiny_segmenter.last_timings["total"] >= tiny_segmenter.last_timings["inference"] > 0
+
+
+def test_run_pixels_is_exact_and_validated(tiny_segmenter: Segmenter) -> None:
+    rgba = np.dstack([red_square(), np.full((90, 120), 255, np.uint8)])
+    np.testing.assert_array_equal(tiny_segmenter.run_pixels(rgba), tiny_segmenter.mask(rgba))
+    with pytest.raises(ImageError, match=r"uint8 \[H, W, 4\]"):
+        tiny_segmenter.run_pixels(red_square())
+    with pytest.raises(ImageError, match="zero size"):
+        tiny_segmenter.run_pixels(np.zeros((0, 4, 4), np.uint8))
+
+
+def test_cutout_backgrounds(tiny_segmenter: Segmenter, tmp_path: Path) -> None:
+    cut = tiny_segmenter.cutout(red_square())
+    assert cut.mode == "RGBA" and cut.size == (120, 90)
+    alpha = np.asarray(cut)[..., 3]
+    np.testing.assert_array_equal(alpha, tiny_segmenter.mask(red_square()))
+    on_blue = np.asarray(tiny_segmenter.cutout(red_square(), background="#0000ff"))
+    assert (on_blue[..., 3] == 255).all()
+    assert tuple(on_blue[2, 2, :3]) == (0, 0, 255) and on_blue[45, 60, 0] > 200
+    on_tuple = np.asarray(tiny_segmenter.cutout(red_square(), background=(0, 255, 0)))
+    assert tuple(on_tuple[2, 2, :3]) == (0, 255, 0)
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (40, 10), (250, 250, 0)).save(bg)  # other aspect: covered and cropped
+    on_image = np.asarray(tiny_segmenter.cutout(red_square(), background=bg))
+    assert on_image.shape == (90, 120, 4) and tuple(on_image[2, 2, :3]) == (250, 250, 0)
+    with pytest.raises(ImageError, match="neither a colour nor an existing image file"):
+        tiny_segmenter.cutout(red_square(), background=str(tmp_path / "nothing.png"))
+    with pytest.raises(ImageError, match="no such file"):
+        tiny_segmenter.cutout(red_square(), background=tmp_path / "nothing.png")
+    with pytest.raises(ImageError, match="must be 3 or 4 integers"):
+        tiny_segmenter.cutout(red_square(), background=(1, 2))  # type: ignore[arg-type]
+
+
+def test_map_goes_on_past_bad_files(tiny_segmenter: Segmenter, tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    Image.fromarray(red_square()).save(good)
+    bad, _ = write_bad(tmp_path, "truncated_png")
+    results = tiny_segmenter.map([good, bad, red_square(), b"nope"], progress=False)
+    assert [r.ok for r in results] == [True, False, True, False]
+    assert all(isinstance(r, Result) and r.seconds >= 0 for r in results)
+    assert results[0].source == str(good) and results[0].mask is not None
+    assert str(bad) in (results[1].error or "") and results[1].mask is None
+    assert results[2].source == "<ndarray #2>"
+    assert "<bytes #3>: not an image" in (results[3].error or "")
+    with pytest.raises(ImageError, match="truncated"):
+        tiny_segmenter.map([good, bad], progress=False, on_error="raise")
+    with pytest.raises(ValueError, match="on_error"):
+        tiny_segmenter.map([good], progress=False, on_error="ignore")  # type: ignore[arg-type]
+
+
+def test_exif_mask_has_upright_size(tiny_segmenter: Segmenter, tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored rotated: upright = stored turned 90 degrees
+    path = tmp_path / "rot.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(red_square(), -1))).save(path, exif=exif)
+    mask = tiny_segmenter.mask(path)
+    assert mask.shape == (90, 120)
+    np.testing.assert_array_equal(mask, tiny_segmenter.mask(red_square()))
+
+
+def test_bad_settings(tiny_model) -> None:
+    reg = tiny_model.registry
+    with pytest.raises(UnknownModelError, match="known models: tiny-test"):
+        Segmenter("nope", registry=reg)
+    with pytest.raises(NotImplementedError, match="runs at 64x64"):
+        Segmenter("tiny-test", "fp32", resolution=(512, 512), registry=reg)
+    assert Segmenter("tiny-test", "fp32", resolution=(64, 64), registry=reg).spec.input_size == (
+        64,
+        64,
+    )
+    with pytest.raises(ValueError, match="threads"):
+        Segmenter("tiny-test", "fp32", threads=0, registry=reg)
+
+
+# --- the real ISNet ------------------------------------------------------------------------
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    fa, fb = a > 127, b > 127
+    return float((fa & fb).sum() / max((fa | fb).sum(), 1))
+
+
+@pytest.fixture(scope="module")
+def grace() -> Path:
+    from matplotlib import cbook
+
+    return Path(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+
+
+@pytest.fixture(scope="module")
+def isnet_masks(grace: Path) -> dict[str, np.ndarray]:
+    out = {}
+    for precision in ("fp32", "fp16", "int8"):
+        out[precision] = get_segmenter("isnet-general-use", precision).mask(grace)
+    return out
+
+
+@pytest.mark.isnet
+def test_isnet_grace_hopper_is_sane(isnet_masks: dict[str, np.ndarray]) -> None:
+    for precision, mask in isnet_masks.items():
+        assert mask.shape == (600, 512) and mask.dtype == np.uint8, precision
+        fg = float((mask > 127).mean())
+        assert 0.50 < fg < 0.66, f"{precision}: foreground fraction {fg:.3f}"
+        assert (mask == 0).any() and (mask == 255).any(), precision
+        assert mask[:40, :40].max() < 30 and mask[:40, -40:].max() < 30, "top corners: background"
+        assert mask[200:300, 200:320].min() > 200, "face: foreground"
+        assert mask[420:560, 150:400].min() > 200, "jacket: foreground"
+        assert mask[-20:, 200:300].min() > 200, "the body reaches the bottom edge"
+
+
+@pytest.mark.isnet
+def test_isnet_precisions_agree(isnet_masks: dict[str, np.ndarray]) -> None:
+    assert iou(isnet_masks["fp16"], isnet_masks["fp32"]) >= FP16_VS_FP32_MIN_IOU
+    assert iou(isnet_masks["int8"], isnet_masks["fp32"]) >= INT8_VS_FP32_MIN_IOU
+
+
+@pytest.mark.isnet
+def test_isnet_exif_rotated_photo(
+    grace: Path, isnet_masks: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to display": store it turned the other way
+    path = tmp_path / "sideways.png"
+    Image.open(grace).transpose(Image.Transpose.ROTATE_90).save(path, exif=exif)
+    seg = get_segmenter("isnet-general-use", "fp16")
+    mask = seg.mask(path)
+    assert mask.shape == (600, 512)
+    assert iou(mask, isnet_masks["fp16"]) > 0.999
+    assert get_segmenter("isnet-general-use", "fp16") is seg, "one session per process"
