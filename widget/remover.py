@@ -13,15 +13,14 @@ from typing import Any
 
 import anywidget
 import numpy as np
-from PIL import Image
 
 from segmentation.arrays import pixels_checksum
 from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
 from segmentation.catalog import default_registry as _default_registry
-from segmentation.compose import Background, compose
-from segmentation.images import ImageSource, load_image
+from segmentation.images import ImageSource, LoadedImage, load_image
 from widget import wire
 from widget.assets import STATIC, file_asset, image_asset, wasm_asset
+from widget.editing import MaskEditing
 from widget.state import EngineTraits
 from widget.transport import ChunkSender, send_mask
 from widget.twin import compare_masks, run_twin, twin_model_path
@@ -30,7 +29,7 @@ log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
 
 
-class BackgroundRemover(EngineTraits, anywidget.AnyWidget):
+class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
 
     Parameters
@@ -95,9 +94,14 @@ class BackgroundRemover(EngineTraits, anywidget.AnyWidget):
         """The normalised RGBA pixels (uint8 ``[H, W, 4]``) both runtimes are fed."""
         return self._image.pixels
 
-    @property
-    def mask(self) -> np.ndarray:
-        """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's."""
+    def _editing_image(self) -> LoadedImage:  # MaskEditing hook: cutout() composes these pixels
+        return self._image
+
+    def _editing_model_mask(self) -> np.ndarray:
+        """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's.
+
+        Public as ``model_mask``; ``mask`` is the edited one (see :mod:`widget.editing`).
+        """
         if self._browser is not None:
             return self._browser[0]
         if not self.backend_used:
@@ -122,10 +126,6 @@ class BackgroundRemover(EngineTraits, anywidget.AnyWidget):
     def assets(self) -> dict[str, str]:
         """sha256 of the ``model``, ``wasm`` and ``image`` assets."""
         return {a.kind: a.sha256 for a in (self._model_asset, self._wasm_asset, self._image_asset)}
-
-    def cutout(self, background: Background = None) -> Image.Image:
-        """Return the image with its background removed (or replaced by ``background``)."""
-        return compose(self._image, self.mask, background)
 
     def compare(self) -> dict[str, Any]:
         """Compare the browser's mask with the kernel twin's on the same pixels.

@@ -172,6 +172,7 @@ export class Job {
         mask,
       );
       this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE));
+      this.view.maskReady(mask, out.width, out.height);
     } catch (err) {
       this.fail(stage, err);
     }
@@ -190,6 +191,7 @@ export class Job {
       this.result = null;
       try {
         this.view.showCutout(await maskBitmap(r.mask, r.width, r.height, PREVIEW_SIDE));
+        this.view.maskReady(r.mask, r.width, r.height);
       } catch (err) {
         console.warn("pixel-liberation: could not draw the mask", err);
       }

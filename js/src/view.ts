@@ -22,6 +22,8 @@ export class View {
   readonly image: HTMLCanvasElement;
   readonly cutout: HTMLCanvasElement;
   private imageBitmap: ImageBitmap | null = null;
+  /** Called with the full-resolution mask once it exists (the widget mounts the editor). */
+  onMask: ((mask: Uint8Array, width: number, height: number, image: ImageBitmap | null) => void) | null = null;
   private maskBitmap: ImageBitmap | null = null;
 
   constructor(host: HTMLElement) {
@@ -82,6 +84,10 @@ export class View {
     ctx.drawImage(mask, 0, 0, w, h);
     ctx.globalCompositeOperation = "source-over";
     this.root.dataset.result = "1";
+  }
+
+  maskReady(mask: Uint8Array, width: number, height: number): void {
+    this.onMask?.(mask, width, height, this.imageBitmap);
   }
 
   dispose(): void {

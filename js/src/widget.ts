@@ -4,6 +4,7 @@ import { blocker, combine, probeCapabilities } from "./caps";
 import { Job } from "./engine";
 import type { Capabilities } from "./protocol";
 import { KernelLink } from "./transport";
+import { attachEditor, type EditTraits } from "./editor/attach";
 import { View } from "./view";
 import { acquireWorker, releaseWorker, type WorkerClient } from "./worker-client";
 
@@ -38,8 +39,14 @@ async function capabilities(client: WorkerClient | null): Promise<Capabilities> 
   }
 }
 
-const render: Render<Traits> = async ({ model, el }) => {
+const render: Render<Traits & EditTraits> = async ({ model, el }) => {
   const view = new View(el);
+  let edit: ReturnType<typeof attachEditor> | null = null;
+  view.onMask = (mask, width, height, image) => {
+    if (edit || !image) return;
+    edit = attachEditor(model, view.root, { image, modelMask: mask, width, height });
+    view.figure.style.display = "none"; // the editor shows image, mask and cutout
+  };
   let client: WorkerClient | null = null;
   try {
     client = typeof Worker === "function" ? acquireWorker() : null;
@@ -73,6 +80,7 @@ const render: Render<Traits> = async ({ model, el }) => {
       model.off(`change:${name}`, onTraits);
     }
     if (client) releaseWorker(client);
+    edit?.detach();
     view.dispose();
   };
 };

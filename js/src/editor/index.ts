@@ -371,7 +371,7 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     sync: (log, cursor) => serial(async () => { if (stroking) return; refresh(await history.sync(log, cursor)); updateButtons(); }),
     setSettings: (p) => change(p),
     settings: () => ({ ...s }),
-    setSyncState: (state, text) => { ui.sync.dataset.state = state; ui.sync.textContent = text; },
+    setSyncState: (state, text) => { ui.sync.dataset.state = state; root.dataset.sync = state; ui.sync.textContent = text; },
     setBackgroundImage: (img) => serial(() => setBackgroundImage(img)),
     mask: () => history.mask.data,
     frameStats: () => stage.stats(),

@@ -71,7 +71,8 @@ export class Stage {
   layout(): void {
     const w = Math.max(1, this.el.clientWidth);
     const { width: iw, height: ih } = this.scene;
-    const h = Math.max(80, Math.min(MAX_STAGE_HEIGHT, Math.round((w * ih) / iw)));
+    const maxH = Math.min(MAX_STAGE_HEIGHT, Math.max(240, Math.round(window.innerHeight * 0.7)));
+    const h = Math.max(80, Math.min(maxH, Math.round((w * ih) / iw)));
     const dpr = window.devicePixelRatio || 1;
     if (w === this.cssW && h === this.cssH && dpr === this.dpr) return;
     this.cssW = w; this.cssH = h; this.dpr = dpr;
