@@ -133,3 +133,16 @@ def test_demo_writes_cutouts_and_masks(tmp_path: Path, capsys: pytest.CaptureFix
         assert mask.shape == (cut.height, cut.width)
         np.testing.assert_array_equal(np.asarray(cut)[..., 3], mask)
         assert any(photo.name in line for line in out)
+
+
+@pytest.mark.isnet
+def test_fetch_prepares_the_three_variants(tmp_path: Path) -> None:
+    proc = run_cli("fetch", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("  ") for line in proc.stdout.strip().splitlines()]
+    assert sorted(key for key, _ in rows) == [
+        "isnet-general-use:fp16",
+        "isnet-general-use:fp32",
+        "isnet-general-use:int8",
+    ]
+    assert all(Path(path).is_file() and path.endswith(".onnx") for _, path in rows)
