@@ -42,6 +42,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 echo "venv $("$PL_PY" --version), $(/usr/bin/chromium --version 2>/dev/null)"
 
+# The bundle under test must match js/src (esbuild takes seconds; setup.sh did the npm ci).
+step "front-end build" npm --prefix js run --silent build
+
 step "ruff check" "$PL_VENV/bin/ruff" check .
 step "ruff format --check" "$PL_VENV/bin/ruff" format --check .
 
