@@ -17,6 +17,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from segmentation.catalog import ModelSpec
+from segmentation.datasets import open_rgba
 from segmentation.graph import PIXELS, WRAPPER_OPSET, _pre_nodes
 
 
@@ -30,18 +31,6 @@ def preprocess_model(spec: ModelSpec, size: tuple[int, int]) -> onnx.ModelProto:
         [helper.make_tensor_value_info(spec.input_name, TensorProto.FLOAT, None)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", WRAPPER_OPSET)])
-
-
-def load_rgba(path: Path, max_side: int = 1536) -> np.ndarray:
-    """Read an image as RGBA uint8, shrunk (JPEG draft decoding) to a long side <= ``max_side``."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.draft("RGB", (max_side, max_side))
-        im = im.convert("RGBA")
-        if max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        return np.asarray(im)
 
 
 class ImageCalibrationReader:
@@ -82,7 +71,7 @@ class ImageCalibrationReader:
         """Return the next preprocessed image, or None when the range is exhausted."""
         if self._pos >= self._end:
             return None
-        rgba = load_rgba(self._images[self._pos])
+        rgba = open_rgba(self._images[self._pos], max_side=1536)
         self._pos += 1
         (x,) = self._pre.run(None, {PIXELS: rgba})
         return {self._input: x}

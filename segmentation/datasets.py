@@ -22,7 +22,8 @@ KNOWN_DATASETS = ("icm58_objects", "sod_bsds300")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def _open_rgba(path: Path, max_side: int | None) -> np.ndarray:
+def open_rgba(path: Path, max_side: int | None = None) -> np.ndarray:
+    """Read an image as RGBA uint8 (EXIF-rotated), shrunk to a long side <= ``max_side``."""
     from PIL import Image, ImageOps
 
     with Image.open(path) as raw:
@@ -45,7 +46,7 @@ class Sample:
 
     def image(self) -> np.ndarray:
         """RGBA uint8 ``[H, W, 4]``, shrunk to ``max_side`` if set."""
-        return _open_rgba(self.image_path, self.max_side)
+        return open_rgba(self.image_path, self.max_side)
 
     def mask(self, size: tuple[int, int] | None = None) -> np.ndarray:
         """Ground truth as float 0..1 ``[H, W]``, resized (bilinear) to ``size=(H, W)`` if set."""

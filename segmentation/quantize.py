@@ -266,7 +266,7 @@ def set_resolution(
         for d in vi.type.tensor_type.shape.dim[2:]:
             d.dim_param = "out_hw"
     del g.value_info[:]
-    live = set()
+    live: set[str] = set()
     for o in g.output:
         live.update(n.name for n in prune_to_output(g, o.name))
     kept = [n for n in g.node if n.name in live]
