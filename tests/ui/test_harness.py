@@ -67,7 +67,13 @@ def test_notebook7_opens_and_runs(notebook: NotebookFactory) -> None:
     assert "/notebooks/" in nb.page.url
 
 
-def test_console_messages_are_captured(notebook: NotebookFactory) -> None:
+def test_console_and_websocket_bytes_are_captured(notebook: NotebookFactory) -> None:
     nb = notebook(["1"])
     nb.page.evaluate("() => console.warn('pixel-liberation harness probe')")
     assert nb.log.matching(r"\[warning\] pixel-liberation harness probe")
+    nb.meter.reset()
+    assert nb.meter.received_bytes == 0
+    nb.execute("print('x' * 300_000)")
+    # the printed text reached the page over the kernel websocket, and was counted
+    assert 300_000 <= nb.meter.received_bytes < 400_000
+    assert nb.meter.sent_bytes > 0
