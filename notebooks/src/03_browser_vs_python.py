@@ -1,0 +1,109 @@
+# %% [markdown]
+# # Browser vs Python: parity and latency
+#
+# The widget runs the model in the browser tab (onnxruntime-web, WebAssembly, in a Web
+# Worker); the kernel can run the **very same ONNX file** with onnxruntime. Resizing,
+# normalisation and post-processing are inside that file, so the same pixels in give the
+# same mask out, up to float rounding. This notebook measures how close the two masks are
+# and how long each side takes.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+from matplotlib import cbook
+
+from segmentation.session import Segmenter
+from widget import BackgroundRemover
+
+photo = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+w = BackgroundRemover(photo)
+w
+
+# %% [markdown]
+# ## The kernel side
+#
+# `Segmenter` loads the wrapped model the widget sends to the browser (`w.model_key`) and
+# `run_pixels` feeds it exactly the RGBA pixels the browser gets (`w.image`): no decoding
+# differences. Timings depend on the machine, so this cell's output is not compared by the
+# notebook tests.
+
+# %% tags=["nbval-ignore-output"]
+REPEATS = 2
+name, precision = w.model_key.split(":")
+seg = Segmenter(name, precision)
+kernel_ms = []
+for _ in range(REPEATS):
+    kernel_mask = seg.run_pixels(w.image)
+    kernel_ms.append(seg.last_timings["inference"] * 1000)
+print(f"{w.model_key} in the kernel: onnxruntime {ort.__version__}, median of {REPEATS}:")
+print(f"  {np.median(kernel_ms):.0f} ms for {w.image.shape[1]}x{w.image.shape[0]} pixels")
+
+# %% [markdown]
+# ## Parity
+#
+# Once the view says *done in the browser*, compare the browser's mask with the kernel's:
+# IoU of the masks thresholded at 0.5, mean and largest absolute difference of the soft
+# masks, and whether the browser decoded exactly the kernel's pixels (`pixels_match`).
+#
+# *Run All* reaches this cell before the browser has answered: run it again when the widget
+# says done. Without a browser (`nbconvert`, `nbval`) there is nothing to compare and the
+# cell says so; the real-browser tests of the project run this notebook in JupyterLab.
+
+# %%
+if w.backend_used == "browser":
+    cmp = w.compare()
+    print(pd.Series(cmp).to_string())
+    assert cmp["pixels_match"], "the browser fed the model other pixels than the kernel"
+    assert cmp["iou"] >= 0.999 and cmp["mae"] <= 0.002, cmp
+    browser_mask = w.mask
+else:
+    print(f"no mask from a browser yet (widget status: {w.status!r})")
+    print("showing the kernel side only")
+    browser_mask = None
+
+# %%
+panels = [w.image, kernel_mask]
+titles = ["photo", "kernel mask"]
+if browser_mask is not None:
+    diff = np.abs(browser_mask.astype(int) - kernel_mask.astype(int))
+    panels += [browser_mask, diff]
+    titles += ["browser mask", f"|difference| (max {diff.max()})"]
+fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.2), dpi=50)
+for ax, im, title in zip(axes, panels, titles):
+    ax.imshow(im, cmap="magma" if title.startswith("|") else "gray")
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Latency, stage by stage
+#
+# The browser reports where its time went: receiving the assets (`transfer`, only the first
+# time: the model is cached in IndexedDB afterwards), decoding the image, creating the
+# onnxruntime-web session, and inference. WebAssembly runs on one thread unless the page is
+# cross-origin isolated, which JupyterLab, Notebook 7 and Colab are not by default.
+
+# %% tags=["nbval-ignore-output"]
+browser_ms = pd.Series(dict(w.timings) if w.backend_used == "browser" else {}, dtype=float)
+table = pd.DataFrame(
+    {"browser (ms)": browser_ms, "kernel (ms)": pd.Series({"inference": np.median(kernel_ms)})}
+)
+print(f"browser threads: {w.threads or 'n/a'}, cross-origin isolated: {w.cross_origin_isolated}")
+ax = table.fillna(0).plot.barh(figsize=(6, 2.5), title="milliseconds (lower is better)")
+ax.figure.set_dpi(60)
+plt.show()
+table.round(0)
+
+# %% [markdown]
+# ## Check
+#
+# The kernel's mask must still look like the model's: the subject covers a known share of the
+# photo. A broken pipeline (wrong mean, swapped channels, a damaged file) fails here.
+
+# %%
+subject = kernel_mask >= 128
+print(f"kernel mask: subject {subject.mean():.0%} of the pixels")
+assert 0.50 < subject.mean() < 0.66, subject.mean()
+assert subject[250, 256] and not subject[40, 470]
