@@ -89,7 +89,7 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter
 def browser_context(chromium_browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser context (own cookies and storage) per test."""
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(120_000)
     yield context
     context.close()
 

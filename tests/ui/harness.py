@@ -116,7 +116,7 @@ class Notebook:
         write_notebook(self.server.root, self.name, cells)
         return self
 
-    def open(self, ui: Ui = "lab", timeout_s: float = 90) -> Notebook:
+    def open(self, ui: Ui = "lab", timeout_s: float = 180) -> Notebook:
         """Open the notebook (JupyterLab ``?reset`` or Notebook 7) and wait for an idle kernel."""
         token = self.server.token
         if ui == "lab":
@@ -127,7 +127,7 @@ class Notebook:
         self.wait_kernel_idle(timeout_s)
         return self
 
-    def wait_kernel_idle(self, timeout_s: float = 60) -> None:
+    def wait_kernel_idle(self, timeout_s: float = 120) -> None:
         """Wait until the notebook's kernel exists, is connected and idle."""
         self.page.wait_for_function(KERNEL_IDLE, timeout=timeout_s * 1000)
 
