@@ -29,6 +29,7 @@ import numpy as np
 
 from segmentation.arrays import pixels_checksum
 from segmentation.bench_server import open_bench_page, sha256_of
+from segmentation.cpu_time import tree_cpu_s
 
 #: Chromium used unless ``PIXEL_LIBERATION_CHROMIUM`` names another.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,6 +58,8 @@ class ImageRun:
     inference_s: list[float]
     decode_s: float
     stable: bool
+    #: CPU seconds per repeat of the browser's processes (includes decoding); None off Linux.
+    cpu_s: float | None = None
 
     @property
     def median_s(self) -> float:
@@ -175,8 +178,11 @@ class BrowserSession:
         sha = hashlib.sha256(data).hexdigest()
         image = {"sha256": sha, "mime": RAW_RGBA, "width": w, "height": h}
         image["url"] = self._server.add(f"/image/{sha}", data)
+        repeats = max(1, int(repeats))
+        cpu0 = tree_cpu_s()
         try:
-            r = self._call("run", {"image": image, "repeats": max(1, int(repeats))})
+            r = self._call("run", {"image": image, "repeats": repeats})
+            cpu1 = tree_cpu_s()
         finally:
             self._server.remove(f"/image/{sha}")
         if int(r["checksum"]) != pixels_checksum(rgba):
@@ -186,7 +192,8 @@ class BrowserSession:
             raise RuntimeError(f"mask of {mask.size} bytes for {r['width']}x{r['height']}")
         mask = mask.reshape(int(r["height"]), int(r["width"]))
         times = [float(t) / 1e3 for t in r["inference"]]
-        return ImageRun(mask, times, float(r["decode"]) / 1e3, bool(r["stable"]))
+        cpu = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / repeats
+        return ImageRun(mask, times, float(r["decode"]) / 1e3, bool(r["stable"]), cpu)
 
     def close(self) -> None:
         """Close the browser, Playwright and the server (idempotent)."""
@@ -219,7 +226,10 @@ class BrowserRunner:
 
     session: BrowserSession
     info: LoadInfo
+    model: str = ""
     last_latency_s: float | None = None
+    last_cpu_s: float | None = None
+    log: list[dict[str, Any]] | None = None
 
     @property
     def load_s(self) -> float:
@@ -229,7 +239,10 @@ class BrowserRunner:
     def __call__(self, rgba: np.ndarray) -> np.ndarray:
         """Run once; return the uint8 [H, W] mask."""
         run = self.session.run(rgba, 1)
-        self.last_latency_s = run.inference_s[0]
+        self.last_latency_s, self.last_cpu_s = run.inference_s[0], run.cpu_s
+        if self.log is not None:
+            self.log.append({"model": self.model, "latency_s": run.inference_s[0],
+                             "cpu_s": run.cpu_s})  # fmt: skip
         return run.mask
 
 
@@ -243,6 +256,8 @@ class BrowserRuntime:
         self.threads = threads
         self._chromium = chromium
         self._session: BrowserSession | None = None
+        #: One entry per run: ``model`` (file name), ``latency_s``, ``cpu_s``.
+        self.log: list[dict[str, Any]] = []
 
     @property
     def name(self) -> str:
@@ -258,7 +273,8 @@ class BrowserRuntime:
 
     def load(self, model_path: Path) -> BrowserRunner:
         """Create the session in a fresh worker of the page."""
-        return BrowserRunner(self.session, self.session.load(model_path))
+        info = self.session.load(model_path)
+        return BrowserRunner(self.session, info, Path(model_path).name, log=self.log)
 
     def close(self) -> None:
         """Close the browser and its server."""
