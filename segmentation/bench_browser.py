@@ -292,14 +292,7 @@ class BrowserRuntime:
 def run_in_browser(
     model_path: Path, images: list[np.ndarray], repeats: int = 2, threads: int = 1
 ) -> tuple[LoadInfo, list[ImageRun]]:
-    """Load one wrapped model in a fresh headless Chromium and run it on each image.
-
-    Returns
-    -------
-    (LoadInfo, list of ImageRun)
-        The session creation and, per image, the mask and ``repeats`` inference timings.
-
-    """
+    """Load one wrapped model in a fresh headless Chromium; run it ``repeats`` times per image."""
     with BrowserSession(threads) as session:
         info = session.load(model_path)
         return info, [session.run(rgba, repeats) for rgba in images]
