@@ -3,6 +3,7 @@
 //   widget.css
 //   ort-wasm-simd-threaded.wasm (sent to the browser by the kernel, cached there by sha256)
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -15,6 +16,9 @@ const common = { bundle: true, format: "esm", target: "es2022", minify: !watch, 
 
 const worker = await build({ ...common, entryPoints: ["src/worker.ts"], write: false });
 const workerSource = worker.outputFiles[0].text;
+// Widgets of one build share page-wide state (worker-client.ts) under this id.
+const buildId = createHash("sha256").update(workerSource).digest("hex").slice(0, 12);
+common.define = { __BUILD_ID__: JSON.stringify(buildId) };
 
 const inlineWorker = {
   name: "inline-worker",

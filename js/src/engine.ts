@@ -39,6 +39,12 @@ export class Job {
   private readonly t0 = performance.now();
   private transferMs = 0;
   private closed = false;
+  private readonly settledDeferred = new Deferred<void>();
+  /** Resolves once every planned asset arrived (or failed), or the job closed. */
+  readonly settled = this.settledDeferred.promise;
+  private readonly plannedDeferred = new Deferred<void>();
+  /** Resolves when the kernel's plan arrived. */
+  readonly planned = this.plannedDeferred.promise;
 
   constructor(
     private readonly link: KernelLink,
@@ -55,6 +61,7 @@ export class Job {
 
   close(): void {
     this.closed = true;
+    this.settledDeferred.resolve();
   }
 
   private fail(stage: string, err: unknown): void {
@@ -63,12 +70,15 @@ export class Job {
   }
 
   private onPlan(plan: PlanMsg): void {
+    this.plannedDeferred.resolve();
     if (this.client) this.client = workerFor(this.client, plan.model.sha256);
     for (const info of [plan.image, plan.model, plan.wasm]) {
       const inc: Incoming = { info, received: 0, local: null, done: new Deferred() };
       if (!plan.send.includes(info.sha256)) inc.done.resolve();
       this.incoming.set(info.sha256, inc);
     }
+    const all = [...this.incoming.values()].map((i) => i.done.promise);
+    void Promise.allSettled(all).then(() => this.settledDeferred.resolve());
     void this.pipeline(plan);
   }
 
@@ -87,6 +97,7 @@ export class Job {
                 size: inc.info.size,
                 offset: msg.offset,
                 cache: inc.info.kind !== "image",
+                slot: this.slotOf(inc.info),
                 data: ownBuffer(data),
               },
               PUT_TIMEOUT_MS,
@@ -98,6 +109,10 @@ export class Job {
     } catch (err) {
       inc.done.reject(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  private slotOf(info: AssetInfo): string {
+    return info.kind === "image" ? `${this.link.id}/${info.sha256}` : info.sha256;
   }
 
   private putLocal(inc: Incoming, msg: ChunkMsg, data: DataView): boolean {
@@ -119,7 +134,7 @@ export class Job {
       let decodeMs = 0;
       if (this.client && this.client.alive) {
         const d = await this.client.request(
-          { type: "decode", image: plan.image.sha256, mime: plan.image.mime ?? "", width: w, height: h, maxSide: PREVIEW_SIDE },
+          { type: "decode", image: this.slotOf(plan.image), mime: plan.image.mime ?? "", width: w, height: h, maxSide: PREVIEW_SIDE },
           LOAD_TIMEOUT_MS,
         );
         this.view.showImage(d.preview);
@@ -148,7 +163,7 @@ export class Job {
         threads: loaded.threads,
       });
       const out = await this.client.request(
-        { type: "run", model: plan.model.sha256, image: plan.image.sha256 },
+        { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image) },
         plan.timeout_s * 1000,
       );
       const mask = new Uint8Array(out.mask);

@@ -131,6 +131,9 @@ export type WorkerRequest =
       size: number;
       offset: number;
       cache: boolean;
+      /** Where the complete asset is kept in memory (default: its sha256); images use a
+       * per-view slot so two views never consume each other's image. */
+      slot?: string;
       data: ArrayBuffer;
     }
   | { type: "load"; model: string; wasm: string; threads: number }

@@ -6,9 +6,11 @@ import type { Capabilities } from "./protocol";
 import { KernelLink } from "./transport";
 import { attachEditor, type EditTraits } from "./editor/attach";
 import { View } from "./view";
-import { acquireWorker, releaseWorker, type WorkerClient } from "./worker-client";
+import { acquireWorker, queueHello, releaseWorker, type WorkerClient } from "./worker-client";
 
 const PROBE_TIMEOUT_MS = 15_000;
+const PLAN_TIMEOUT_MS = 30_000;
+const TRANSFER_TIMEOUT_MS = 600_000;
 
 interface Traits {
   status: string;
@@ -63,6 +65,19 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
   onTraits();
 
   const caps = await capabilities(client);
+  const queue = queueHello();
+  await queue.turn;
+  // never block later views for good: a view whose kernel does not answer lets them go
+  let planTimer: ReturnType<typeof setTimeout> | null = setTimeout(queue.done, PLAN_TIMEOUT_MS);
+  void job.planned.then(() => {
+    if (planTimer) clearTimeout(planTimer);
+    planTimer = setTimeout(queue.done, TRANSFER_TIMEOUT_MS);
+  });
+  void job.settled.then(() => {
+    if (planTimer) clearTimeout(planTimer);
+    planTimer = null;
+    queue.done();
+  });
   let have: string[] = [];
   if (client && client.alive) {
     try {

@@ -102,33 +102,60 @@ export class WorkerClient {
 }
 
 // ------------------------------------------------------------- shared, reference-counted
-let shared: WorkerClient | null = null;
-let users = 0;
+// anywidget evaluates widget.js once per widget model, so module variables are per widget.
+// What the page's widgets share (one worker, one hello queue) lives on globalThis, under a key
+// that includes the build id: widgets of another build get their own.
+declare const __BUILD_ID__: string;
+
+interface PageState {
+  worker: WorkerClient | null;
+  users: number;
+  gate: Promise<void>;
+}
+
+export function pageState(): PageState {
+  const g = globalThis as unknown as Record<string, PageState | undefined>;
+  const key = `__pixel_liberation_engine_${__BUILD_ID__}`;
+  return (g[key] ??= { worker: null, users: 0, gate: Promise.resolve() });
+}
 
 /** The page's engine worker (started on first use); pair with releaseWorker(). */
 export function acquireWorker(): WorkerClient {
-  if (!shared || !shared.alive) shared = new WorkerClient();
-  users++;
-  return shared;
+  const page = pageState();
+  if (!page.worker || !page.worker.alive) page.worker = new WorkerClient();
+  page.users++;
+  return page.worker;
 }
 
 /** Drop one user; the last one terminates the worker (returning its WASM memory). */
 export function releaseWorker(client: WorkerClient): void {
-  users = Math.max(0, users - 1);
-  if (users === 0 && shared === client) {
-    shared.terminate("no widget left");
-    shared = null;
+  const page = pageState();
+  page.users = Math.max(0, page.users - 1);
+  if (page.users === 0 && page.worker === client) {
+    client.terminate("no widget left");
+    page.worker = null;
   }
 }
 
 /** A worker ready to load `model`: the shared one, recycled first when it holds another model
  * and is idle (WASM memory never shrinks, so a fresh worker is the only way to return it). */
 export function workerFor(client: WorkerClient, model: string): WorkerClient {
-  if (client !== shared || !client.alive) return client;
+  const page = pageState();
+  if (client !== page.worker || !client.alive) return client;
   if (client.model !== null && client.model !== model && !client.busy) {
     client.terminate("switching models");
-    shared = new WorkerClient();
-    return shared;
+    page.worker = new WorkerClient();
+    return page.worker;
   }
   return client;
+}
+
+/** Wait for this view's turn to say hello; call `done` once its assets have arrived. */
+export function queueHello(): { turn: Promise<void>; done: () => void } {
+  const page = pageState();
+  const previous = page.gate;
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  page.gate = previous.then(() => mine);
+  return { turn: previous, done };
 }

@@ -28,10 +28,11 @@ let envWasm: string | null = null;
 let session: { sha: string; session: ort.InferenceSession; threads: number } | null = null;
 
 async function put(req: RequestOf<"put">): Promise<WorkerReplies["put"]> {
-  let p = pending.get(req.sha256);
+  const slot = req.slot ?? req.sha256;
+  let p = pending.get(slot);
   if (!p) {
     p = { buffer: new Uint8Array(req.size), received: new Set(), total: req.total, cache: req.cache, allCached: true };
-    pending.set(req.sha256, p);
+    pending.set(slot, p);
   }
   const data = new Uint8Array(req.data);
   if (req.offset + data.byteLength > p.buffer.byteLength) {
@@ -41,12 +42,12 @@ async function put(req: RequestOf<"put">): Promise<WorkerReplies["put"]> {
   p.received.add(req.seq);
   if (p.cache) p.allCached = (await putChunk(req.sha256, req.seq, data)) && p.allCached;
   if (p.received.size < p.total) return { complete: false, verified: null, cached: false };
-  pending.delete(req.sha256);
+  pending.delete(slot);
   const digest = await sha256Hex(p.buffer);
   if (digest !== null && digest !== req.sha256) {
     throw new Error(`asset ${req.sha256.slice(0, 12)} failed its sha256 check (got ${digest.slice(0, 12)})`);
   }
-  memory.set(req.sha256, p.buffer);
+  memory.set(slot, p.buffer);
   let stored = false;
   if (p.cache && p.allCached) {
     stored = await markComplete({ sha256: req.sha256, size: req.size, total: req.total, stored: Date.now() });
@@ -132,15 +133,25 @@ async function release(): Promise<WorkerReplies["release"]> {
   return { released: had };
 }
 
+// One model runs at a time: views of a page share this worker and its session.
+let engineTail: Promise<unknown> = Promise.resolve();
+function exclusive<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
+  return (arg: A) => {
+    const next = engineTail.then(() => fn(arg));
+    engineTail = next.catch(() => undefined);
+    return next;
+  };
+}
+
 type Handler<T extends WorkerRequestType> = (req: RequestOf<T>) => Promise<WorkerReplies[T]>;
 const handlers: { [T in WorkerRequestType]: Handler<T> } = {
   probe: () => probeCapabilities(),
   have: async (req) => ({ have: await cached(req.shas) }),
   put,
-  load,
+  load: exclusive(load),
   decode,
-  run,
-  release,
+  run: exclusive(run),
+  release: exclusive(release),
 };
 
 function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[] {
