@@ -28,7 +28,7 @@ from segmentation.errors import SegmentationError
 
 Mask = NDArray[np.uint8]
 FG = 128  # a pixel is foreground when mask >= FG (keep/remove/fill work on this binarisation)
-HALO = 2  # keep/remove also take the soft edge within this Chebyshev distance of the region
+HALO = 8  # keep/remove also take the soft edge within this Chebyshev distance of the region
 OPS = ("threshold", "brush", "keep", "remove", "fill", "feather", "invert", "reset", "load")
 
 

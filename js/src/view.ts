@@ -56,6 +56,7 @@ export class View {
     this.image.width = bitmap.width;
     this.image.height = bitmap.height;
     this.image.getContext("2d")?.drawImage(bitmap, 0, 0);
+    this.fireMask();
     if (this.maskBitmap) this.drawCutout();
   }
 
@@ -86,8 +87,19 @@ export class View {
     this.root.dataset.result = "1";
   }
 
+  private pendingMask: [Uint8Array, number, number] | null = null;
+
+  /** The mask exists; hand it on once the image is shown too (either may come first). */
   maskReady(mask: Uint8Array, width: number, height: number): void {
-    this.onMask?.(mask, width, height, this.imageBitmap);
+    this.pendingMask = [mask, width, height];
+    this.fireMask();
+  }
+
+  private fireMask(): void {
+    if (!this.pendingMask || !this.imageBitmap || !this.onMask) return;
+    const [mask, width, height] = this.pendingMask;
+    this.pendingMask = null;
+    this.onMask(mask, width, height, this.imageBitmap);
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@
 import type { EditOp, LoadOp, MaskBuffer, Rect } from "./types";
 
 export const FG = 128;
-export const HALO = 2;
+export const HALO = 8;
 
 const clampRect = (m: MaskBuffer, x0: number, y0: number, x1: number, y1: number): Rect | null => {
   const r = { x0: Math.max(0, x0), y0: Math.max(0, y0), x1: Math.min(m.width, x1), y1: Math.min(m.height, y1) };
