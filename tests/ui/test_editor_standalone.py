@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -253,3 +254,22 @@ def test_touch_stroke_paints_like_the_mouse(chromium_browser: Browser, site: str
         assert (python_mask(page)[30, 60:180] == 255).all()
     finally:
         context.close()
+
+
+def test_downloads_are_the_edited_cutout_and_mask(editor: Page, tmp_path: Path) -> None:
+    editor.locator('[data-name="tool-remove"]').click()
+    editor.mouse.click(*to_client(editor, 450, 200))  # remove object B
+    editor.wait_for_function("window.__edits.cursor === 1")
+    mask = python_mask(editor)
+    with editor.expect_download() as info:
+        editor.locator('[data-name="download-cutout"]').click()
+    assert info.value.suggested_filename == "cutout.png"
+    info.value.save_as(tmp_path / "cutout.png")
+    cut = np.asarray(Image.open(tmp_path / "cutout.png"))
+    assert cut.shape == (H, W, 4)
+    np.testing.assert_array_equal(cut[..., 3], mask)
+    assert tuple(cut[200, 180]) == (220, 60, 40, 255)
+    with editor.expect_download() as info:
+        editor.locator('[data-name="download-mask"]').click()
+    info.value.save_as(tmp_path / "mask.png")
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "mask.png").convert("L")), mask)
