@@ -7,7 +7,7 @@ import { PREVIEW_SIDE, type View } from "./view";
 import { type WorkerClient, workerFor } from "./worker-client";
 
 const LOAD_TIMEOUT_MS = 180_000;
-const PUT_TIMEOUT_MS = 60_000;
+const PUT_TIMEOUT_MS = 600_000;
 
 class Deferred<T> {
   readonly promise: Promise<T>;

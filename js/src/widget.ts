@@ -8,7 +8,8 @@ import { attachEditor, type EditTraits } from "./editor/attach";
 import { View } from "./view";
 import { acquireWorker, queueHello, releaseWorker, type WorkerClient } from "./worker-client";
 
-const PROBE_TIMEOUT_MS = 15_000;
+// The page's worker may be busy running another widget's model: be patient.
+const PROBE_TIMEOUT_MS = 600_000;
 const PLAN_TIMEOUT_MS = 30_000;
 const TRANSFER_TIMEOUT_MS = 600_000;
 

@@ -18,6 +18,8 @@ interface Waiter {
 
 export class WorkerDied extends Error {}
 
+const FATAL_ON_TIMEOUT: ReadonlySet<WorkerRequestType> = new Set(["load", "run"]);
+
 export class WorkerClient {
   private readonly worker: Worker;
   private url: string | null;
@@ -85,7 +87,8 @@ export class WorkerClient {
           ? setTimeout(() => {
               this.waiters.delete(id);
               reject(new Error(`worker '${req.type}' timed out after ${Math.round(timeoutMs / 1000)} s`));
-              this.terminate(`'${req.type}' timed out`);
+              // a stuck model run or load is fatal; other requests may just wait behind one
+              if (FATAL_ON_TIMEOUT.has(req.type)) this.terminate(`'${req.type}' timed out`);
             }, timeoutMs)
           : null;
       this.waiters.set(id, { resolve: resolve as (v: never) => void, reject, timer });
