@@ -128,6 +128,15 @@ def test_edits_in_the_view_reach_w_mask(notebook: NotebookFactory, tmp_path: Pat
     np.testing.assert_array_equal(mask != model, region & (model < 255))
     assert (mask[region] == 255).all()
 
+    # Shortcuts reach the editor, not JupyterLab (in command mode "b" inserts a cell below).
+    count = nb.cell_count()
+    root.focus()
+    page.keyboard.press("e")
+    assert root.locator('[data-name="tool-erase"]').get_attribute("aria-pressed") == "true"
+    page.keyboard.press("b")
+    assert root.locator('[data-name="tool-brush"]').get_attribute("aria-pressed") == "true"
+    assert nb.cell_count() == count
+
     # Erase through object A, then undo with the keyboard: bit-for-bit the previous mask.
     root.locator('[data-name="tool-erase"]').click()
     drag(page, root, [(60.0, 150.0), (160.0, 150.0)])

@@ -50,6 +50,7 @@ export class Stage {
     this.frame = new ImageData(scene.width, scene.height);
     this.resize = new ResizeObserver(() => this.layout());
     this.resize.observe(this.el);
+    this.watchDpr();
     this.layout();
     this.invalidate({ x0: 0, y0: 0, x1: scene.width, y1: scene.height });
   }
@@ -82,6 +83,16 @@ export class Stage {
     this.canvas.height = Math.round(h * dpr);
     if (this.fitted) this.fit(); else this.redrawAll();
   }
+
+  private dprQuery: MediaQueryList | null = null;
+
+  /** Re-layout when the device pixel ratio changes (browser zoom, moving to another screen). */
+  private watchDpr(): void {
+    this.dprQuery = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    this.dprQuery.addEventListener("change", this.onDpr, { once: true });
+  }
+
+  private readonly onDpr = (): void => { this.layout(); this.watchDpr(); };
 
   fit(): void {
     const { width: iw, height: ih } = this.scene;
@@ -217,6 +228,7 @@ export class Stage {
   destroy(): void {
     cancelAnimationFrame(this.raf);
     this.resize.disconnect();
+    this.dprQuery?.removeEventListener("change", this.onDpr);
     this.el.remove();
   }
 }
