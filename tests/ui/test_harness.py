@@ -11,35 +11,42 @@ from tests.ui.conftest import NotebookFactory
 from tests.ui.harness import KernelError
 
 
-def test_notebook_runs_in_project_kernel(notebook: NotebookFactory) -> None:
-    nb = notebook(["import sys; print(sys.executable)", "6 * 7"])
-    nb.run_all()
+def test_notebook_driver(notebook: NotebookFactory) -> None:
+    """One page: cells by command and by keyboard, errors, kernel_eval, console, websocket."""
+    nb = notebook(
+        [
+            "import sys; print(sys.executable)",
+            "6 * 7",
+            "a = 20",
+            "print(a + 1)",
+            "raise ValueError('boom from a cell')",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
     assert Path(nb.cell_text(0).strip()) == Path(sys.executable)
     assert nb.cell_text(1).strip() == "42"
-    assert nb.kernel_eval("{'n': 6 * 7, 'exe': sys.executable}") == {
-        "n": 42,
-        "exe": sys.executable,
-    }
-    # state from the cells is visible to kernel_eval: same kernel
-    assert nb.kernel_eval("_") == 42
-
-
-def test_kernel_errors_are_raised_with_traceback(notebook: NotebookFactory) -> None:
-    nb = notebook(["x = 1"])
-    with pytest.raises(KernelError, match="ZeroDivisionError"):
-        nb.execute("1 / 0")
-    nb.write(["raise ValueError('boom from a cell')"])
-    nb.open()
+    nb.run_cell(2, keyboard=True)
+    nb.run_cell(3, keyboard=True)
+    assert nb.cell_text(3).strip() == "21"
+    assert nb.outputs(2) == []
     with pytest.raises(KernelError, match="boom from a cell"):
         nb.run_all()
 
+    # kernel_eval sees the notebook's state: same kernel, the project's interpreter
+    assert nb.kernel_eval("{'a': a, 'exe': sys.executable}") == {"a": 20, "exe": sys.executable}
+    with pytest.raises(KernelError, match="ZeroDivisionError"):
+        nb.execute("1 / 0")
 
-def test_keyboard_run_of_one_cell(notebook: NotebookFactory) -> None:
-    nb = notebook(["a = 20", "print(a + 1)"])
-    nb.run_cell(0, keyboard=True)
-    nb.run_cell(1, keyboard=True)
-    assert nb.cell_text(1).strip() == "21"
-    assert nb.outputs(0) == []
+    nb.page.evaluate("() => console.warn('pixel-liberation harness probe')")
+    assert nb.log.matching(r"\[warning\] pixel-liberation harness probe")
+
+    nb.meter.reset()
+    assert nb.meter.received_bytes == 0
+    nb.execute("print('x' * 300_000)")
+    # the printed text reached the page over the kernel websocket, and was counted
+    assert 300_000 <= nb.meter.received_bytes < 400_000
+    assert nb.meter.sent_bytes > 0
 
 
 def test_ipywidgets_slider_renders_and_syncs(notebook: NotebookFactory) -> None:
@@ -65,15 +72,3 @@ def test_notebook7_opens_and_runs(notebook: NotebookFactory) -> None:
     nb.run_all()
     assert nb.cell_text(0).strip() == "hello from notebook 7"
     assert "/notebooks/" in nb.page.url
-
-
-def test_console_and_websocket_bytes_are_captured(notebook: NotebookFactory) -> None:
-    nb = notebook(["1"])
-    nb.page.evaluate("() => console.warn('pixel-liberation harness probe')")
-    assert nb.log.matching(r"\[warning\] pixel-liberation harness probe")
-    nb.meter.reset()
-    assert nb.meter.received_bytes == 0
-    nb.execute("print('x' * 300_000)")
-    # the printed text reached the page over the kernel websocket, and was counted
-    assert 300_000 <= nb.meter.received_bytes < 400_000
-    assert nb.meter.sent_bytes > 0
