@@ -6,6 +6,8 @@ import { KernelLink, ownBuffer } from "./transport";
 import { PREVIEW_SIDE, type View } from "./view";
 import { type WorkerClient, workerFor } from "./worker-client";
 
+/** The image is shown at full resolution: the mask editor zooms in and exports the cutout. */
+const IMAGE_SIDE = 16384;
 const LOAD_TIMEOUT_MS = 180_000;
 const PUT_TIMEOUT_MS = 600_000;
 
@@ -134,7 +136,7 @@ export class Job {
       let decodeMs = 0;
       if (this.client && this.client.alive) {
         const d = await this.client.request(
-          { type: "decode", image: this.slotOf(plan.image), mime: plan.image.mime ?? "", width: w, height: h, maxSide: PREVIEW_SIDE },
+          { type: "decode", image: this.slotOf(plan.image), mime: plan.image.mime ?? "", width: w, height: h, maxSide: IMAGE_SIDE },
           LOAD_TIMEOUT_MS,
         );
         this.view.showImage(d.preview);
@@ -142,7 +144,7 @@ export class Job {
         decodeMs = d.ms;
       } else if (img.local) {
         const d = await decodeImage(img.local, plan.image.mime ?? "", w, h);
-        this.view.showImage(await previewBitmap(d, PREVIEW_SIDE));
+        this.view.showImage(await previewBitmap(d, IMAGE_SIDE));
       }
       if (!plan.run || !this.client) return;
       stage = "transfer";
