@@ -29,8 +29,9 @@ class PageLog:
         return self
 
     def _on_console(self, msg: ConsoleMessage) -> None:
-        loc = msg.location
-        where = f" ({loc.get('url', '')}:{loc.get('lineNumber', '')})" if loc else ""
+        loc = msg.location or {}
+        url = loc.get("url", "")
+        where = f" ({url}:{loc.get('lineNumber', '')})" if url else ""
         self.lines.append(f"[{msg.type}] {msg.text}{where}")
 
     def _on_error(self, exc: Exception) -> None:
