@@ -83,5 +83,6 @@ subject = mask >= 128
 soft = (mask > 0) & (mask < 255)
 print(f"subject: {subject.mean():.0%} of the pixels, soft edge: {soft.mean():.0%}")
 assert 0.50 < subject.mean() < 0.66, subject.mean()
+assert soft.mean() < 0.12, f"edges too soft: {soft.mean():.0%}"
 assert subject[250, 256] and subject[80, 256], "face or cap lost"
 assert not subject[40, 470] and not subject[200, 40], "backdrop or flag kept"

@@ -104,6 +104,8 @@ table.round(0)
 
 # %%
 subject = kernel_mask >= 128
-print(f"kernel mask: subject {subject.mean():.0%} of the pixels")
+soft = (kernel_mask > 0) & (kernel_mask < 255)
+print(f"kernel mask: subject {subject.mean():.0%} of the pixels, soft edge {soft.mean():.0%}")
 assert 0.50 < subject.mean() < 0.66, subject.mean()
+assert soft.mean() < 0.12, f"edges too soft: {soft.mean():.0%}"
 assert subject[250, 256] and not subject[40, 470]
