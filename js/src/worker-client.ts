@@ -114,30 +114,45 @@ interface PageState {
   worker: WorkerClient | null;
   users: number;
   gate: Promise<void>;
+  idleTimer: ReturnType<typeof setTimeout> | null;
 }
+
+/** How long an unused worker (and its loaded session) is kept: re-running a cell re-creates
+ * the widget, and the new view should find the session ready. */
+export const IDLE_WORKER_MS = 30_000;
 
 export function pageState(): PageState {
   const g = globalThis as unknown as Record<string, PageState | undefined>;
   const key = `__pixel_liberation_engine_${__BUILD_ID__}`;
-  return (g[key] ??= { worker: null, users: 0, gate: Promise.resolve() });
+  return (g[key] ??= { worker: null, users: 0, gate: Promise.resolve(), idleTimer: null });
 }
 
 /** The page's engine worker (started on first use); pair with releaseWorker(). */
 export function acquireWorker(): WorkerClient {
   const page = pageState();
+  if (page.idleTimer) clearTimeout(page.idleTimer);
+  page.idleTimer = null;
   if (!page.worker || !page.worker.alive) page.worker = new WorkerClient();
   page.users++;
   return page.worker;
 }
 
-/** Drop one user; the last one terminates the worker (returning its WASM memory). */
+/** Drop one user; once none is left for IDLE_WORKER_MS the worker is terminated (returning
+ * its WASM memory). A worker that is not the page's current one goes at once. */
 export function releaseWorker(client: WorkerClient): void {
   const page = pageState();
   page.users = Math.max(0, page.users - 1);
-  if (page.users === 0 && page.worker === client) {
-    client.terminate("no widget left");
-    page.worker = null;
-  }
+  if (page.worker !== client && client.alive && !client.busy) client.terminate("replaced");
+  const current = page.worker;
+  if (page.users > 0 || !current) return;
+  if (page.idleTimer) clearTimeout(page.idleTimer);
+  page.idleTimer = setTimeout(() => {
+    page.idleTimer = null;
+    if (page.users === 0 && page.worker === current) {
+      current.terminate("no widget left");
+      page.worker = null;
+    }
+  }, IDLE_WORKER_MS);
 }
 
 /** A worker ready to load `model`: the shared one, recycled first when it holds another model
