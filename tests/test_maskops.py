@@ -163,7 +163,7 @@ def random_ops(rng: np.random.Generator, h: int, w: int, model: np.ndarray) -> l
         elif kind in ("keep", "remove"):
             ops.append({"op": kind, "x": int(rng.integers(0, w)), "y": int(rng.integers(0, h))})
         elif kind == "feather":
-            ops.append({"op": "feather", "radius": int(rng.integers(1, 5))})
+            ops.append({"op": "feather", "radius": int(rng.choice([1, 2, 3, 4, 40]))})
         elif kind == "threshold":
             ops.append({"op": "threshold", "t": int(rng.integers(1, 255))})
         elif kind == "load":

@@ -17,6 +17,7 @@ export interface EditTraits {
 
 export const ACK_TIMEOUT_MS = 4000;
 export const MAX_BACKGROUND_BYTES = 8 * 1024 * 1024;
+export const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
 function blobOf(v: DataView | ArrayBuffer | null | undefined): Blob | null {
   if (!v || v.byteLength === 0) return null;
@@ -45,6 +46,12 @@ export function attachEditor<T extends EditTraits>(model: AnyModel<T>, host: HTM
     settings: m.get("editor_settings") ?? {},
     backgroundImage: blobOf(m.get("background_image")),
     onEdit: (log, cursor) => {
+      // The whole log travels in one message; the kernel's websocket drops frames over 10 MiB.
+      const size = JSON.stringify(log).length;
+      if (size > MAX_LOG_BYTES) {
+        editor.setSyncState("error", `the edit log is ${(size / 2 ** 20).toFixed(1)} MiB, too big to sync: the edits are kept in this view (reset, or set w.mask from Python)`);
+        return;
+      }
       const rev = Math.max(m.get("edit_rev") ?? 0, m.get("edit_ack") ?? 0) + 1;
       waiting = rev;
       m.set("edit_log", log);

@@ -110,20 +110,31 @@ export function selectRegion(m: MaskBuffer, x: number, y: number, keep: boolean)
       if (yy < by0) by0 = yy; if (yy >= by1) by1 = yy + 1;
     }
   }
-  // Chebyshev dilation by HALO, separable, inside the grown bounding box.
+  // Chebyshev dilation by HALO, separable (sliding window counts), inside the grown box.
   const r = clampRect(m, bx0 - HALO, by0 - HALO, bx1 + HALO, by1 + HALO) as Rect;
   const rowsMax = new Uint8Array(w * h);
-  for (let yy = r.y0; yy < r.y1; yy++) for (let xx = r.x0; xx < r.x1; xx++) {
-    let v = 0;
-    for (let k = Math.max(0, xx - HALO); k <= Math.min(w - 1, xx + HALO) && !v; k++) v = obj[yy * w + k];
-    rowsMax[yy * w + xx] = v;
+  for (let yy = r.y0; yy < r.y1; yy++) {
+    const row = yy * w;
+    let n = 0;
+    for (let k = r.x0; k < Math.min(w, r.x0 + HALO); k++) n += obj[row + k];
+    for (let xx = r.x0; xx < r.x1; xx++) {
+      if (xx + HALO < w) n += obj[row + xx + HALO];
+      if (xx - HALO - 1 >= r.x0) n -= obj[row + xx - HALO - 1];
+      rowsMax[row + xx] = n > 0 ? 1 : 0;
+    }
   }
   const own = new Uint8Array(w * h);
-  for (let yy = r.y0; yy < r.y1; yy++) for (let xx = r.x0; xx < r.x1; xx++) {
-    const i = yy * w + xx;
-    let v = 0;
-    for (let k = Math.max(0, yy - HALO); k <= Math.min(h - 1, yy + HALO) && !v; k++) v = rowsMax[k * w + xx];
-    own[i] = v && !(fg[i] && !obj[i]) ? 1 : 0;
+  const counts = new Int32Array(w);
+  for (let k = r.y0; k < Math.min(h, r.y0 + HALO); k++) for (let xx = r.x0; xx < r.x1; xx++) counts[xx] += rowsMax[k * w + xx];
+  for (let yy = r.y0; yy < r.y1; yy++) {
+    const addRow = yy + HALO < h ? (yy + HALO) * w : -1;
+    const subRow = yy - HALO - 1 >= r.y0 ? (yy - HALO - 1) * w : -1;
+    for (let xx = r.x0; xx < r.x1; xx++) {
+      if (addRow >= 0) counts[xx] += rowsMax[addRow + xx];
+      if (subRow >= 0) counts[xx] -= rowsMax[subRow + xx];
+      const i = yy * w + xx;
+      own[i] = counts[xx] > 0 && !(fg[i] && !obj[i]) ? 1 : 0;
+    }
   }
   if (keep) {
     for (let i = 0; i < data.length; i++) if (!own[i]) data[i] = 0;
@@ -145,28 +156,47 @@ export function fillHoles(m: MaskBuffer): Rect {
   return { x0: 0, y0: 0, x1: w, y1: h };
 }
 
-/** Box blur of radius r along one line of n values at src[off + k*stride], clamped edges. */
-function boxLine(src: Int32Array, dst: Int32Array, off: number, stride: number, n: number, r: number): void {
+/** Horizontal box blur of radius r, clamped edges, round-half-up integer division. */
+function boxRows(src: Int32Array, dst: Int32Array, w: number, h: number, r: number): void {
   const div = 2 * r + 1;
-  const at = (k: number): number => src[off + (k < 0 ? 0 : k >= n ? n - 1 : k) * stride];
-  let sum = 0;
-  for (let k = -r; k <= r; k++) sum += at(k);
-  for (let i = 0; i < n; i++) {
-    dst[off + i * stride] = Math.floor((sum + r) / div);
-    sum += at(i + r + 1) - at(i - r);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let sum = 0;
+    for (let k = -r; k <= r; k++) sum += src[row + (k < 0 ? 0 : k >= w ? w - 1 : k)];
+    for (let x = 0; x < w; x++) {
+      dst[row + x] = ((sum + r) / div) | 0;
+      const add = x + r + 1, sub = x - r;
+      sum += src[row + (add >= w ? w - 1 : add)] - src[row + (sub < 0 ? 0 : sub)];
+    }
+  }
+}
+
+/** Vertical box blur, row by row with running column sums (cache friendly). */
+function boxCols(src: Int32Array, dst: Int32Array, w: number, h: number, r: number): void {
+  const div = 2 * r + 1;
+  const sums = new Int32Array(w);
+  for (let k = -r; k <= r; k++) {
+    const row = (k < 0 ? 0 : k >= h ? h - 1 : k) * w;
+    for (let x = 0; x < w; x++) sums[x] += src[row + x];
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const addRow = Math.min(y + r + 1, h - 1) * w, subRow = Math.max(y - r, 0) * w;
+    for (let x = 0; x < w; x++) {
+      dst[row + x] = ((sums[x] + r) / div) | 0;
+      sums[x] += src[addRow + x] - src[subRow + x];
+    }
   }
 }
 
 /** Three rounds of horizontal+vertical box blur with integer rounding (see maskops.feather). */
 export function feather(m: MaskBuffer, radius: number): Rect {
   const { width: w, height: h } = m;
-  let a = Int32Array.from(m.data);
-  let b = new Int32Array(a.length);
+  const a = Int32Array.from(m.data);
+  const b = new Int32Array(a.length);
   for (let round = 0; round < 3; round++) {
-    for (let y = 0; y < h; y++) boxLine(a, b, y * w, 1, w, radius);
-    [a, b] = [b, a];
-    for (let x = 0; x < w; x++) boxLine(a, b, x, w, h, radius);
-    [a, b] = [b, a];
+    boxRows(a, b, w, h, radius);
+    boxCols(b, a, w, h, radius);
   }
   m.data.set(a);
   return { x0: 0, y0: 0, x1: w, y1: h };
