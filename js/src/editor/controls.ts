@@ -154,5 +154,6 @@ export const CSS = `
 .ple-tip dd { margin: 0; }
 .ple-foot { display: flex; justify-content: space-between; gap: 8px; min-height: 1.4em; }
 .ple-sync[data-state="error"] { color: var(--jp-error-color1, #c00); font-weight: bold; }
+.ple-root[data-busy] .ple-stage canvas { cursor: progress; }
 .ple-sync[data-state="pending"] { color: var(--jp-warn-color1, #b60); }
 `;

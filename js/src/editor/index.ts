@@ -136,7 +136,18 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     root.dataset.edits = String(history.position);
   };
 
-  const push = (op: EditOp): Promise<void> => serial(async () => { refresh(await history.push(op)); emit(); });
+  const nextFrame = (): Promise<void> => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+  // Whole-mask ops take a second or two on 12 MP: say so (and paint that) before blocking.
+  const push = (op: EditOp): Promise<void> => serial(async () => {
+    say(`${op.op}: working…`);
+    root.dataset.busy = "1";
+    await nextFrame();
+    const t = performance.now();
+    refresh(await history.push(op));
+    delete root.dataset.busy;
+    say(`${op.op} done in ${Math.round(performance.now() - t)} ms`);
+    emit();
+  });
   const undo = (): Promise<void> => serial(() => { refresh(history.undo()); emit(); });
   const redo = (): Promise<void> => serial(() => { refresh(history.redo()); emit(); });
 
