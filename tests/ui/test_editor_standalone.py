@@ -273,3 +273,20 @@ def test_downloads_are_the_edited_cutout_and_mask(editor: Page, tmp_path: Path) 
         editor.locator('[data-name="download-mask"]').click()
     info.value.save_as(tmp_path / "mask.png")
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "mask.png").convert("L")), mask)
+
+
+def test_controls_are_labelled_and_shortcuts_are_listed(editor: Page) -> None:
+    unnamed = editor.evaluate(
+        """() => [...document.querySelectorAll('.ple-root :is(button, input, select)')]
+            .filter(el => !(el.getAttribute('aria-label')
+                            || el.closest('label')?.textContent.trim()))
+            .map(el => el.outerHTML)"""
+    )
+    assert unnamed == []
+    assert editor.get_by_role("toolbar", name="Mask editor").is_visible()
+    assert editor.get_by_role("button", name="Undo (Ctrl+Z)").is_visible()
+    assert editor.get_by_role("slider", name="Radius").is_visible()
+    tip = editor.get_by_role("tooltip")
+    assert not tip.is_visible()
+    editor.get_by_role("button", name="Keyboard shortcuts").focus()
+    assert tip.is_visible() and "Ctrl+Z" in tip.inner_text() and "redo" in tip.inner_text()
