@@ -290,3 +290,23 @@ def test_controls_are_labelled_and_shortcuts_are_listed(editor: Page) -> None:
     assert not tip.is_visible()
     editor.get_by_role("button", name="Keyboard shortcuts").focus()
     assert tip.is_visible() and "Ctrl+Z" in tip.inner_text() and "redo" in tip.inner_text()
+
+
+def test_two_finger_pinch_zooms_without_painting(chromium_browser: Browser, site: str) -> None:
+    context = chromium_browser.new_context(has_touch=True, viewport={"width": 900, "height": 800})
+    try:
+        page = context.new_page()
+        open_editor(page, site, W, H)
+        cdp = context.new_cdp_session(page)
+        cx, cy = to_client(page, 300, 200)
+        for i, gap in enumerate((40, 40, 60, 80, 100, 120)):  # fingers spread 3x
+            kind = "touchStart" if i == 0 else "touchMove"
+            pts = [{"x": cx - gap, "y": cy, "id": 1}, {"x": cx + gap, "y": cy, "id": 2}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": pts})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(100)
+        assert page.evaluate("window.__editor.stage.zoom") == pytest.approx(3.0, rel=0.05)
+        assert edits(page)["cursor"] == 0  # nothing painted
+        np.testing.assert_array_equal(page_mask(page), page_mask(page, "model"))
+    finally:
+        context.close()

@@ -8,6 +8,7 @@ export const SHORTCUTS: [string, string][] = [
   ["B / E", "brush (add) / erase"],
   ["K / X", "click keeps / removes the object under the cursor"],
   ["H or hold Space", "pan (drag); Ctrl+wheel or + / - zooms, 0 fits"],
+  ["two fingers", "pinch to zoom, drag to pan (touch)"],
   ["[ / ]", "smaller / larger brush"],
   ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo (also Ctrl+Y)"],
   ["V", "next view: overlay, cutout, mask"],

@@ -262,8 +262,40 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   const round2 = (v: number): number => Math.round(v * 100) / 100;
   const cv = stage.canvas;
 
+  // Two touch pointers pinch-zoom and pan; a stroke begun by the first finger is cancelled.
+  const touches = new Map<number, { x: number; y: number }>();
+  let pinch: { d: number; x: number; y: number } | null = null;
+  const pinchState = (): { d: number; x: number; y: number } => {
+    const [a, b] = [...touches.values()];
+    return { d: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  };
   cv.addEventListener("pointerdown", (e) => {
-    if (!e.isPrimary || !imageReady) return;
+    if (e.pointerType !== "touch") return;
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (touches.size !== 2) return;
+    if (stroking) { stroking = false; refresh(history.cancelStroke()); }
+    cv.setPointerCapture(e.pointerId);
+    pinch = pinchState();
+  }, { capture: true });
+  cv.addEventListener("pointermove", (e) => {
+    if (!touches.has(e.pointerId)) return;
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (!pinch || touches.size !== 2) return;
+    const now = pinchState();
+    if (pinch.d > 0 && now.d > 0) stage.zoomAt(now.d / pinch.d, now.x, now.y);
+    stage.panBy(now.x - pinch.x, now.y - pinch.y);
+    pinch = now;
+    e.stopImmediatePropagation();
+  }, { capture: true });
+  const untouch = (e: PointerEvent): void => {
+    touches.delete(e.pointerId);
+    if (touches.size < 2) pinch = null;
+  };
+  cv.addEventListener("pointerup", untouch, { capture: true });
+  cv.addEventListener("pointercancel", untouch, { capture: true });
+
+  cv.addEventListener("pointerdown", (e) => {
+    if (!e.isPrimary || !imageReady || pinch) return;
     root.focus({ preventScroll: true });
     if (e.button === 1 || spaceDown || s.tool === "pan") {
       panFrom = { x: e.clientX, y: e.clientY };
@@ -314,7 +346,7 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   });
 
   const finish = (e: PointerEvent): void => {
-    if (!e.isPrimary) return;
+    if (!e.isPrimary || (!stroking && !panFrom)) return;
     if (panFrom) { panFrom = null; root.removeAttribute("data-panning"); return; }
     if (!stroking) return;
     stroking = false;
