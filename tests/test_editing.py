@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import traitlets as t
@@ -15,9 +17,9 @@ from widget.editing import MaskEditing
 class Host(MaskEditing):
     """A minimal host: a fixed image and model mask."""
 
-    def __init__(self, image: LoadedImage, model: np.ndarray) -> None:
+    def __init__(self, image: LoadedImage, model: np.ndarray, **kwargs: object) -> None:
         self._img, self._model = image, model
-        super().__init__()
+        super().__init__(**kwargs)
 
     def _editing_model_mask(self) -> np.ndarray:
         return self._model
@@ -99,3 +101,11 @@ def test_malformed_python_edit_is_refused(host: Host) -> None:
     with pytest.raises(maskops.MaskEditError, match="unknown edit op"):
         host.push_edit({"op": "smudge"})
     assert host.edit_log == []
+
+
+def test_edits_carry_over_to_a_new_widget_as_json(host: Host) -> None:
+    host.push_edit(brush_op(5, 50))
+    host.push_edit({"op": "remove", "x": 12, "y": 12})
+    saved = json.loads(json.dumps(host.edit_log[: host.edit_cursor]))
+    again = Host(host._img, host.model_mask, edit_log=saved, edit_cursor=len(saved))
+    np.testing.assert_array_equal(again.mask, host.mask)

@@ -7,6 +7,9 @@ and are saved with the notebook's widget state; the view and the kernel replay i
 implementations that agree bit for bit (tested). Browser -> kernel messages stay small
 (a stroke is a few hundred bytes, not a 12-MP mask).
 
+Edits outlive a kernel as JSON: ``log = w.edit_log[: w.edit_cursor]`` can be stored and given
+back as ``BackgroundRemover(image, edit_log=log, edit_cursor=len(log))``.
+
 Sync handshake: a view bumps ``edit_rev`` with each edit; the kernel answers by setting
 ``edit_ack`` to it. A view that gets no answer (kernel restarted, comm gone) keeps its edits
 and says they could not be synced.
