@@ -98,3 +98,31 @@ def test_runtime_plugs_into_the_benchmark_with_threads(
     assert 0 < web["latency_min_s"] <= web["latency_median_s"] and web["load_s"] > 0
     # the runner's page is cross-origin isolated, so onnxruntime-web may use threads
     assert caps["crossOriginIsolated"] and caps["threads"]
+
+
+def test_server_serves_only_what_is_registered_and_stops_when_idle(tmp_path: Path) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    from segmentation.bench_server import BenchServer
+
+    server = BenchServer(idle_timeout_s=1.0)
+    try:
+        (tmp_path / "f.bin").write_bytes(b"x" * 3_000_000)
+        url = server.add("/f", tmp_path / "f.bin")
+        with urllib.request.urlopen(url) as res:
+            assert len(res.read()) == 3_000_000
+            assert res.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(server.url + "/etc/passwd")
+        with pytest.raises(FileNotFoundError, match="no such file"):
+            server.add("/g", tmp_path / "missing")
+        deadline = time.monotonic() + 20
+        while server.running and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not server.running
+        with pytest.raises(OSError):  # refused or reset: nobody serves it any more
+            urllib.request.urlopen(url, timeout=5)
+    finally:
+        server.close()
