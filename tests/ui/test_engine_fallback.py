@@ -87,3 +87,19 @@ def test_malformed_messages_set_error_and_kernel_survives(
     assert nb.kernel_eval("6 * 7") == 42
     assert nb.kernel_eval("w.backend_used") == "browser"
     assert nb.kernel_eval("int(w.mask.sum()) > 0") is True
+
+
+def test_browser_timeout_falls_back(notebook: NotebookFactory, tmp_path: Path) -> None:
+    cells = tiny_cells(tmp_path, [])
+    cells.append("w = widget.BackgroundRemover(img, spec, timeout_s=0.001)\nw")
+    cells.append("w2 = widget.BackgroundRemover(img, spec)\nw2")
+    nb = notebook(cells)
+    nb.run_cell(0)
+    nb.run_cell(1)
+    state = wait_result(nb)
+    assert state["backend_used"] == "kernel", state
+    assert state["fallback_reason"].startswith("run: worker 'run' timed out"), state
+    assert nb.kernel_eval("int(w.mask.sum()) > 0") is True
+    # the timed-out worker was terminated; the next widget gets a fresh one
+    nb.run_cell(2)
+    assert wait_result(nb, "w2")["backend_used"] == "browser"
