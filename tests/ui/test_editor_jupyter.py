@@ -227,3 +227,48 @@ def test_kernel_restart_during_editing_keeps_the_edit(
     assert "could not sync" in root.locator(".ple-sync").inner_text()
     shot = canvas_pixels(nb.page, root, "unsynced-stroke")
     assert at(shot, 200, 280)[0] == 255  # the stroke is still shown
+
+
+RAF = """() => {
+    const gaps = []; let last = performance.now(); let on = true;
+    const tick = (t) => { gaps.push(t - last); last = t; if (on) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    window.__stopRaf = () => { on = false; return gaps.slice(1); };
+}"""
+
+
+def test_12_megapixel_stroke_in_jupyterlab(notebook: NotebookFactory, tmp_path: Path) -> None:
+    """A 4000x3000 photo end to end; prints rAF intervals during a stroke (no timing assert)."""
+    big = f"""\
+import numpy as np, widget
+from tests.tinymodel import build_tiny_model
+_, spec = build_tiny_model({str(tmp_path)!r})
+big = np.full((3000, 4000, 4), (128, 128, 128, 255), np.uint8)
+big[600:2400, 400:1800, :3] = (220, 30, 30)
+wb = widget.BackgroundRemover(big, spec)
+wb"""
+    nb = notebook([big])
+    nb.run_all()
+    root = editor(nb)
+    set_input(root, "radius", "80")
+    box = root.locator(".ple-stage canvas").bounding_box()
+    assert box is not None
+    s = min(box["width"] / 4000, box["height"] / 3000)
+    ox, oy = box["x"] + (box["width"] - 4000 * s) / 2, box["y"] + (box["height"] - 3000 * s) / 2
+    nb.page.evaluate(RAF)
+    nb.page.mouse.move(ox + 2000 * s, oy + 300 * s)
+    nb.page.mouse.down()
+    for i in range(1, 41):
+        nb.page.mouse.move(ox + (2000 + 45 * i) * s, oy + (300 + 60 * i) * s, steps=2)
+    nb.page.mouse.up()
+    gaps = sorted(nb.page.evaluate("window.__stopRaf()"))
+    wait_kernel(nb, "wb.edit_cursor == 1", timeout_s=60)
+    changed = nb.kernel_eval("int((wb.mask != wb.model_mask).sum())")
+    assert changed > 100_000
+    p95 = gaps[int(len(gaps) * 0.95)]
+    line = f"12 MP stroke in JupyterLab: {len(gaps)} frames, rAF interval mean"
+    line += f" {np.mean(gaps):.1f} ms, p95 {p95:.1f} ms, max {gaps[-1]:.1f} ms"
+    print("\n" + line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "frame-times-12mp-jupyterlab.txt").write_text(line + "\n")
+    canvas_pixels(nb.page, root, "stroke-12mp")
