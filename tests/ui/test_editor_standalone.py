@@ -310,3 +310,19 @@ def test_two_finger_pinch_zooms_without_painting(chromium_browser: Browser, site
         np.testing.assert_array_equal(page_mask(page), page_mask(page, "model"))
     finally:
         context.close()
+
+
+def test_background_image_and_blurred_original(editor: Page, tmp_path: Path) -> None:
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (60, 40), (250, 200, 0)).save(bg)  # scaled to cover the 600x400 photo
+    editor.locator('[data-name="bg-file"]').set_input_files(str(bg))
+    editor.wait_for_function("document.querySelector('[data-name=background]').value === 'image'")
+    set_input(editor, "view", "cutout")
+    img = shot(editor, "cutout-image-background")
+    assert tuple(img[20, 20]) == (250, 200, 0)  # sky replaced by the picked image
+    assert tuple(img[200, 180]) == (220, 60, 40)  # object A kept
+    set_input(editor, "background", "blur")
+    img = shot(editor, "cutout-blurred-background")
+    sky = img[20, 20].astype(int)
+    assert abs(sky[1] - 170) <= 3 and sky[0] > 60  # the blurred sky (green, bluish-grey mix)
+    assert tuple(img[200, 180]) == (220, 60, 40)
