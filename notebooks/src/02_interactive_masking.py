@@ -134,7 +134,9 @@ alpha = np.asarray(Image.open(out / "cutout.png"))[..., 3]
 assert np.array_equal(alpha, w.mask)
 person = (model >= 128) & ~box
 kept_box, kept_person = (edited[box] >= 128).mean(), (edited[person] >= 128).mean()
+soft = ((model > 0) & (model < 255)).mean()
 print(f"present kept: {kept_box:.0%} (model: {(model[box] >= 128).mean():.0%}),"
-      f" person kept: {kept_person:.0%}")
+      f" person kept: {kept_person:.0%}, model's soft edge: {soft:.0%}")
 assert (model[box] >= 128).mean() < 0.2 and kept_box > 0.8, kept_box
 assert kept_person > 0.99 and 0.5 < (model >= 128).mean() < 0.66
+assert soft < 0.12, f"model mask edges too soft: {soft:.0%}"
