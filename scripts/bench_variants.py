@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from segmentation.bench import Entry, PythonRuntime, run_benchmark
+from segmentation.bench import Entry, PythonRuntime, interleaved_latency, run_benchmark
 from segmentation.catalog import default_registry
 from segmentation.config import cache_dir
 from segmentation.datasets import load_dataset
@@ -48,10 +48,12 @@ def main() -> int:
     ap.add_argument("--model", default="isnet-general-use")
     ap.add_argument("--variants", nargs="+", default=list(DEFAULT_VARIANTS))
     ap.add_argument("--limit", type=int, default=6, help="images per dataset")
-    ap.add_argument("--max-side", type=int, default=1024, help="shrink images to this long side")
+    ap.add_argument("--max-side", type=int, default=640, help="shrink images to this long side")
     ap.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     ap.add_argument("--calib", type=int, default=8, help="calibration images (end of sod_bsds300)")
     ap.add_argument("--out", type=Path, default=cache_dir() / "bench")
+    ap.add_argument("--timing-rounds", type=int, default=0,
+                    help="only time the variants round-robin on one image")  # fmt: skip
     args = ap.parse_args()
 
     base = default_registry().get(args.model, "fp32")
@@ -64,6 +66,8 @@ def main() -> int:
             f"variant {v.name:28s} {v.size_bytes / 1e6:7.1f} MB  ({time.perf_counter() - t0:.0f} s)"
         )
         entries.append(Entry(v.name, v.spec, v.size_bytes))
+    if args.timing_rounds:
+        return timing_only(entries, args)
     # Spread over classes (icm58 is sorted by class); calibration uses the end of sod_bsds300.
     datasets = [
         load_dataset("icm58_objects", every=9, limit=args.limit, max_side=args.max_side),
@@ -85,6 +89,19 @@ def main() -> int:
     except Exception as exc:  # plots are a bonus: never lose the table over them
         print(f"no plots: {type(exc).__name__}: {exc}")
     answer(df, entries[0].name)
+    return 0
+
+
+def timing_only(entries: list[Entry], args: argparse.Namespace) -> int:
+    """Round-robin latency of every variant on the first icm58 image, per thread count."""
+    sample = load_dataset("icm58_objects", limit=1, max_side=args.max_side).samples[0]
+    rgba = sample.image()
+    print(f"image {sample.stem} {rgba.shape[1]}x{rgba.shape[0]}, load {os.getloadavg()[0]:.1f}")
+    for threads in args.threads:
+        res = interleaved_latency(entries, rgba, PythonRuntime(threads), args.timing_rounds)
+        for name, (best, median) in res.items():
+            print(f"python-{threads}t  {name:28s} min {best:6.2f} s  median {median:6.2f} s")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -233,3 +233,27 @@ def entry_for(spec: ModelSpec, name: str | None = None) -> Entry:
 
     path = ensure_model(spec)
     return Entry(name or spec.precision, spec, path.stat().st_size)
+
+
+def interleaved_latency(
+    entries: Sequence[Entry], rgba: np.ndarray, runtime: Runtime, rounds: int = 5
+) -> dict[str, tuple[float, float]]:
+    """Time every entry on one image in round-robin, so all see the same machine load.
+
+    Returns ``{name: (min_s, median_s)}`` over ``rounds`` runs each, after one
+    warm-up run per session. Every session stays loaded meanwhile (memory!).
+    """
+    from tqdm.auto import tqdm
+
+    from segmentation.store import ensure_wrapped
+
+    runs = {e.name: runtime.load(ensure_wrapped(e.spec)) for e in entries}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run(rgba)
+    for _ in tqdm(range(rounds), desc="interleaved timing", unit="round"):
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            run(rgba)
+            times[name].append(time.perf_counter() - t0)
+    return {name: (min(t), statistics.median(t)) for name, t in times.items()}
