@@ -39,7 +39,8 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--variants", nargs="+", default=["fp32", "fp16", "int8-weight"],
                    metavar="VARIANT", help="the first is the reference (ref_*)")  # fmt: skip
     p.add_argument("--runtime", nargs="+", default=["python"], metavar="RUNTIME",
-                   help="python (2 threads), python-1, python-2 ...")  # fmt: skip
+                   help="python (2 threads), python-N, browser (headless Chromium, "
+                        "1 WASM thread), browser-N")  # fmt: skip
     p.add_argument("--limit", type=int, default=None, metavar="N", help="first N images")
     p.add_argument("--every", type=int, default=1, metavar="K", help="every K-th image")
     p.add_argument("--max-side", type=int, default=1024, help="shrink images to this long side")
@@ -78,17 +79,24 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def parse_runtime(text: str) -> Any:
-    """``python`` (2 threads) or ``python-N`` (N threads) -> a runtime."""
+    """``python`` (2 threads), ``python-N``, ``browser`` (1 thread) or ``browser-N`` -> a runtime.
+
+    The browser runtime runs the same wrapped files in headless Chromium with
+    onnxruntime-web (see :mod:`segmentation.bench_browser`); it needs Playwright
+    and ``/usr/bin/chromium``, and starts the browser only when first used.
+    """
     from segmentation.bench import PythonRuntime
 
-    if text == "python":
-        return PythonRuntime(2)
     head, _, threads = text.partition("-")
-    if head == "python" and threads.isdigit() and int(threads) > 0:
-        return PythonRuntime(int(threads))
-    raise ValueError(
-        f"unknown runtime {text!r}: use python or python-N (a browser runner is not built in)"
-    )
+    if text in ("python", "browser") or (threads.isdigit() and int(threads) > 0):
+        n = int(threads) if threads else (2 if head == "python" else 1)
+        if head == "python":
+            return PythonRuntime(n)
+        if head == "browser":
+            from segmentation.bench_browser import BrowserRuntime
+
+            return BrowserRuntime(n)
+    raise ValueError(f"unknown runtime {text!r}: use python, python-N, browser or browser-N")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -110,7 +118,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for recipe in recipes:
         v = build_variant(base, recipe, calib)
         entries.append(Entry(v.name, v.spec, v.size_bytes))
-    result = run_benchmark(entries, datasets, runtimes, keep_masks=args.out is not None)
+    try:
+        result = run_benchmark(entries, datasets, runtimes, keep_masks=args.out is not None)
+    finally:
+        for runtime in runtimes:
+            close = getattr(runtime, "close", None)
+            if close is not None:
+                close()
     cols = ["variant", "runtime", "dataset", "n", "size_mb", "latency_median_s",
             "gt_iou", "gt_mae", "gt_max_f", "ref_iou", "blank"]  # fmt: skip
     rows = [[r[c] for c in cols] for r in result.summary]

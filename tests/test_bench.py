@@ -101,6 +101,28 @@ def test_cli_quantize_and_bench(
     assert code == 0
     out = capsys.readouterr().out
     assert "int8-weight\tpython-1t\tred\t2" in out and "wrote" in out
-    assert main(["bench", "--dataset", str(ds), "--runtime", "browser"]) == 1
-    assert "unknown runtime 'browser'" in capsys.readouterr().err
+    assert main(["bench", "--dataset", str(ds), "--runtime", "gpu"]) == 1
+    assert "unknown runtime 'gpu'" in capsys.readouterr().err
     assert parse_runtime("python").name == "python-2t"
+    assert parse_runtime("browser").name == "browser-1t"
+    assert parse_runtime("browser-2").name == "browser-2t"
+
+
+@pytest.mark.browser
+def test_cli_bench_browser_runtime(
+    tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """`bench --runtime browser` runs the variants in real headless Chromium."""
+    monkeypatch.setattr(catalog, "_DEFAULT", tiny_model.registry)
+    ds = _red_dataset(tmp_path / "red", 2)
+    code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
+                 "--variants", "fp32", "--runtime", "python-1", "browser"])  # fmt: skip
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    cols = lines[0].split("\t")
+    rows = {r.split("\t")[1]: dict(zip(cols, r.split("\t"), strict=True)) for r in lines[1:]}
+    assert set(rows) == {"python-1t", "browser-1t"}
+    # same wrapped file in both runtimes: identical accuracy against the same ground truth
+    assert rows["browser-1t"]["gt_iou"] == rows["python-1t"]["gt_iou"]
+    assert float(rows["browser-1t"]["latency_median_s"]) > 0
