@@ -106,6 +106,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             return self._browser[0]
         if not self.backend_used:
             self.set_trait("fallback_reason", "no browser answered")
+            mask = self._kernel_mask()
+            self.set_trait("status", "done in the kernel: no browser answered (yet)")
+            return mask
         return self._kernel_mask()
 
     @property
