@@ -24,17 +24,14 @@ from segmentation.bench import Entry, PythonRuntime, interleaved_latency, run_be
 from segmentation.catalog import default_registry
 from segmentation.config import cache_dir
 from segmentation.datasets import load_dataset
-from segmentation.variants import build_variant, default_calibration_images
-
-DEFAULT_VARIANTS = (
-    "fp32",
-    "fp16",
-    "int8-dynamic",
-    "int8-static-entropy-pc",
-    "int8-weight",
-    "fp32@512",
-    "int8-static-entropy-pc@512",
+from segmentation.variants import (
+    BENCHMARK_VARIANTS as DEFAULT_VARIANTS,
 )
+from segmentation.variants import (
+    build_variant,
+    default_calibration_images,
+)
+
 COLUMNS = [
     "variant", "runtime", "dataset", "size_mb", "load_s", "latency_median_s",
     "gt_iou", "gt_mae", "gt_boundary_iou", "gt_max_f", "gt_s_measure",

@@ -20,8 +20,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import onnx
-
 from segmentation.catalog import (
     DEFAULT_MODEL,
     DerivedSource,
@@ -34,6 +32,7 @@ from segmentation.catalog import (
     default_registry,
 )
 from segmentation.config import cache_dir
+from segmentation.convert import save_atomic
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
 from segmentation.fetch_progress import Progress, step, tqdm_bytes
 from segmentation.graph import WRAPPER_VERSION, wrap_model
@@ -217,14 +216,7 @@ def ensure_wrapped(
         resolved = spec.resolve_io(
             [i.name for i in g.input if i.name not in inits], [o.name for o in g.output]
         )
-        wrapped = wrap_model(model, resolved)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f"{dest.name}.part{os.getpid()}")
-        try:
-            onnx.save(wrapped, str(tmp))
-            tmp.replace(dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_atomic(wrap_model(model, resolved), dest)
     meta = {**recipe, "sha256": sha256_file(dest), "input": resolved.input_name}
     meta["output"] = resolved.output_name
     side = dest.with_suffix(".json")

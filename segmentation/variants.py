@@ -32,6 +32,17 @@ from segmentation.config import cache_dir, datasets_dir
 from segmentation.graph import prune_to_output
 from segmentation.quantize import CALIBRATION_METHODS, set_resolution
 
+#: The variants issue 5's benchmark compares (the first is the reference).
+BENCHMARK_VARIANTS: tuple[str, ...] = (
+    "fp32",
+    "fp16",
+    "int8-dynamic",
+    "int8-static-entropy-pc",
+    "int8-weight",
+    "fp32@512",
+    "int8-static-entropy-pc@512",
+)
+
 #: Bump when a builder changes its output, so cached variants are rebuilt.
 VARIANTS_VERSION = 1
 VARIANT_PRECISIONS = ("fp32", "fp16", "int8-dynamic", "int8-static", "int8-weight")
