@@ -1,0 +1,116 @@
+"""The WebGPU variant (antialiased Resize as MatMuls) equals the wrapped graph it came from.
+
+Both run on onnxruntime's CPU provider here: the preprocessed tensor must agree
+within 1e-4 and the masks almost everywhere, shrinking, enlarging, mixed aspect
+and 1xN images alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+
+from segmentation.catalog import ModelSpec, default_registry
+from segmentation.graph import MASK, PIXELS, wrap_model
+from segmentation.graph_webgpu import webgpu_variant, webgpu_variant_path
+from segmentation.store import ensure_wrapped
+from tests.test_graph import rgba_photo
+from tests.tinymodel import build_tiny_model
+
+SIZES = [(300, 200), (37, 53), (64, 64), (1, 1), (1, 90), (500, 1), (7, 300), (130, 20)]
+
+
+def _session(model: onnx.ModelProto, spec: ModelSpec) -> ort.InferenceSession:
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    m.graph.output.append(helper.make_tensor_value_info(spec.input_name, TensorProto.FLOAT, None))
+    return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    fa, fb = a >= 128, b >= 128
+    union = int((fa | fb).sum())
+    return 1.0 if union == 0 else float((fa & fb).sum()) / union
+
+
+def _ops(model: onnx.ModelProto) -> set[str]:
+    return {n.op_type for n in model.graph.node}
+
+
+@pytest.fixture(scope="module")
+def tiny_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelSpec, onnx.ModelProto]:
+    # min-max on: the post-resize then sees a full 0..1 range, like ISNet's
+    path, spec = build_tiny_model(tmp_path_factory.mktemp("tiny"), normalization="minmax")
+    return spec, wrap_model(onnx.load(str(path)), spec)
+
+
+def test_variant_has_no_antialiased_resize(tiny_pair: tuple[ModelSpec, onnx.ModelProto]) -> None:
+    _, wrapped = tiny_pair
+    assert "Resize" in _ops(wrapped)
+    variant = webgpu_variant(wrapped)
+    assert "Resize" not in _ops(variant) and "MatMul" in _ops(variant)
+    onnx.checker.check_model(variant, full_check=True)
+    assert [i.name for i in variant.graph.input] == [PIXELS]
+    assert [o.name for o in variant.graph.output] == [MASK]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_variant_matches_resize(tiny_pair: tuple[ModelSpec, onnx.ModelProto], size) -> None:
+    spec, wrapped = tiny_pair
+    rgba = rgba_photo(*size)
+    rgba[size[1] // 3 :, size[0] // 3 :, :3] = (220, 30, 30)  # a red block: a real foreground
+    mask_a, pre_a = _session(wrapped, spec).run([MASK, spec.input_name], {PIXELS: rgba})
+    mask_b, pre_b = _session(webgpu_variant(wrapped), spec).run(
+        [MASK, spec.input_name], {PIXELS: rgba}
+    )
+    assert pre_b.shape == pre_a.shape == (1, 3, *spec.input_size)
+    np.testing.assert_allclose(pre_b, pre_a, atol=1e-4)
+    assert mask_b.shape == rgba.shape[:2]
+    diff = np.abs(mask_a.astype(int) - mask_b.astype(int))
+    assert diff.max() <= 1, f"{size}: masks differ by up to {diff.max()} levels"
+    assert _iou(mask_a, mask_b) >= 0.999
+
+
+def test_variant_rejects_other_resize_forms(tiny_pair: tuple[ModelSpec, onnx.ModelProto]) -> None:
+    _, wrapped = tiny_pair
+    odd = onnx.ModelProto()
+    odd.CopyFrom(wrapped)
+    for node in odd.graph.node:
+        if node.op_type == "Resize":
+            for a in node.attribute:
+                if a.name == "coordinate_transformation_mode":
+                    a.s = b"align_corners"
+    with pytest.raises(ValueError, match="cannot rewrite Resize"):
+        webgpu_variant(odd)
+
+
+def test_variant_file_is_cached_next_to_the_wrapped_one(tiny_model) -> None:
+    wrapped = ensure_wrapped(tiny_model.spec, registry=tiny_model.registry)
+    path = webgpu_variant_path(wrapped)
+    assert path.parent == wrapped.parent and path != wrapped
+    assert webgpu_variant_path(wrapped).stat().st_mtime_ns == path.stat().st_mtime_ns
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert props["pixel_liberation.variant"].startswith("webgpu-")
+
+
+@pytest.mark.isnet
+def test_isnet_variant_matches_resize() -> None:
+    from matplotlib import cbook
+    from PIL import Image
+
+    spec = default_registry().get("isnet-general-use", "fp16")
+    wrapped = ensure_wrapped(spec)
+    photo = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    rgba = np.array(photo.convert("RGBA").resize((700, 1100)))  # shrinks one side, grows one
+    opts = ort.SessionOptions()
+    a = ort.InferenceSession(str(wrapped), opts, providers=["CPUExecutionProvider"])
+    b = ort.InferenceSession(
+        str(webgpu_variant_path(wrapped)), opts, providers=["CPUExecutionProvider"]
+    )
+    (mask_a,) = a.run([MASK], {PIXELS: rgba})
+    (mask_b,) = b.run([MASK], {PIXELS: rgba})
+    diff = np.abs(mask_a.astype(int) - mask_b.astype(int))
+    assert diff.mean() < 0.5 and _iou(mask_a, mask_b) >= 0.999, (diff.mean(), diff.max())
