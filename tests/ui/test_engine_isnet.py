@@ -1,13 +1,17 @@
 """The real ISNet (default precision) in the browser against the kernel twin, on real images.
 
-Images: matplotlib's sample photo (a JPEG the browser decodes itself), the same
-photo re-encoded with an EXIF rotation, and an RGBA PNG (both sent as the
-kernel's normalised pixels). ``pixels_match`` proves the browser fed the model
+Images: four distinct real photos shipped inside dependencies (matplotlib's
+Grace Hopper portrait and its RGBA product shot, scikit-image's cat ``chelsea.png``
+with a wide soft edge and its ``rocket.jpg`` with a small object), plus the
+portrait re-encoded with an EXIF rotation. JPEG and plain PNG bytes are decoded
+by the browser itself; the EXIF copy and the RGBA PNG are sent as the kernel's
+normalised pixels. ``pixels_match`` proves the browser fed the model
 the kernel's pixels; the masks must agree to IoU >= 0.999 and MAE <= 0.002.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -29,7 +33,16 @@ def images(tmp: Path) -> list[tuple[str, str]]:
         exif = small.getexif()
         exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
         small.save(rotated, quality=90, exif=exif)
-    return [("jpeg", str(hopper)), ("exif", str(rotated)), ("rgba", str(pack))]
+    skimage_data = resources.files("skimage") / "data"
+    cat = Path(str(skimage_data / "chelsea.png"))
+    rocket = Path(str(skimage_data / "rocket.jpg"))
+    return [
+        ("jpeg", str(hopper)),
+        ("exif", str(rotated)),
+        ("rgba", str(pack)),
+        ("cat", str(cat)),
+        ("rocket", str(rocket)),
+    ]
 
 
 def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path) -> None:
@@ -53,9 +66,12 @@ def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path)
         "jpeg": "image/jpeg",
         "exif": "application/x-rgba+deflate",
         "rgba": "application/x-rgba+deflate",
+        "cat": "image/png",
+        "rocket": "image/jpeg",
     }
     assert nb.kernel_eval("w_jpeg.model_key") == "isnet-general-use:fp16"
-    # the model crossed the wire once for the three widgets
-    sent = nb.kernel_eval("[w.bytes_sent['model'] for w in (w_jpeg, w_exif, w_rgba)]")
-    assert sorted(sent)[:2] == [0, 0] and max(sent) > 50_000_000, sent
+    # the model crossed the wire once for all the widgets
+    names = ", ".join(f"w_{name}" for name, _ in imgs)
+    sent = nb.kernel_eval(f"[w.bytes_sent['model'] for w in ({names})]")
+    assert sorted(sent)[:-1] == [0] * (len(imgs) - 1) and max(sent) > 50_000_000, sent
     nb.screenshot("engine-isnet")
