@@ -1,0 +1,174 @@
+"""Benchmark the widget against @imgly/background-removal on the same photo, in one run.
+
+One headless Chromium (/usr/bin/chromium) measures, on each photo (default:
+matplotlib's grace_hopper.jpg, centre-cropped to 480x360):
+
+- imgly 1.4.5's ``removeBackground`` (installed by name into the cache's npm folder on
+  first use, bundled with esbuild, served with the installed data package from a local
+  server; every request is checked to stay on 127.0.0.1), for its default model
+  (``medium``, fp16 ISNet) and ``small`` (uint8 ISNet): cold (fresh page, first call,
+  model fetch and session included) and warm (second call);
+- the widget in a real JupyterLab for the default precision (fp16) and fp32: cold (fresh
+  profile, assets sent over the kernel websocket) and warm (cell re-run): wall time from
+  starting the cell to the cut-out drawn, in-browser inference, and the kernel twin's
+  inference on the same pixels.
+
+Both sides run onnxruntime-web on one thread (neither page is cross-origin isolated).
+CPU s = CPU seconds of Chromium's processes during the run (less load-sensitive than
+wall time). It prints one table per photo with ratios ours / imgly (same run kind), and
+the IoU of the masks. Usage::
+
+    .venv/bin/python scripts/bench_imgly.py [--image PATH ...] [--precisions fp16 fp32]
+        [--imgly-models medium small] [--no-install]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import cbook
+from playwright.sync_api import sync_playwright
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.bench_browser import run_once  # noqa: E402
+from segmentation.bench_imgly import ImglyServer, browser_cpu_s, run_imgly  # noqa: E402
+from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, verdict  # noqa: E402
+from segmentation.bench_imgly_setup import (  # noqa: E402
+    IMGLY_DEFAULT_MODEL,
+    LIBRARY_PACKAGE,
+    LIBRARY_VERSION,
+    ImglyUnavailableError,
+    bundle,
+    ensure_imgly,
+)
+from segmentation.catalog import DEFAULT_PRECISION  # noqa: E402
+from segmentation.metrics import iou  # noqa: E402
+from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
+from tests.ui.harness import Notebook  # noqa: E402
+from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
+from tests.ui.harness_server import JupyterServer  # noqa: E402
+
+Masks = dict[tuple[str, str], np.ndarray]
+
+
+def bench_imgly(
+    browser: Any, server: ImglyServer, photo: str, models: list[str]
+) -> tuple[list[Row], Masks]:
+    """Run imgly cold and warm per model config on ``/photo/<photo>``."""
+    rows, masks = [], {}
+    for model in tqdm(models, desc=f"imgly {photo}", leave=False):
+        for r in run_imgly(browser, server, photo, model, calls=2):
+            rows.append(Row(IMGLY, model, r.run, r.wall_s, r.cpu_s, r.compute_s))
+            masks[(IMGLY, model)] = r.alpha
+    return rows, masks
+
+
+def bench_ours(
+    browser: Any, server: JupyterServer, photo: Path, precisions: list[str], timeout_s: float
+) -> tuple[list[Row], Masks]:
+    """Run the widget cold and warm per precision, each precision in a fresh profile."""
+    rows, masks = [], {}
+    for precision in tqdm(precisions, desc=f"ours {photo.name}", leave=False):
+        context = browser.new_context()
+        page = context.new_page()
+        make = f"w = widget.BackgroundRemover({str(photo)!r}, precision={precision!r})\nw"
+        cells = ["import widget, numpy", make]
+        nb = Notebook(page, server, f"vs-imgly-{precision}.ipynb", PageLog().attach(page),
+                      WsMeter().attach(page)).write(cells)  # fmt: skip
+        nb.open()
+        nb.run_cell(0, timeout_s=timeout_s)
+        for label in ("cold", "warm"):
+            cpu0 = browser_cpu_s()
+            t = run_once(nb, timeout_s)
+            cpu = browser_cpu_s() - cpu0
+            kernel_ms = float(nb.kernel_eval("w.compare()['kernel_ms']", timeout_s))
+            rows.append(Row(OURS, precision, label, t["e2e"] / 1e3, cpu,
+                            float(t["inference"]) / 1e3, kernel_ms / 1e3))  # fmt: skip
+        out = server.root / f"mask-{precision}.npy"
+        nb.execute(f"numpy.save({str(out)!r}, w.model_mask)", timeout_s)
+        masks[(OURS, precision)] = np.load(out)
+        context.close()
+        server.shutdown_kernels()
+    return rows, masks
+
+
+def print_ious(masks: Masks) -> None:
+    """Print IoU (masks thresholded at 0.5) of each of our masks against each of imgly's."""
+    ours = [k for k in masks if k[0] == OURS]
+    theirs = [k for k in masks if k[0] == IMGLY]
+    for o in ours:
+        parts = [f"imgly {t[1]} {iou(masks[o], masks[t]):.3f}" for t in theirs]
+        print(f"IoU ours {o[1]} vs " + ", ".join(parts))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run both sides per photo, print the tables."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--image", type=Path, action="append", help="default: grace_hopper.jpg")
+    ap.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"))
+    ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
+    ap.add_argument("--imgly-models", nargs="+", default=["medium", "small"])
+    ap.add_argument("--no-install", action="store_true", help="fail instead of npm install")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
+    args = ap.parse_args(argv)
+    sources = args.image or [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
+    try:
+        print(f"preparing {LIBRARY_PACKAGE}@{LIBRARY_VERSION} ...", flush=True)
+        library, data = ensure_imgly(install=not args.no_install)
+    except ImglyUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    load_before = os.getloadavg()[0]
+    t_start = time.perf_counter()
+    results: dict[str, tuple[list[Row], Masks]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
+        tmp = Path(tmp_name)
+        js = bundle(library, tmp / "bundle")
+        photos = {f"{i}-{s.stem}.jpg": photo_at(s, tmp / f"{i}-{s.stem}.jpg", tuple(args.size))
+                  for i, s in enumerate(sources)}  # fmt: skip
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        jupyter = JupyterServer(tmp / "jupyter").start()
+        try:
+            with ImglyServer(js, data / "dist", photos) as server:
+                for name, path in tqdm(photos.items(), desc="photos"):
+                    rows, masks = bench_imgly(browser, server, name, args.imgly_models)
+                    ours, our_masks = bench_ours(
+                        browser, jupyter, path, args.precisions, args.timeout
+                    )
+                    results[name] = (rows + ours, {**masks, **our_masks})
+        finally:
+            browser.close()
+            jupyter.stop()
+    w, h = args.size
+    print(f"\n{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - t_start:.0f} s in all "
+          "(a busy machine inflates wall times; CPU s much less)")  # fmt: skip
+    for name, (rows, masks) in results.items():
+        print(
+            f"\n{name} at {w}x{h}; imgly {LIBRARY_VERSION} (ORT-web 1.17) vs ours (ORT-web of js/)"
+        )
+        print(format_table(rows, IMGLY_DEFAULT_MODEL))
+        for model in args.imgly_models:
+            for run in ("cold", "warm"):
+                print(verdict(rows, args.precisions[0], model, run))
+        print_ious(masks)
+    print("\ne2e: ours = cell started -> cut-out drawn (cold sends model + wasm over the kernel "
+          "websocket, mirrored by Playwright: slower than for a user); imgly = removeBackground "
+          "-> PNG Blob (cold fetches the model from the local server). inf s: ours = model run "
+          "in the browser worker; imgly = its compute:inference span (JS resize + model + resize "
+          "back). kernel s: the same wrapped model natively in the kernel.")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
