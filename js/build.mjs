@@ -34,6 +34,8 @@ const inlineWorker = {
 await build({ ...common, entryPoints: ["src/widget.ts"], outfile: `${out}/widget.js`, plugins: [inlineWorker] });
 // bench.js: the benchmark page / in-tab benchmark widget (bench-page.ts), same inlined worker.
 await build({ ...common, entryPoints: ["src/bench-page.ts"], outfile: `${out}/bench.js`, plugins: [inlineWorker] });
+// batch.js: widget.BatchRemover (batch.ts), a page-wide pool of the same inlined worker.
+await build({ ...common, entryPoints: ["src/batch.ts"], outfile: `${out}/batch.js`, plugins: [inlineWorker] });
 await build({ entryPoints: ["src/widget.css"], bundle: true, minify: !watch, outfile: `${out}/widget.css` });
 
 const require = createRequire(import.meta.url);

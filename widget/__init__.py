@@ -1,6 +1,7 @@
 """Notebook widgets of pixel-liberation (anywidget)."""
 
 from segmentation._version import __version__
+from widget.batch import BatchRemover
 from widget.remover import BackgroundRemover
 
-__all__ = ["BackgroundRemover", "__version__"]
+__all__ = ["BackgroundRemover", "BatchRemover", "__version__"]

@@ -1,0 +1,62 @@
+// Messages of the batch widget (widget/batch.py; validated there by widget/batch_wire.py).
+// The batch view also sends the single widget's `hello` and `ack` (protocol.ts).
+import type { AssetInfo, ChunkMsg } from "./protocol";
+
+// ---------------------------------------------------------------- kernel -> view
+export interface BatchPlanMsg {
+  type: "plan";
+  view: string;
+  model: AssetInfo;
+  wasm: AssetInfo;
+  /** Per image, what the kernel sends (null: the kernel could not read it). */
+  images: (AssetInfo | null)[];
+  /** Per image, why it could not be read ("" if it could). */
+  errors: string[];
+  send: string[];
+  run: boolean;
+  /** Workers asked for (0: the browser decides, see pool.ts). */
+  workers: number;
+  max_workers: number;
+  timeout_s: number;
+  thumb_side: number;
+}
+export type BatchKernelMsg = BatchPlanMsg | ChunkMsg;
+
+// ---------------------------------------------------------------- view -> kernel
+export interface PoolMsg {
+  type: "pool";
+  workers: number;
+  limit_reason: string;
+}
+export interface ImageStartMsg {
+  type: "img_start";
+  index: number;
+  worker: number;
+}
+export interface ImageBeginMsg {
+  type: "img_begin";
+  index: number;
+  worker: number;
+  width: number;
+  height: number;
+  total: number;
+  checksum: number;
+  /** Milliseconds since the batch began (page clock). */
+  start: number;
+  end: number;
+  timings: { decode: number; session_create: number; inference: number };
+  threads: number;
+}
+export interface ImageChunkMsg {
+  type: "img_chunk";
+  index: number;
+  seq: number;
+  offset: number;
+}
+export interface ImageFailedMsg {
+  type: "img_failed";
+  index: number;
+  stage: string;
+  reason: string;
+}
+export type BatchViewMsg = PoolMsg | ImageStartMsg | ImageBeginMsg | ImageChunkMsg | ImageFailedMsg;
