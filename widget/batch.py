@@ -17,7 +17,6 @@ from typing import Any
 
 import anywidget
 import numpy as np
-import traitlets as t
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -30,6 +29,7 @@ from widget import batch_wire as bw
 from widget import wire
 from widget.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
 from widget.batch_results import BatchResults
+from widget.batch_state import BatchTraits
 from widget.transport import ChunkSender
 from widget.twin import compare_masks, run_twin, twin_model_path
 
@@ -38,7 +38,7 @@ log = logging.getLogger("pixel_liberation.widget")
 DEFAULT_MAX_WORKERS = 4
 
 
-class BatchRemover(anywidget.AnyWidget):
+class BatchRemover(BatchTraits, anywidget.AnyWidget):
     """Remove the backgrounds of ``images`` in the browser's worker pool.
 
     Parameters
@@ -62,19 +62,6 @@ class BatchRemover(anywidget.AnyWidget):
     _esm = STATIC / "batch.js"
     _css = STATIC / "widget.css"
 
-    status = t.Unicode("waiting for a browser", read_only=True).tag(sync=True)
-    error = t.Unicode("", read_only=True).tag(sync=True)
-    total = t.Int(0, read_only=True).tag(sync=True)
-    done = t.Int(0, read_only=True).tag(sync=True)
-    workers = t.Int(0, read_only=True).tag(sync=True)
-    """Pool workers the view runs the batch on (0 until it said)."""
-    worker_activity = t.List(t.Unicode(), [], read_only=True).tag(sync=True)
-    """Per pool worker: ``"image 3"`` while it runs one, ``"idle"`` otherwise."""
-    capabilities = t.Dict({}, read_only=True).tag(sync=True)
-    progress = t.Float(0.0, read_only=True).tag(sync=True)
-    """Fraction of the transfer to the browser acknowledged."""
-    model_key = t.Unicode("", read_only=True).tag(sync=True)
-
     def __init__(
         self,
         images: Sequence[ImageSource],
@@ -88,9 +75,8 @@ class BatchRemover(anywidget.AnyWidget):
         thumb_side: int = 96,
         **kwargs: Any,
     ) -> None:
-        if isinstance(images, str | bytes | Path | np.ndarray | Image.Image) or not isinstance(
-            images, Sequence
-        ):
+        single = isinstance(images, str | bytes | Path | np.ndarray | Image.Image)
+        if single or not isinstance(images, Sequence):
             raise TypeError(f"images must be a list of images, got {type(images).__name__}")
         if len(images) == 0:
             raise ValueError("images is empty: pass at least one image")
@@ -168,11 +154,8 @@ class BatchRemover(anywidget.AnyWidget):
     @property
     def bytes_sent(self) -> dict[str, int]:
         """Bytes this widget sent to its views, by asset kind (``model``, ``wasm``, ``image``)."""
-        out = {"model": 0, "wasm": 0, "image": 0}
-        for sender in self._senders.values():
-            for kind, n in sender.sent.items():
-                out[kind] += n
-        return out
+        kinds = ("model", "wasm", "image")
+        return {k: sum(s.sent[k] for s in self._senders.values()) for k in kinds}
 
     @property
     def assets(self) -> dict[str, str]:
