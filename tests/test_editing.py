@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
 import traitlets as t
-from PIL import ImageFilter
+from PIL import Image, ImageFilter
 
 from segmentation import maskops
 from segmentation.images import LoadedImage, load_image
@@ -109,3 +110,16 @@ def test_edits_carry_over_to_a_new_widget_as_json(host: Host) -> None:
     saved = json.loads(json.dumps(host.edit_log[: host.edit_cursor]))
     again = Host(host._img, host.model_mask, edit_log=saved, edit_cursor=len(saved))
     np.testing.assert_array_equal(again.mask, host.mask)
+
+
+def test_snapshot_from_a_view_is_checked_and_readable(host: Host) -> None:
+    assert host.snapshot_image() is None
+    buf = io.BytesIO()
+    Image.new("RGBA", (8, 6), (255, 0, 0, 128)).save(buf, "WEBP")
+    host.snapshot = buf.getvalue()
+    img = host.snapshot_image()
+    assert img is not None and img.size == (8, 6)
+    with pytest.raises(t.TraitError, match="PNG or WebP"):
+        host.snapshot = b"GIF89a" + bytes(20)
+    with pytest.raises(t.TraitError, match="limit is 4 MiB"):
+        host.snapshot = b"RIFF" + bytes(5 * 2**20)

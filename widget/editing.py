@@ -34,6 +34,9 @@ VIEWS = ("overlay", "cutout", "mask")
 BACKGROUNDS = ("transparent", "color", "image", "blur")
 #: Largest background image a view may send (the websocket drops frames over 10 MiB).
 MAX_BACKGROUND_BYTES = 8 * 1024 * 1024
+#: Largest snapshot a view may send (views write <= 3 MiB, downscaled to <= 2 MP).
+MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024
+_SNAPSHOT_MAGIC = (b"\x89PNG\r\n\x1a\n", b"RIFF")
 
 
 def _bytes_from_json(value: Any, _widget: object) -> bytes:
@@ -66,6 +69,16 @@ class MaskEditing(DOMWidget):
 
     background_image = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
     """Encoded image (PNG/JPEG) picked as background in a view, or set from Python."""
+
+    snapshot = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json, echo_update=False)
+    """WebP/PNG of the edited cutout (<= 2 MP), written by a view shortly after edits settle.
+
+    It is part of the saved widget state: a notebook reopened without its kernel shows it
+    read-only (the image and the model's mask travel by messages and are not saved)."""
+
+    snapshot_info = t.Dict({}).tag(sync=True)
+    """What :attr:`snapshot` shows: ``key`` (edit revision, cursor, background), ``width``,
+    ``height``, ``source_width``, ``source_height``, ``mime``."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._replayed: tuple[list[dict[str, Any]], np.ndarray] | None = None
@@ -157,6 +170,14 @@ class MaskEditing(DOMWidget):
             background = self._editor_background(image)
         return compose(image, self.mask, background)
 
+    def snapshot_image(self) -> Image.Image | None:
+        """Return the view's last :attr:`snapshot` as a PIL image (None before one was written)."""
+        if not self.snapshot:
+            return None
+        img = Image.open(io.BytesIO(self.snapshot))
+        img.load()
+        return img
+
     def _editor_background(self, image: LoadedImage) -> Background:
         s = self.editor_settings
         kind = s.get("background", "transparent")
@@ -194,6 +215,16 @@ class MaskEditing(DOMWidget):
         if len(data) > MAX_BACKGROUND_BYTES:
             mib = len(data) / 2**20
             raise t.TraitError(f"background image is {mib:.1f} MiB; the limit is 8 MiB")
+        return data
+
+    @t.validate("snapshot")
+    def _check_snapshot(self, proposal: t.Bunch) -> bytes:
+        data = bytes(proposal["value"])
+        if len(data) > MAX_SNAPSHOT_BYTES:
+            mib = len(data) / 2**20
+            raise t.TraitError(f"snapshot is {mib:.1f} MiB; the limit is 4 MiB")
+        if data and not data.startswith(_SNAPSHOT_MAGIC):
+            raise t.TraitError(f"snapshot must be a PNG or WebP image, got {data[:12]!r}")
         return data
 
     @t.observe("edit_rev")

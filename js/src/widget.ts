@@ -5,6 +5,7 @@ import { Job } from "./engine";
 import type { Capabilities } from "./protocol";
 import { KernelLink } from "./transport";
 import { attachEditor, type EditTraits } from "./editor/attach";
+import { showSavedSnapshot } from "./editor/saved";
 import { View } from "./view";
 import { acquireWorker, queueHello, releaseWorker, type WorkerClient } from "./worker-client";
 
@@ -45,8 +46,10 @@ async function capabilities(client: WorkerClient | null): Promise<Capabilities> 
 const render: Render<Traits & EditTraits> = async ({ model, el }) => {
   const view = new View(el);
   let edit: ReturnType<typeof attachEditor> | null = null;
+  let saved: ReturnType<typeof showSavedSnapshot> = null; // the saved cutout, until the editor mounts
   view.onMask = (mask, width, height, image) => {
     if (edit || !image) return;
+    saved?.remove();
     edit = attachEditor(model, view.root, { image, modelMask: mask, width, height });
     view.figure.style.display = "none"; // the editor shows image, mask and cutout
   };
@@ -59,6 +62,7 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
   let job: Job | null = null;
   const link = new KernelLink(model, (msg, buffers) => job?.handle(msg, buffers));
   job = new Job(link, client, view);
+  saved = showSavedSnapshot(model, view.root, view.figure, job.planned, (text) => view.setStatus(text, "warn"));
   const onTraits = () => showTraits(model, view);
   for (const name of ["status", "error", "progress", "fallback_reason", "backend_used"]) {
     model.on(`change:${name}`, onTraits);
@@ -97,6 +101,7 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
     }
     if (client) releaseWorker(client);
     edit?.detach();
+    saved?.remove();
     view.dispose();
   };
 };

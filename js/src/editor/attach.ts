@@ -4,9 +4,10 @@
 // revision, and a view that gets no acknowledgement keeps its edits and says so.
 import type { AnyModel } from "@anywidget/types";
 import { mountEditor, type Editor, type EditorOptions, type EditorSettings } from "./index";
+import { snapshotWriter, type SnapshotTraits } from "./saved";
 import type { EditOp } from "./types";
 
-export interface EditTraits {
+export interface EditTraits extends SnapshotTraits {
   edit_log: EditOp[];
   edit_cursor: number;
   edit_rev: number;
@@ -58,6 +59,7 @@ export function attachEditor<T extends EditTraits>(model: AnyModel<T>, host: HTM
       m.set("edit_cursor", cursor);
       m.set("edit_rev", rev);
       m.save_changes();
+      snapshot.schedule();
       editor.setSyncState("pending", "saving to the kernel…");
       clearTimeout(timer);
       timer = setTimeout(() => {
@@ -66,7 +68,7 @@ export function attachEditor<T extends EditTraits>(model: AnyModel<T>, host: HTM
         }
       }, ACK_TIMEOUT_MS);
     },
-    onSettings: (s) => { m.set("editor_settings", s); m.save_changes(); },
+    onSettings: (s) => { m.set("editor_settings", s); m.save_changes(); snapshot.schedule(); },
     onBackgroundImage: (file) => {
       if (file.size > MAX_BACKGROUND_BYTES) {
         editor.setSyncState("error", `background image is ${(file.size / 2 ** 20).toFixed(1)} MiB: only images up to 8 MiB reach the kernel`);
@@ -75,9 +77,12 @@ export function attachEditor<T extends EditTraits>(model: AnyModel<T>, host: HTM
       void file.arrayBuffer().then((buf) => { m.set("background_image", new DataView(buf)); m.save_changes(); });
     },
   });
-  const onLog = (): void => { void editor.sync(m.get("edit_log") ?? [], m.get("edit_cursor") ?? 0); };
-  const onSettings = (): void => editor.setSettings(m.get("editor_settings") ?? {});
-  const onBackground = (): void => { void editor.setBackgroundImage(blobOf(m.get("background_image"))); };
+  // The saved snapshot follows the edits, the background, and the model's mask (first write).
+  const snapshot = snapshotWriter(m, editor);
+  snapshot.schedule();
+  const onLog = (): void => { void editor.sync(m.get("edit_log") ?? [], m.get("edit_cursor") ?? 0); snapshot.schedule(); };
+  const onSettings = (): void => { editor.setSettings(m.get("editor_settings") ?? {}); snapshot.schedule(); };
+  const onBackground = (): void => { void editor.setBackgroundImage(blobOf(m.get("background_image"))); snapshot.schedule(); };
   m.on("change:edit_log", onLog);
   m.on("change:edit_cursor", onLog);
   m.on("change:edit_ack", showAck);
@@ -87,6 +92,7 @@ export function attachEditor<T extends EditTraits>(model: AnyModel<T>, host: HTM
     editor,
     detach: () => {
       clearTimeout(timer);
+      snapshot.stop();
       m.off("change:edit_log", onLog);
       m.off("change:edit_cursor", onLog);
       m.off("change:edit_ack", showAck);

@@ -61,6 +61,10 @@ export interface Editor {
   setBackgroundImage(img: Blob | null): Promise<void>;
   mask(): Uint8Array;
   frameStats(): FrameStats;
+  /** Resolves once queued work (syncs, whole-mask ops) is done. */
+  idle(): Promise<void>;
+  /** A stroke or a whole-mask op is in progress. */
+  busy(): boolean;
   imageToClient(x: number, y: number): { x: number; y: number };
   destroy(): void;
 }
@@ -284,6 +288,8 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     setBackgroundImage: (img) => serial(() => setBackgroundImage(img)),
     mask: () => history.mask.data,
     frameStats: () => stage.stats(),
+    idle: () => serial(() => undefined),
+    busy: () => input.stroking || root.dataset.busy !== undefined,
     imageToClient: (x, y) => stage.toClient(x, y),
     destroy: () => { stage.destroy(); bgImage?.close(); root.remove(); },
   };

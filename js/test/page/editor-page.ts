@@ -2,6 +2,7 @@
 // synthetic photo with two objects and a soft model mask, the editor mounted at full width.
 // Query: ?w=600&h=400 (image size). Exposes window.__editor and window.__edits.
 import { mountEditor, type Editor, type EditOp } from "../../src/editor/index";
+import { encodeSnapshot } from "../../src/editor/snapshot";
 
 declare global {
   interface Window {
@@ -9,6 +10,7 @@ declare global {
     __edits: { log: EditOp[]; cursor: number; count: number };
     __maskB64: () => string;
     __modelB64: () => string;
+    __snapshot: () => Promise<{ bytes: number; type: string; width: number; height: number } | null>;
   }
 }
 
@@ -52,3 +54,9 @@ window.__editor = mountEditor(host, {
 });
 window.__maskB64 = () => b64(window.__editor.mask());
 window.__modelB64 = () => b64(mask);
+
+// The saved-state snapshot of what is shown (scripts/bench_editor_ops.py times it).
+window.__snapshot = async () => {
+  const out = await encodeSnapshot(window.__editor.stage.scene, window.__editor.mask());
+  return out ? { bytes: out.blob.size, type: out.blob.type, width: out.width, height: out.height } : null;
+};
