@@ -108,11 +108,14 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
     assert b.total == 3 and b.done == 1
     assert b.errors[1].startswith("image 1: <bytes>"), b.errors
+    b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
+    b._on_msg(b, {"type": "img_start", "view": "v", "index": 2, "worker": 1}, [])
+    assert b.workers == 2 and b.worker_activity == ["idle", "image 2"]
     # the browser gives up on image 2: the kernel twin computes it, the others wait
     b._on_msg(
         b, {"type": "img_failed", "view": "v", "index": 2, "stage": "run", "reason": "boom"}, []
     )
-    assert b.error == ""
+    assert b.error == "" and b.worker_activity == ["idle", "idle"]
     assert b.backends == ["", "", "kernel"] and b.fallback_reasons[2] == "run: boom"
     assert b.done == 2 and b.status.startswith("running: 2 / 3")
     # a malformed message sets `error`, never raises

@@ -178,8 +178,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             if rec.browser is None or img is None:
                 out.append(None)
                 continue
-            if rec.kernel is None:
-                self._kernel(i, "")
+            self._kernel(i, "")  # a no-op when the twin already ran
             assert rec.kernel is not None
             cmp: dict[str, Any] = dict(compare_masks(rec.browser, rec.kernel))
             cmp["pixels_match"] = rec.checksum == pixels_checksum(img.pixels)
@@ -216,9 +215,6 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         self._update_status()
 
     # ------------------------------------------------------------------ messages
-    def _send_custom(self, content: dict[str, object], buffers: list[bytes]) -> None:
-        self.send(content, buffers)
-
     def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
         try:
             msg = bw.parse_batch_message(content, buffers)
@@ -254,6 +250,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             log.warning("browser failed on image %d (%s): %s", msg.index, msg.stage, msg.reason)
             if self._results.record(msg.index).browser is None:
                 self._kernel(msg.index, f"{msg.stage}: {msg.reason}")
+            activity = ["idle" if a == f"image {msg.index}" else a for a in self.worker_activity]
+            self.set_trait("worker_activity", activity)
             self._update_status()
 
     def _set_activity(self, worker: int, text: str) -> None:
@@ -286,12 +284,12 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             "timeout_s": self._timeout_s,
             "thumb_side": self._thumb_side,
         }
-        self._send_custom(plan, [])
+        self.send(plan, [])
         if not runs:
             if self._runner is None:
                 self._fall_back_all(msg.blocker or "backend='kernel' was requested")
             return
-        sender = ChunkSender(self._send_custom, msg.view, assets, self._on_progress)
+        sender = ChunkSender(self.send, msg.view, assets, self._on_progress)
         self._senders[msg.view] = sender
         self.set_trait("status", "sending assets to the browser")
         sender.start()
