@@ -2,6 +2,8 @@
 //   widget.js  (anywidget ESM; the engine worker's bundle is inlined as a string)
 //   widget.css
 //   ort-wasm-simd-threaded.wasm (sent to the browser by the kernel, cached there by sha256)
+//   ort-wasm-simd-threaded.asyncify.wasm (the ort.webgpu bundle's runtime: sent the same way,
+//     only to views that will run the webgpu execution provider)
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -14,18 +16,22 @@ mkdirSync(out, { recursive: true });
 
 const common = { bundle: true, format: "esm", target: "es2022", minify: !watch, legalComments: "none" };
 
-const worker = await build({ ...common, entryPoints: ["src/worker.ts"], write: false });
-const workerSource = worker.outputFiles[0].text;
+const bundleText = async (entry) =>
+  (await build({ ...common, entryPoints: [entry], write: false })).outputFiles[0].text;
+const sources = {
+  "virtual:worker-source": await bundleText("src/worker.ts"),
+  "virtual:worker-webgpu-source": await bundleText("src/worker-webgpu.ts"),
+};
 // Widgets of one build share page-wide state (worker-client.ts) under this id.
-const buildId = createHash("sha256").update(workerSource).digest("hex").slice(0, 12);
+const buildId = createHash("sha256").update(Object.values(sources).join("\n")).digest("hex").slice(0, 12);
 common.define = { __BUILD_ID__: JSON.stringify(buildId) };
 
 const inlineWorker = {
   name: "inline-worker",
   setup(b) {
-    b.onResolve({ filter: /^virtual:worker-source$/ }, (a) => ({ path: a.path, namespace: "worker-source" }));
-    b.onLoad({ filter: /.*/, namespace: "worker-source" }, () => ({
-      contents: `export default ${JSON.stringify(workerSource)};`,
+    b.onResolve({ filter: /^virtual:worker(-webgpu)?-source$/ }, (a) => ({ path: a.path, namespace: "worker-source" }));
+    b.onLoad({ filter: /.*/, namespace: "worker-source" }, (a) => ({
+      contents: `export default ${JSON.stringify(sources[a.path])};`,
       loader: "js",
     }));
   },
@@ -40,5 +46,8 @@ await build({ entryPoints: ["src/widget.css"], bundle: true, minify: !watch, out
 
 const require = createRequire(import.meta.url);
 const ortDist = dirname(require.resolve("onnxruntime-web/wasm"));
-copyFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm"), `${out}/ort-wasm-simd-threaded.wasm`);
-console.log(`built widget.js (worker ${(workerSource.length / 1024).toFixed(0)} KiB) into ${out}`);
+for (const name of ["ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.asyncify.wasm"]) {
+  copyFileSync(join(ortDist, name), `${out}/${name}`);
+}
+const kib = (name) => (sources[name].length / 1024).toFixed(0);
+console.log(`built widget.js (workers: wasm ${kib("virtual:worker-source")} KiB, webgpu ${kib("virtual:worker-webgpu-source")} KiB) into ${out}`);

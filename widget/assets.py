@@ -20,6 +20,8 @@ from segmentation.images import LoadedImage
 
 STATIC = Path(__file__).resolve().parent / "static"
 WASM_NAME = "ort-wasm-simd-threaded.wasm"
+#: The ort.webgpu bundle's runtime (webgpu and wasm EPs), sent only to views that run WebGPU.
+WEBGPU_WASM_NAME = "ort-wasm-simd-threaded.asyncify.wasm"
 #: Encoding of images sent as raw pixels: zlib-compressed RGBA (lossless for any alpha).
 RAW_RGBA = "application/x-rgba+deflate"
 _PASSTHROUGH = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -91,9 +93,13 @@ def file_asset(path: Path, kind: AssetKind) -> Asset:
     return Asset(sha, st.st_size, kind, path.name, path=path)
 
 
-def wasm_asset() -> Asset:
-    """Describe the onnxruntime-web binary that the build copies into ``widget/static``."""
-    path = STATIC / WASM_NAME
+def wasm_asset(ep: Literal["wasm", "webgpu"] = "wasm") -> Asset:
+    """Describe the onnxruntime-web binary that the build copies into ``widget/static``.
+
+    ``ep="wasm"``: the plain SIMD build (14 MB) of the ``ort.wasm`` bundle;
+    ``ep="webgpu"``: the asyncify build (27 MB) that the ``ort.webgpu`` bundle needs.
+    """
+    path = STATIC / (WEBGPU_WASM_NAME if ep == "webgpu" else WASM_NAME)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: build the front end first (cd js && npm install && npm run build)"

@@ -18,7 +18,7 @@ from segmentation.arrays import pixels_checksum
 from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
 from segmentation.catalog import default_registry as _default_registry
 from segmentation.images import ImageSource, LoadedImage, load_image
-from widget import wire
+from widget import webgpu, wire
 from widget.assets import STATIC, file_asset, image_asset, wasm_asset
 from widget.editing import MaskEditing
 from widget.state import EngineTraits
@@ -47,6 +47,11 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         Where ``model`` is looked up (default: the process-wide registry).
     timeout_s : float
         How long the browser may take to run the model before falling back.
+    execution_provider : str
+        ``"auto"``: onnxruntime-web's WebGPU provider when the browser has an adapter and
+        it reproduces the kernel's mask of a probe image (else wasm, and
+        :attr:`webgpu_fallback_reason` says why); ``"wasm"``: always the wasm provider.
+        The trait :attr:`execution_provider` says which one ran (see :mod:`widget.webgpu`).
 
     """
 
@@ -62,10 +67,15 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         *,
         registry: Registry | None = None,
         timeout_s: float = 600.0,
+        execution_provider: str = "auto",
         **kwargs: Any,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if execution_provider not in webgpu.EXECUTION_PROVIDERS:
+            eps = webgpu.EXECUTION_PROVIDERS
+            raise ValueError(f"execution_provider must be one of {eps}, got {execution_provider!r}")
+        self._ep_requested = execution_provider
         if isinstance(model, ModelSpec):
             self._registry = registry or Registry([model])
             self._spec = model
@@ -223,6 +233,10 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self.set_trait("cross_origin_isolated", bool(caps.get("crossOriginIsolated", False)))
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
+        gpu = None
+        if run and webgpu.use_webgpu(self._ep_requested, caps):
+            gpu = webgpu.gpu_plan(self._spec, self._registry)
+            self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
         assets = [self._image_asset]
         if run:
             assets += [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
@@ -236,8 +250,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             "run": run,
             "timeout_s": self._timeout_s,
             "chunk_size": 0,
+            **(gpu.fields if gpu else {}),
         }
-        self._send_custom(plan, [])
+        self._send_custom(plan, gpu.buffers if gpu else [])
         sender = ChunkSender(self._send_custom, msg.view, assets, self._on_progress)
         self._senders[msg.view] = sender
         sender.start()
@@ -260,6 +275,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self.set_trait("execution_provider", msg.execution_provider)
         if msg.threads:
             self.set_trait("threads", msg.threads)
+        if msg.fallback:
+            log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
+            self.set_trait("webgpu_fallback_reason", msg.fallback)
         if self._browser is None:
             text = {"loading": "loading the model in the browser"}
             self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
@@ -288,4 +306,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self.set_trait("timings", head.timings)
         self.set_trait("progress", 1.0)
         total = head.timings.get("total", 0.0)
-        self.set_trait("status", f"done in the browser ({total / 1000:.1f} s)")
+        note = f"; WebGPU fell back: {self.webgpu_fallback_reason}"
+        note = note if self.webgpu_fallback_reason else ""
+        ep = head.execution_provider
+        self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")

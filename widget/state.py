@@ -49,7 +49,16 @@ class EngineTraits(DOMWidget):
     """
 
     execution_provider = t.Unicode("", read_only=True).tag(sync=True)
-    """onnxruntime-web execution provider the browser used (``"wasm"``; ``"webgpu"`` later).
+    """onnxruntime-web execution provider the browser used: ``"webgpu"`` or ``"wasm"``.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    webgpu_fallback_reason = t.Unicode("", read_only=True).tag(sync=True)
+    """Why the browser ran the wasm provider although WebGPU was planned (its session could
+    not be created or run, or its mask of the probe image disagreed with the kernel's);
+    empty if WebGPU was not planned or worked.
 
     - Type: ``str``
     - Default: ``""``

@@ -46,6 +46,7 @@ class Stage:
     stage: str
     execution_provider: str | None
     threads: int | None
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,13 @@ def parse_view_message(content: Any, buffers: list[Any] | None) -> ViewMessage:
     if kind == "stage":
         ep = content.get("execution_provider")
         threads = content.get("threads")
+        fallback = content.get("fallback")
         return Stage(
             view,
             _get(content, "stage", str),
             ep if isinstance(ep, str) else None,
             threads if isinstance(threads, int) and not isinstance(threads, bool) else None,
+            fallback if isinstance(fallback, str) else None,
         )
     if kind == "mask_begin":
         width, height = _nonneg(content, "width"), _nonneg(content, "height")

@@ -9,7 +9,10 @@ const SIMD_MODULE = new Uint8Array([
 ]);
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null>;
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string };
+    features?: { has(name: string): boolean };
+  } | null>;
 }
 
 function hasWasm(): boolean {
@@ -25,7 +28,13 @@ function hasSimd(): boolean {
   }
 }
 
-async function webgpuAdapter(): Promise<string | null> {
+interface AdapterInfo {
+  name: string;
+  f16: boolean;
+}
+
+/** The WebGPU adapter's name and whether it has shader-f16, or null without one. */
+async function webgpuAdapter(): Promise<AdapterInfo | null> {
   const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
   if (!gpu) return null;
   try {
@@ -35,7 +44,8 @@ async function webgpuAdapter(): Promise<string | null> {
     ]);
     if (!adapter) return null;
     const info = adapter.info ?? {};
-    return [info.vendor, info.architecture].filter(Boolean).join(" ") || "unknown adapter";
+    const name = [info.vendor, info.architecture].filter(Boolean).join(" ") || "unknown adapter";
+    return { name, f16: adapter.features?.has("shader-f16") === true };
   } catch {
     return null;
   }
@@ -54,7 +64,8 @@ export async function probeCapabilities(): Promise<Capabilities> {
     sharedArrayBuffer: sab,
     hardwareConcurrency: navigator.hardwareConcurrency ?? 1,
     webgpu: adapter !== null,
-    webgpuAdapter: adapter,
+    webgpuAdapter: adapter?.name ?? null,
+    webgpuF16: adapter?.f16 ?? false,
     worker: typeof Worker === "function",
     indexedDB: typeof indexedDB === "object" && indexedDB !== null,
     subtleCrypto: typeof crypto === "object" && typeof crypto.subtle === "object",

@@ -4,7 +4,9 @@ import { decodeImage, maskBitmap, previewBitmap } from "./decode";
 import type { AssetInfo, ChunkMsg, KernelMsg, PlanMsg, ResultMsg, Timings } from "./protocol";
 import { KernelLink, ownBuffer } from "./transport";
 import { PREVIEW_SIDE, type View } from "./view";
+import type { ProbeSpec } from "./parity";
 import { type WorkerClient, workerFor } from "./worker-client";
+import { acquireWebgpuWorker, releaseWebgpuWorker } from "./worker-webgpu-pool";
 
 /** The image is shown at full resolution: the mask editor zooms in and exports the cutout. */
 const IMAGE_SIDE = 16384;
@@ -44,6 +46,9 @@ export class Job {
   private readonly settledDeferred = new Deferred<void>();
   /** Resolves once every planned asset arrived (or failed), or the job closed. */
   readonly settled = this.settledDeferred.promise;
+  /** The page's WebGPU worker, when the plan's ep is "webgpu" (released on close). */
+  private gpu: WorkerClient | null = null;
+  private probe: ProbeSpec | undefined;
   private readonly plannedDeferred = new Deferred<void>();
   /** Resolves when the kernel's plan arrived. */
   readonly planned = this.plannedDeferred.promise;
@@ -56,7 +61,7 @@ export class Job {
 
   handle(msg: KernelMsg, buffers: DataView[]): void {
     if (this.closed) return;
-    if (msg.type === "plan") this.onPlan(msg);
+    if (msg.type === "plan") this.onPlan(msg, buffers);
     else if (msg.type === "chunk") void this.onChunk(msg, buffers[0]);
     else if (msg.type === "result") void this.onResult(msg, buffers[0]);
   }
@@ -64,6 +69,8 @@ export class Job {
   close(): void {
     this.closed = true;
     this.settledDeferred.resolve();
+    if (this.gpu) releaseWebgpuWorker(this.gpu);
+    this.gpu = null;
   }
 
   private fail(stage: string, err: unknown): void {
@@ -71,9 +78,13 @@ export class Job {
     this.link.send({ type: "failed", stage, reason: message(err) });
   }
 
-  private onPlan(plan: PlanMsg): void {
+  private onPlan(plan: PlanMsg, buffers: DataView[]): void {
     this.plannedDeferred.resolve();
-    if (this.client) this.client = workerFor(this.client, plan.model.sha256);
+    if (this.client && plan.ep === "webgpu" && plan.probe && buffers.length >= 2) {
+      // the kernel sent the ort.webgpu runtime and the WebGPU graph: only that worker runs them
+      this.gpu = this.client = acquireWebgpuWorker(plan.model.sha256);
+      this.probe = { ...plan.probe, pixels: ownBuffer(buffers[0]), expected: ownBuffer(buffers[1]) };
+    } else if (this.client) this.client = workerFor(this.client, plan.model.sha256);
     for (const info of [plan.image, plan.model, plan.wasm]) {
       const inc: Incoming = { info, received: 0, local: null, done: new Deferred() };
       if (!plan.send.includes(info.sha256)) inc.done.resolve();
@@ -152,9 +163,11 @@ export class Job {
       this.transferMs = performance.now() - this.t0;
       stage = "load";
       this.link.send({ type: "stage", stage: "loading" });
+      const ep = this.probe ? "webgpu" : "wasm";
       const loaded = await this.client.request(
-        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: threadsFor() },
-        LOAD_TIMEOUT_MS,
+        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: threadsFor(), ep, probe: this.probe },
+        // a WebGPU load also runs the probe image: allow it a model run
+        ep === "webgpu" ? LOAD_TIMEOUT_MS + plan.timeout_s * 1000 : LOAD_TIMEOUT_MS,
       );
       this.client.model = plan.model.sha256;
       stage = "run";
@@ -163,12 +176,17 @@ export class Job {
         stage: "running",
         execution_provider: loaded.execution_provider,
         threads: loaded.threads,
+        ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
       });
       const out = await this.client.request(
         { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image) },
         plan.timeout_s * 1000,
       );
       const mask = new Uint8Array(out.mask);
+      const usedEp = out.execution_provider ?? loaded.execution_provider;
+      if (out.fallback && out.fallback !== loaded.fallback) {
+        this.link.send({ type: "stage", stage: "running", execution_provider: usedEp, fallback: out.fallback });
+      }
       const timings: Timings = {
         transfer: this.transferMs,
         decode: decodeMs,
@@ -183,7 +201,7 @@ export class Job {
           height: out.height,
           checksum,
           timings,
-          execution_provider: loaded.execution_provider,
+          execution_provider: usedEp,
           threads: loaded.threads,
         },
         mask,

@@ -2,6 +2,8 @@
 // Every message is a discriminated union on `type`; binary payloads travel as buffers
 // (kernel <-> view) or as transferred ArrayBuffers (view <-> worker).
 
+import type { ProbeSpec } from "./parity";
+
 /** What the page and the worker can do, sent to the kernel in `hello`. */
 export interface Capabilities {
   wasm: boolean;
@@ -12,6 +14,8 @@ export interface Capabilities {
   hardwareConcurrency: number;
   webgpu: boolean;
   webgpuAdapter: string | null;
+  /** The adapter offers "shader-f16" (float16 arithmetic in shaders). */
+  webgpuF16: boolean;
   worker: boolean;
   indexedDB: boolean;
   subtleCrypto: boolean;
@@ -43,6 +47,11 @@ export interface PlanMsg {
   run: boolean;
   timeout_s: number;
   chunk_size: number;
+  /** Execution provider to try: "webgpu" only when the view reported an adapter; the `wasm`
+   * asset is then the ort.webgpu runtime and the model the WebGPU variant of the graph. */
+  ep?: "wasm" | "webgpu";
+  /** With ep "webgpu": the parity probe; its pixels and expected mask are buffers 0 and 1. */
+  probe?: { width: number; height: number; min_iou: number; max_mae: number };
 }
 export interface ChunkMsg {
   type: "chunk";
@@ -93,6 +102,8 @@ export interface StageMsg {
   stage: "caching" | "loading" | "running";
   execution_provider?: string;
   threads?: number;
+  /** Why WebGPU was given up for the wasm EP (absent: it was not). */
+  fallback?: string;
 }
 export interface MaskBeginMsg {
   type: "mask_begin";
@@ -136,7 +147,7 @@ export type WorkerRequest =
       slot?: string;
       data: ArrayBuffer;
     }
-  | { type: "load"; model: string; wasm: string; threads: number }
+  | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec }
   | { type: "decode"; image: string; mime: string; width: number; height: number; maxSide: number }
   | { type: "run"; model: string; image: string }
   | { type: "release" };
@@ -145,9 +156,23 @@ export interface WorkerReplies {
   probe: Capabilities;
   have: { have: string[] };
   put: { complete: boolean; verified: boolean | null; cached: boolean };
-  load: { session_create: number; reused: boolean; execution_provider: string; threads: number };
+  load: {
+    session_create: number;
+    reused: boolean;
+    execution_provider: string;
+    threads: number;
+    /** Why WebGPU was given up for the wasm EP (null or absent: it was not). */
+    fallback?: string | null;
+  };
   decode: { width: number; height: number; checksum: number; ms: number; preview: ImageBitmap };
-  run: { mask: ArrayBuffer; width: number; height: number; inference: number };
+  run: {
+    mask: ArrayBuffer;
+    width: number;
+    height: number;
+    inference: number;
+    execution_provider?: string;
+    fallback?: string | null;
+  };
   release: { released: boolean };
 }
 

@@ -29,8 +29,9 @@ export class WorkerClient {
   /** sha256 of the model whose session the worker holds (null: none). */
   model: string | null = null;
 
-  constructor() {
-    const blob = new Blob([workerSource], { type: "text/javascript" });
+  /** `source`: the worker bundle to run (default: the wasm engine; see worker-webgpu-pool.ts). */
+  constructor(source: string = workerSource) {
+    const blob = new Blob([source], { type: "text/javascript" });
     this.url = URL.createObjectURL(blob);
     this.worker = new Worker(this.url, { type: "module", name: "pixel-liberation-engine" });
     // Threaded ORT re-loads the worker script for its pthreads, so keep the URL alive then.
