@@ -114,3 +114,31 @@ def test_isnet_variant_matches_resize() -> None:
     (mask_b,) = b.run([MASK], {PIXELS: rgba})
     diff = np.abs(mask_a.astype(int) - mask_b.astype(int))
     assert diff.mean() < 0.5 and _iou(mask_a, mask_b) >= 0.999, (diff.mean(), diff.max())
+
+
+def test_webgpu_plan_carries_variant_runtime_and_probe(tiny_model) -> None:
+    from widget import webgpu
+    from widget.assets import WEBGPU_WASM_NAME
+    from widget.twin import run_twin
+
+    assert webgpu.use_webgpu("auto", {"webgpu": True})
+    assert not webgpu.use_webgpu("auto", {"webgpu": False})
+    assert not webgpu.use_webgpu("wasm", {"webgpu": True})
+    plan = webgpu.gpu_plan(tiny_model.spec, tiny_model.registry)
+    assert plan.wasm.name == WEBGPU_WASM_NAME and plan.model.name.endswith(".webgpu1.onnx")
+    assert plan.fields["ep"] == "webgpu"
+    probe = plan.fields["probe"]
+    pixels = np.frombuffer(plan.buffers[0], np.uint8).reshape(probe["height"], probe["width"], 4)
+    expected = np.frombuffer(plan.buffers[1], np.uint8).reshape(probe["height"], probe["width"])
+    twin = run_twin(tiny_model.spec, tiny_model.registry, pixels)[0]
+    np.testing.assert_array_equal(expected, twin)
+    assert 0 < (expected >= 128).mean() < 1, "the probe has foreground and background"
+    assert (expected[pixels[..., 3] == 0] == 0).all()
+
+
+def test_bad_execution_provider_is_named(tiny_model) -> None:
+    from tests.tinymodel import red_square_rgba
+    from widget import BackgroundRemover
+
+    with pytest.raises(ValueError, match=r"execution_provider must be one of .* got 'cuda'"):
+        BackgroundRemover(red_square_rgba(), tiny_model.spec, execution_provider="cuda")
