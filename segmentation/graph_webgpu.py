@@ -150,6 +150,35 @@ def webgpu_variant(model: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
+def uses_float16(model: onnx.ModelProto) -> bool:
+    """Tell whether ``model`` computes in float16 (initializers or Casts to float16).
+
+    onnxruntime-web's WebGPU provider cannot create such a session on an adapter
+    without the ``shader-f16`` feature (shader generation fails).
+    """
+    f16 = TensorProto.FLOAT16
+    if any(t.data_type == f16 for t in model.graph.initializer):
+        return True
+    for node in model.graph.node:
+        if node.op_type == "Cast" and any(a.name == "to" and a.i == f16 for a in node.attribute):
+            return True
+        if node.op_type == "Constant" and any(a.t.data_type == f16 for a in node.attribute):
+            return True
+    return False
+
+
+_FLOAT16: dict[tuple[str, int, int], bool] = {}
+
+
+def file_uses_float16(path: Path) -> bool:
+    """:func:`uses_float16` of an ONNX file, read once per (path, size, mtime)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _FLOAT16:
+        _FLOAT16[key] = uses_float16(onnx.load(str(path), load_external_data=False))
+    return _FLOAT16[key]
+
+
 def webgpu_variant_path(wrapped: Path) -> Path:
     """Return the WebGPU variant of the wrapped file ``wrapped``, writing it once.
 

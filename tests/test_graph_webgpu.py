@@ -96,6 +96,34 @@ def test_variant_file_is_cached_next_to_the_wrapped_one(tiny_model) -> None:
     assert props["pixel_liberation.variant"].startswith("webgpu-")
 
 
+def test_float16_models_are_recognised(tiny_pair: tuple[ModelSpec, onnx.ModelProto]) -> None:
+    from onnx import numpy_helper
+
+    from segmentation.graph_webgpu import uses_float16
+
+    _, wrapped = tiny_pair
+    assert not uses_float16(wrapped)
+    half = onnx.ModelProto()
+    half.CopyFrom(wrapped)
+    w = next(t for t in half.graph.initializer if t.name == "w1")
+    w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w).astype(np.float16), "w1"))
+    assert uses_float16(half)
+
+
+@pytest.mark.isnet
+def test_isnet_fp16_needs_shader_f16() -> None:
+    from widget import webgpu
+
+    registry = default_registry()
+    no_f16 = {"webgpu": True, "webgpuF16": False}
+    fp16 = registry.get("isnet-general-use", "fp16")
+    ok, why = webgpu.use_webgpu("auto", no_f16, fp16, registry)
+    assert not ok and "shader-f16" in why
+    assert webgpu.use_webgpu("auto", {**no_f16, "webgpuF16": True}, fp16, registry)[0]
+    fp32 = registry.get("isnet-general-use", "fp32")
+    assert webgpu.use_webgpu("auto", no_f16, fp32, registry) == (True, "")
+
+
 @pytest.mark.isnet
 def test_isnet_variant_matches_resize() -> None:
     from matplotlib import cbook
@@ -121,9 +149,10 @@ def test_webgpu_plan_carries_variant_runtime_and_probe(tiny_model) -> None:
     from widget.assets import WEBGPU_WASM_NAME
     from widget.twin import run_twin
 
-    assert webgpu.use_webgpu("auto", {"webgpu": True})
-    assert not webgpu.use_webgpu("auto", {"webgpu": False})
-    assert not webgpu.use_webgpu("wasm", {"webgpu": True})
+    spec, reg = tiny_model.spec, tiny_model.registry
+    assert webgpu.use_webgpu("auto", {"webgpu": True}, spec, reg) == (True, "")  # float32
+    assert webgpu.use_webgpu("auto", {"webgpu": False}, spec, reg) == (False, "")
+    assert webgpu.use_webgpu("wasm", {"webgpu": True}, spec, reg) == (False, "")
     plan = webgpu.gpu_plan(tiny_model.spec, tiny_model.registry)
     assert plan.wasm.name == WEBGPU_WASM_NAME and plan.model.name.endswith(".webgpu1.onnx")
     assert plan.fields["ep"] == "webgpu"

@@ -234,7 +234,10 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
-        if run and webgpu.use_webgpu(self._ep_requested, caps):
+        try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
+        if run and why_not:
+            self.set_trait("webgpu_fallback_reason", why_not)
+        if run and try_gpu:
             gpu = webgpu.gpu_plan(self._spec, self._registry)
             self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
         assets = [self._image_asset]

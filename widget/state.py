@@ -56,9 +56,10 @@ class EngineTraits(DOMWidget):
     """
 
     webgpu_fallback_reason = t.Unicode("", read_only=True).tag(sync=True)
-    """Why the browser ran the wasm provider although WebGPU was planned (its session could
-    not be created or run, or its mask of the probe image disagreed with the kernel's);
-    empty if WebGPU was not planned or worked.
+    """Why the browser ran the wasm provider although it has a WebGPU adapter: the model
+    needs float16 shaders the adapter lacks, or the WebGPU session could not be created or
+    run, or its mask of the probe image disagreed with the kernel's. Empty if WebGPU ran,
+    or was not an option (no adapter, ``execution_provider="wasm"``).
 
     - Type: ``str``
     - Default: ``""``

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from segmentation.catalog import ModelSpec, Registry
-from segmentation.graph_webgpu import webgpu_variant_path
+from segmentation.graph_webgpu import file_uses_float16, webgpu_variant_path
 from widget.assets import Asset, file_asset, wasm_asset
 from widget.twin import run_twin, twin_model_path
 
@@ -80,13 +80,36 @@ def webgpu_model_path(spec: ModelSpec, registry: Registry) -> Path:
     return webgpu_variant_path(twin_model_path(spec, registry))
 
 
-def use_webgpu(requested: str, caps: dict[str, Any]) -> bool:
-    """Tell whether a view with capabilities ``caps`` should try WebGPU.
+def use_webgpu(
+    requested: str, caps: dict[str, Any], spec: ModelSpec, registry: Registry
+) -> tuple[bool, str]:
+    """Tell whether a view with capabilities ``caps`` should try WebGPU, and if not, why.
 
-    ``requested`` is the widget's ``execution_provider``: ``"auto"`` tries WebGPU
-    when the view reported an adapter, ``"wasm"`` never does.
+    Parameters
+    ----------
+    requested : str
+        The widget's ``execution_provider``: ``"auto"`` tries WebGPU when the view
+        reported an adapter, ``"wasm"`` never does.
+    caps : dict
+        The view's capabilities (``webgpu``, ``webgpuF16``...).
+    spec, registry
+        The model: a float16 model needs an adapter with ``shader-f16``.
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether to try WebGPU, and a reason worth reporting when an adapter is
+        there but will not be used (empty otherwise).
+
     """
-    return requested == "auto" and caps.get("webgpu") is True
+    if requested != "auto" or caps.get("webgpu") is not True:
+        return False, ""
+    if caps.get("webgpuF16") is not True and file_uses_float16(twin_model_path(spec, registry)):
+        return False, (
+            "the WebGPU adapter lacks shader-f16, which this float16 model needs"
+            " (precision='fp32' can run on it)"
+        )
+    return True, ""
 
 
 @dataclass(frozen=True)
