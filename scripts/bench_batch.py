@@ -1,0 +1,141 @@
+"""Benchmark ``widget.BatchRemover``: 1 worker vs the pool, real ISNet, JupyterLab + Chromium.
+
+JupyterLab is not cross-origin isolated, so onnxruntime-web runs one thread per
+session; the batch widget spreads images over a page-wide pool of workers. One run
+of this script, in one page:
+
+1. warm-up: a batch on the pool (the model and the wasm cross the websocket once and
+   land in IndexedDB; every pool worker creates its session; session times printed);
+2. the subset with ``workers=1``;
+3. the same subset with the default pool (``workers=None``: min(cores, 4), memory cap).
+
+Sessions are warm in 2 and 3. It prints, per run, the in-page wall time (first image
+start to last image end), throughput, the CPU seconds of every process this script
+started (Chromium, the Jupyter server and the kernel) and the speed-up. Usage::
+
+    .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision fp16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from matplotlib import cbook
+from playwright.sync_api import sync_playwright
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from segmentation.config import datasets_dir  # noqa: E402
+from segmentation.cpu_time import tree_cpu_s  # noqa: E402
+from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
+from tests.ui.harness import Notebook  # noqa: E402
+from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
+from tests.ui.harness_server import JupyterServer  # noqa: E402
+
+
+def default_images(count: int) -> list[Path]:
+    """``count`` photos spread over the icm58_objects dataset, else matplotlib's sample photo."""
+    folder = datasets_dir() / "icm58_objects" / "images"
+    files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
+    if len(files) >= count:
+        step = len(files) // count
+        return files[::step][:count]
+    return [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))] * count
+
+
+def run_batch(nb: Notebook, cell: int, var: str, timeout_s: float) -> dict[str, Any]:
+    """Run a batch cell and wait for every mask; return timings, workers and CPU seconds."""
+    cpu0, t0 = tree_cpu_s(), time.perf_counter()
+    nb.run_cell(cell, timeout_s=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = nb.kernel_eval(f"{{'done': {var}.done, 'total': {var}.total, 'e': {var}.error}}")
+        if state["e"] or state["done"] == state["total"]:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"batch {var} not done in {timeout_s} s: {state}")
+        time.sleep(0.2)
+    wall = time.perf_counter() - t0
+    cpu1 = tree_cpu_s()
+    info = nb.kernel_eval(
+        f"{{'t': {var}.timings, 'w': {var}.workers, 'b': {var}.backends, 'e': {var}.errors}}"
+    )
+    if state["e"] or any(b != "browser" for b in info["b"]):
+        raise RuntimeError(f"not every image ran in the browser: {state} {info['b']} {info['e']}")
+    cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+    return {"timings": info["t"], "workers": info["w"], "e2e_s": wall, "cpu_s": cpu}
+
+
+def bench(images: list[Path], precision: str, timeout_s: float) -> list[dict[str, Any]]:
+    """Warm-up, then 1 worker, then the pool; one row per run."""
+    paths = [str(p) for p in images]
+    cells = [
+        f"import widget\nimgs = {paths!r}\nP = {precision!r}",
+        "warm = widget.BatchRemover(imgs, precision=P)\nwarm",
+        "one = widget.BatchRemover(imgs, precision=P, workers=1)\none",
+        "pool = widget.BatchRemover(imgs, precision=P)\npool",
+    ]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        server = JupyterServer(Path(tmp)).start()
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log, meter = PageLog().attach(page), WsMeter().attach(page)
+            nb = Notebook(page, server, "bench-batch.ipynb", log, meter).write(cells)
+            nb.open()
+            nb.run_cell(0, timeout_s=timeout_s)
+            for cell, label in tqdm(list(enumerate(("warm-up", "1 worker", "pool"), 1))):
+                var = ("warm", "one", "pool")[cell - 1]
+                rows.append({"run": label, **run_batch(nb, cell, var, timeout_s)})
+        finally:
+            browser.close()
+            server.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the benchmark, print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--images", type=Path, nargs="+", default=None)
+    ap.add_argument("--count", type=int, default=4, help="default subset size")
+    ap.add_argument("--precision", default="fp16", help="default: fp16 (the widget's default)")
+    ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per batch")
+    args = ap.parse_args(argv)
+    images = args.images or default_images(args.count)
+    load_before = os.getloadavg()[0]
+    rows = bench(images, args.precision, args.timeout)
+    print(f"\nISNet {args.precision}, {len(images)} images ({', '.join(p.name for p in images)});")
+    print(f"{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after (other jobs share this machine)")  # fmt: skip
+    head = ("run", "workers", "page wall s", "img/min", "busy s", "conc", "e2e s", "CPU s")
+    head += ("sess s",)
+    print("{:<9} {:>7} {:>11} {:>7} {:>7} {:>5} {:>7} {:>7} {:>6}".format(*head))
+    for r in rows:
+        t = r["timings"]
+        wall = t["wall"] / 1000
+        sess = sum(i.get("session_create", 0.0) for i in t["images"]) / 1000
+        cpu = "n/a" if r["cpu_s"] is None else f"{r['cpu_s']:.1f}"
+        print(
+            f"{r['run']:<9} {r['workers']:>7} {wall:>11.1f} {60 * len(images) / wall:>7.2f}"
+            f" {t['busy'] / 1000:>7.1f} {t['busy'] / t['wall']:>5.2f} {r['e2e_s']:>7.1f}"
+            f" {cpu:>7} {sess:>6.1f}"
+        )
+    one, pool = rows[1]["timings"]["wall"], rows[2]["timings"]["wall"]
+    print(f"speed-up of the pool ({rows[2]['workers']} workers) over 1 worker: {one / pool:.2f}x")
+    print("page wall = first image start to last mask in the page; busy = sum of per-image")
+    print("worker time; conc = busy / page wall (workers busy at once on average); e2e = cell")
+    print("run to all masks in the kernel; CPU = every child process (Chromium, Jupyter, kernel).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
