@@ -21,6 +21,7 @@ const bundleText = async (entry) =>
 const sources = {
   "virtual:worker-source": await bundleText("src/worker.ts"),
   "virtual:worker-webgpu-source": await bundleText("src/worker-webgpu.ts"),
+  "virtual:editor-worker-source": await bundleText("src/editor/ops-worker.ts"),
 };
 // Widgets of one build share page-wide state (worker-client.ts) under this id.
 const buildId = createHash("sha256").update(Object.values(sources).join("\n")).digest("hex").slice(0, 12);
@@ -29,7 +30,7 @@ common.define = { __BUILD_ID__: JSON.stringify(buildId) };
 const inlineWorker = {
   name: "inline-worker",
   setup(b) {
-    b.onResolve({ filter: /^virtual:worker(-webgpu)?-source$/ }, (a) => ({ path: a.path, namespace: "worker-source" }));
+    b.onResolve({ filter: /^virtual:(worker|worker-webgpu|editor-worker)-source$/ }, (a) => ({ path: a.path, namespace: "worker-source" }));
     b.onLoad({ filter: /.*/, namespace: "worker-source" }, (a) => ({
       contents: `export default ${JSON.stringify(sources[a.path])};`,
       loader: "js",

@@ -93,7 +93,7 @@ test("history: undo restores bit for bit, redo re-applies, sync adopts another l
   assert.deepEqual(h.mask.data, afterThreshold);
   h.undo();
   assert.deepEqual(h.mask.data, model);
-  h.redo(); h.redo();
+  await h.redo(); await h.redo();
   assert.deepEqual(h.mask.data, afterStroke);
   // A second history replaying the same log gets the same mask; a divergent log is adopted.
   const other = new EditHistory(model, 50, 40);

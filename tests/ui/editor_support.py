@@ -24,18 +24,30 @@ from playwright.sync_api import Page
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_SRC = ROOT / "js" / "test" / "page"
 ESBUILD = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
+EDITOR_WORKER = ROOT / "js" / "src" / "editor" / "ops-worker.ts"
 ARTIFACTS = ROOT / "test-artifacts" / "editor"
 
 
-def build_page(out: Path) -> Path:
-    """Bundle the test page with esbuild into ``out``; return ``out``."""
+def build_page(out: Path, root: Path = ROOT) -> Path:
+    """Bundle the test page with esbuild into ``out``; return ``out``.
+
+    ``root`` is the checkout whose ``js/`` sources are bundled (another one: a baseline).
+    """
     if not ESBUILD.exists():
         raise FileNotFoundError(f"{ESBUILD} is missing: run `npm ci` in js/")
+    page_src = root / PAGE_SRC.relative_to(ROOT)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PAGE_SRC / "index.html", out / "index.html")
+    shutil.copy(page_src / "index.html", out / "index.html")
+    common = ["--bundle", "--format=esm", "--target=es2022", "--log-level=warning"]
+    extra: list[str] = []
+    worker_src = root / EDITOR_WORKER.relative_to(ROOT)
+    if worker_src.exists():  # inlined as a string, as js/build.mjs does for the widget
+        worker = out / "editor-worker.txt"
+        subprocess.run([str(ESBUILD), str(worker_src), *common, f"--outfile={worker}"], check=True)
+        extra = [f"--alias:virtual:editor-worker-source={worker}", "--loader:.txt=text"]
     subprocess.run(
-        [str(ESBUILD), str(PAGE_SRC / "editor-page.ts"), "--bundle", "--format=esm",
-         "--target=es2022", f"--outfile={out / 'editor-page.js'}", "--log-level=warning"],
+        [str(ESBUILD), str(page_src / "editor-page.ts"), *common, *extra,
+         f"--outfile={out / 'editor-page.js'}"],
         check=True,
     )  # fmt: skip
     return out

@@ -5,6 +5,9 @@ import { applyOp, brushSegment, decodeLoads, unionRect } from "./ops";
 import type { LoadResolver } from "./ops";
 import type { BrushOp, EditOp, MaskBuffer, Rect } from "./types";
 
+/** Runs a whole-mask op on a copy of the mask elsewhere (the editor worker, see offload.ts). */
+export type OpRunner = (op: EditOp, m: MaskBuffer) => Promise<{ data: Uint8Array; dirty: Rect | null }>;
+
 interface Patch { rect: Rect; bytes: Uint8Array }
 
 const PATCH_BUDGET = 256 * 1024 * 1024;
@@ -32,6 +35,9 @@ export class EditHistory {
   private loads = new Map<string, Uint8Array>();
   private resolve: LoadResolver = () => { throw new Error("load op not decoded"); };
   private stroke: { op: BrushOp; before: Uint8Array; dirty: Rect | null } | null = null;
+  /** Where heavy ops run (null: here, synchronously); `heavy` says which ops go there. */
+  runner: OpRunner | null = null;
+  heavy: ReadonlySet<EditOp["op"]> = new Set();
 
   constructor(readonly model: Uint8Array, width: number, height: number) {
     if (model.length !== width * height) throw new Error(`model mask has ${model.length} bytes, expected ${width}x${height}`);
@@ -68,13 +74,29 @@ export class EditHistory {
     return dirty;
   }
 
+  /** applyAt, with heavy ops run by the runner: the mask changes only once the result is back. */
+  private async applyAtAsync(index: number): Promise<Rect | null> {
+    const op = this.log[index];
+    if (!this.runner || !this.heavy.has(op.op)) return this.applyAt(index);
+    const { data, dirty } = await this.runner(op, this.mask);
+    const m = this.mask;
+    if (dirty && dirty.x0 === 0 && dirty.y0 === 0 && dirty.x1 === m.width && dirty.y1 === m.height) {
+      this.keep(index, { rect: dirty, bytes: m.data }); // whole frame: swap buffers, no copies
+      m.data = data;
+    } else if (dirty) {
+      this.keep(index, cut(m, m.data, dirty));
+      paste(m, cut(m, data, dirty));
+    }
+    return dirty;
+  }
+
   /** Append an op after the cursor (dropping the redo tail) and apply it. */
   async push(op: EditOp): Promise<Rect | null> {
     this.resolve = await decodeLoads([op], this.loads);
     this.truncate();
     this.log.push(op);
     this.cursor++;
-    return this.applyAt(this.cursor - 1);
+    return this.applyAtAsync(this.cursor - 1);
   }
 
   /** Replace the last applied op (used while a slider is dragged), or push if it differs in kind. */
@@ -93,10 +115,10 @@ export class EditHistory {
     return this.replayTo(this.cursor);
   }
 
-  redo(): Rect | null {
+  async redo(): Promise<Rect | null> {
     if (!this.canRedo) return null;
     this.cursor++;
-    return this.applyAt(this.cursor - 1);
+    return this.applyAtAsync(this.cursor - 1);
   }
 
   private replayTo(n: number): Rect {
@@ -122,7 +144,7 @@ export class EditHistory {
     while (this.cursor > target) dirty = unionRect(dirty, this.undo());
     this.truncate();
     this.log = this.log.slice(0, this.cursor).concat(log.slice(this.cursor));
-    while (this.cursor < cursor) dirty = unionRect(dirty, this.redo());
+    while (this.cursor < cursor) dirty = unionRect(dirty, await this.redo());
     return dirty;
   }
 

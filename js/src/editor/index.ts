@@ -5,6 +5,7 @@ import { Controls, CSS, type Tool } from "./controls";
 import { EditHistory } from "./history";
 import { checkerSize, composite, parseHex, type BackgroundKind, type Scene, type ViewMode } from "./render";
 import { bindInput } from "./input";
+import { HEAVY_OPS, Offload } from "./offload";
 import { Stage, type FrameStats } from "./stage";
 import type { EditOp, Rect } from "./types";
 
@@ -53,6 +54,7 @@ export interface Editor {
   readonly root: HTMLDivElement;
   readonly history: EditHistory;
   readonly stage: Stage;
+  readonly offload: Offload;
   readonly ready: Promise<void>;
   sync(log: readonly EditOp[], cursor: number): Promise<void>;
   setSettings(s: Partial<EditorSettings>): void;
@@ -112,6 +114,10 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   host.appendChild(root);
   const ui = new Controls(root);
   const history = new EditHistory(opts.modelMask, w, h);
+  const offload = new Offload(); // whole-mask ops and full-size backgrounds off the main thread
+  history.runner = (op, m) => offload.op(op, m);
+  history.heavy = HEAVY_OPS;
+  let imageBitmap: ImageBitmap | null = null;
   const s: EditorSettings = { ...DEFAULT_SETTINGS, ...opts.settings };
   const scene: Scene = {
     width: w, height: h, image: new Uint8ClampedArray(w * h * 4), background: null, mode: s.view,
@@ -141,31 +147,28 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     root.dataset.edits = String(history.position);
   };
 
-  const nextFrame = (): Promise<void> => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
-  // Whole-mask ops take a second or two on 12 MP: say so (and paint that) before blocking.
+  // Whole-mask ops take seconds on 12 MP (in the worker): say so, and take no strokes meanwhile.
   const push = (op: EditOp): Promise<void> => serial(async () => {
     say(`${op.op}: working…`);
     root.dataset.busy = "1";
-    await nextFrame();
     const t = performance.now();
-    refresh(await history.push(op));
-    delete root.dataset.busy;
+    refresh(await history.push(op).finally(() => delete root.dataset.busy));
     say(`${op.op} done in ${Math.round(performance.now() - t)} ms`);
     emit();
   });
   const undo = (): Promise<void> => serial(() => { refresh(history.undo()); emit(); });
-  const redo = (): Promise<void> => serial(() => { refresh(history.redo()); emit(); });
+  const redo = (): Promise<void> => serial(async () => { refresh(await history.redo()); emit(); });
 
   async function updateBackground(): Promise<void> {
     scene.backgroundKind = s.background;
     scene.color = parseHex(s.color);
     scene.background = null;
     if (s.background === "blur" && imageReady) {
-      const c = new OffscreenCanvas(w, h);
-      c.getContext("2d")?.putImageData(new ImageData(scene.image as Uint8ClampedArray<ArrayBuffer>, w, h), 0, 0);
-      scene.background = await backgroundPixels(c, w, h, w, h, s.blur);
+      const raw = { rgba: scene.image.slice().buffer as ArrayBuffer, width: w, height: h };
+      scene.background = await offload.pixels(raw, w, h, s.blur) ?? await backgroundPixels(
+        imageBitmap ??= await createImageBitmap(new ImageData(scene.image as Uint8ClampedArray<ArrayBuffer>, w, h)), w, h, w, h, s.blur);
     } else if (s.background === "image" && bgImage) {
-      scene.background = await backgroundPixels(bgImage, bgImage.width, bgImage.height, w, h);
+      scene.background = await offload.pixels(bgImage, w, h, 0) ?? await backgroundPixels(bgImage, bgImage.width, bgImage.height, w, h);
     }
     full();
   }
@@ -206,7 +209,8 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     void serial(async () => {
       const t = pendingT as number;
       pendingT = null;
-      refresh(await history.replaceLast({ op: "threshold", t }));
+      root.dataset.busy = "1";
+      refresh(await history.replaceLast({ op: "threshold", t }).finally(() => delete root.dataset.busy));
       emit();
       say(`threshold ${t}`);
     });
@@ -261,7 +265,7 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   }
 
   const input = bindInput({
-    root, stage, history, settings: s, ready: () => imageReady, change, push, undo, redo, refresh, emit, say,
+    root, stage, history, settings: s, ready: () => imageReady && root.dataset.busy === undefined, change, push, undo, redo, refresh, emit, say,
     toggleHelp: () => help?.toggleAttribute("data-open"),
   });
 
@@ -280,7 +284,7 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
   });
 
   return {
-    root, history, stage, ready,
+    root, history, stage, ready, offload,
     sync: (log, cursor) => serial(async () => { if (input.stroking) return; refresh(await history.sync(log, cursor)); updateButtons(); }),
     setSettings: (p) => change(p),
     settings: () => ({ ...s }),
@@ -291,6 +295,6 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     idle: () => serial(() => undefined),
     busy: () => input.stroking || root.dataset.busy !== undefined,
     imageToClient: (x, y) => stage.toClient(x, y),
-    destroy: () => { stage.destroy(); bgImage?.close(); root.remove(); },
+    destroy: () => { stage.destroy(); offload.destroy(); bgImage?.close(); imageBitmap?.close(); root.remove(); },
   };
 }

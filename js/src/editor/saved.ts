@@ -51,7 +51,7 @@ export function snapshotWriter(model: AnyModel<SnapshotTraits>, editor: Editor):
       const saved = model.get("snapshot");
       if (model.get("snapshot_info")?.key === key && saved && saved.byteLength > 0) return;
       const stale = (): boolean => stopped || generation !== mine || editor.busy();
-      const out = await encodeSnapshot(editor.stage.scene, editor.mask(), { cancelled: stale });
+      const out = await encodeSnapshot(editor.stage.scene, editor.mask(), { cancelled: stale, encode: (...a) => editor.offload.encode(...a) });
       if (!out || stale()) return; // a newer edit scheduled its own write
       const info: SnapshotInfo = {
         key, width: out.width, height: out.height, mime: out.blob.type,

@@ -35,6 +35,8 @@ export interface RenderOptions {
   cancelled?: () => boolean;
   /** Give the page a turn between slices (default: a macrotask). */
   yieldTo?: () => Promise<void>;
+  /** Encode off the page (the editor worker); null: encode here. Takes the pixels' buffer. */
+  encode?: (px: Uint8ClampedArray, w: number, h: number, mime: string, quality: number) => Promise<Blob | null>;
 }
 
 const macrotask = (): Promise<void> => new Promise((res) => setTimeout(res, 0));
@@ -104,6 +106,13 @@ export async function encodeSnapshot(scene: Scene, mask: Uint8Array, opts: Rende
   for (let attempt = 0; attempt < 4; attempt++, maxPixels /= 4) {
     const px = await renderSnapshot(scene, mask, { ...opts, maxPixels });
     if (!px) return null;
+    const [width, height] = [px.width, px.height];
+    const off = await opts.encode?.(px.data, width, height, "image/webp", 0.85);
+    if (off) {
+      if (off.size <= SNAPSHOT_MAX_BYTES) return { blob: off, width, height };
+      continue;
+    }
+    if (px.data.byteLength === 0) return null; // handed to a worker that failed: next time
     const canvas = new OffscreenCanvas(px.width, px.height);
     const ctx = canvas.getContext("2d");
     if (!ctx) throw new Error("no 2d OffscreenCanvas context");

@@ -5,6 +5,11 @@ import { composite, type Scene } from "./render";
 import type { Rect } from "./types";
 
 export const MAX_STAGE_HEIGHT = 640;
+/** Regions up to this many pixels are recomposited at once (a brush dab, small images). */
+export const SYNC_PIXELS = 1 << 18;
+/** Larger ones (a whole-mask op on a big photo) in bands of about this many pixels, a few per task. */
+const BAND_PIXELS = 1 << 16;
+const SLICE_MS = 10;
 
 export interface FrameStats { frames: number; mean: number; p95: number; max: number; samples: number[] }
 
@@ -131,9 +136,42 @@ export class Stage {
     this.schedule();
   }
 
-  /** Mark image pixels as changed: recomposite them now, draw on the next frame. */
+  private backlog: Rect[] = [];
+  private pumping = false;
+
+  /** Mark image pixels as changed: recomposite them now (small) or band by band in short tasks
+   * (large: a whole 12-MP frame takes about a second, which would freeze the page), and draw. */
   invalidate(r: Rect | null): void {
     if (!r) return;
+    if ((r.x1 - r.x0) * (r.y1 - r.y0) <= SYNC_PIXELS) return this.compositeNow(r);
+    const inside = (a: Rect, b: Rect): boolean => a.x0 >= b.x0 && a.y0 >= b.y0 && a.x1 <= b.x1 && a.y1 <= b.y1;
+    this.backlog = this.backlog.filter((b) => !inside(b, r));
+    this.backlog.push({ ...r });
+    this.pump();
+  }
+
+  /** True while a large region is still being recomposited. */
+  get settling(): boolean { return this.backlog.length > 0; }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    setTimeout(() => {
+      this.pumping = false;
+      const t0 = performance.now();
+      while (this.backlog.length > 0 && performance.now() - t0 < SLICE_MS) {
+        const r = this.backlog[0];
+        const rows = Math.max(1, Math.floor(BAND_PIXELS / (r.x1 - r.x0)));
+        const y1 = Math.min(r.y1, r.y0 + rows);
+        this.compositeNow({ x0: r.x0, y0: r.y0, x1: r.x1, y1 });
+        r.y0 = y1;
+        if (r.y0 >= r.y1) this.backlog.shift();
+      }
+      if (this.backlog.length > 0) this.pump();
+    }, 0);
+  }
+
+  private compositeNow(r: Rect): void {
     const t = performance.now();
     composite(this.frame.data, this.scene, this.mask(), r);
     this.fullCtx.putImageData(this.frame, 0, 0, r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);

@@ -57,6 +57,7 @@ window.__modelB64 = () => b64(mask);
 
 // The saved-state snapshot of what is shown (scripts/bench_editor_ops.py times it).
 window.__snapshot = async () => {
-  const out = await encodeSnapshot(window.__editor.stage.scene, window.__editor.mask());
+  const e = window.__editor;
+  const out = await encodeSnapshot(e.stage.scene, e.mask(), { encode: (...a) => e.offload.encode(...a) });
   return out ? { bytes: out.blob.size, type: out.blob.type, width: out.width, height: out.height } : null;
 };
