@@ -72,10 +72,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if execution_provider not in webgpu.EXECUTION_PROVIDERS:
-            eps = webgpu.EXECUTION_PROVIDERS
-            raise ValueError(f"execution_provider must be one of {eps}, got {execution_provider!r}")
-        self._ep_requested = execution_provider
+        self._ep_requested = webgpu.checked_request(execution_provider)
         if isinstance(model, ModelSpec):
             self._registry = registry or Registry([model])
             self._spec = model
@@ -309,7 +306,6 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self.set_trait("timings", head.timings)
         self.set_trait("progress", 1.0)
         total = head.timings.get("total", 0.0)
-        note = f"; WebGPU fell back: {self.webgpu_fallback_reason}"
-        note = note if self.webgpu_fallback_reason else ""
+        note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
         ep = head.execution_provider
         self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")

@@ -80,6 +80,15 @@ def webgpu_model_path(spec: ModelSpec, registry: Registry) -> Path:
     return webgpu_variant_path(twin_model_path(spec, registry))
 
 
+def checked_request(execution_provider: str) -> str:
+    """Return ``execution_provider`` if it is one of :data:`EXECUTION_PROVIDERS`, else raise."""
+    if execution_provider not in EXECUTION_PROVIDERS:
+        raise ValueError(
+            f"execution_provider must be one of {EXECUTION_PROVIDERS}, got {execution_provider!r}"
+        )
+    return execution_provider
+
+
 def use_webgpu(
     requested: str, caps: dict[str, Any], spec: ModelSpec, registry: Registry
 ) -> tuple[bool, str]:
