@@ -265,6 +265,11 @@ wb"""
     wait_kernel(nb, "wb.edit_cursor == 1", timeout_s=60)
     changed = nb.kernel_eval("int((wb.mask != wb.model_mask).sum())")
     assert changed > 100_000
+    # The saved-state snapshot of the edit: box-averaged under 2 MP, encoded in the worker.
+    wait_kernel(nb, "wb.snapshot_info.get('key', '').startswith(f'{wb.edit_rev}:1:')", 60)
+    info = nb.kernel_eval("dict(wb.snapshot_info, size=list(wb.snapshot_image().size))")
+    assert (info["source_width"], info["source_height"]) == (4000, 3000)
+    assert info["size"] == [info["width"], info["height"]] == [1334, 1000]
     p95 = gaps[int(len(gaps) * 0.95)]
     line = f"12 MP stroke in JupyterLab: {len(gaps)} frames, rAF interval mean"
     line += f" {np.mean(gaps):.1f} ms, p95 {p95:.1f} ms, max {gaps[-1]:.1f} ms"

@@ -264,6 +264,7 @@ export class Stage {
   get composite(): OffscreenCanvas { return this.full; }
 
   destroy(): void {
+    this.backlog = [];
     cancelAnimationFrame(this.raf);
     this.resize.disconnect();
     this.dprQuery?.removeEventListener("change", this.onDpr);
