@@ -7,6 +7,11 @@ trusting the adapter with the user's image, the worker runs a small probe image
 and compares its mask with the kernel twin's mask of the same probe
 (:func:`probe`); if that fails, or WebGPU cannot create or run the session, the
 worker runs the same graph on its wasm execution provider and says why.
+
+Costs: the probe is one extra model run on WebGPU when its session is created,
+and one kernel-twin run per process and model. The wasm fallback keeps the
+MatMul resizes, which on a CPU cost about 4x the Resize's pre/post time
+(measured natively: 20 s against 5.8 s for a 4000x3000 image on one thread).
 """
 
 from __future__ import annotations
