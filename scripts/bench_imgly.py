@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.bench_browser import run_once  # noqa: E402
+from segmentation.bench_browser import BrowserSession  # noqa: E402
 from segmentation.bench_imgly import ImglyServer, browser_cpu_s, run_imgly  # noqa: E402
 from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, verdict  # noqa: E402
 from segmentation.bench_imgly_setup import (  # noqa: E402
@@ -51,8 +52,10 @@ from segmentation.bench_imgly_setup import (  # noqa: E402
     bundle,
     ensure_imgly,
 )
-from segmentation.catalog import DEFAULT_PRECISION  # noqa: E402
+from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, default_registry  # noqa: E402
+from segmentation.images import load_image  # noqa: E402
 from segmentation.metrics import iou  # noqa: E402
+from segmentation.store import ensure_wrapped  # noqa: E402
 from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.ui.harness import Notebook  # noqa: E402
 from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
@@ -102,6 +105,21 @@ def bench_ours(
     return rows, masks
 
 
+def bench_engine(photo: Path, precisions: list[str]) -> list[Row]:
+    """Run the widget's engine alone (no JupyterLab) warm, twice per precision, same pixels."""
+    rgba = load_image(photo).pixels
+    rows = []
+    with BrowserSession(threads=1) as session:
+        for precision in tqdm(precisions, desc=f"engine {photo.name}", leave=False):
+            session.load(ensure_wrapped(default_registry().get(DEFAULT_MODEL, precision)))
+            cpu0 = browser_cpu_s()
+            run = session.run(rgba, repeats=2)
+            cpu = (browser_cpu_s() - cpu0) / 2
+            e2e = run.median_s + run.decode_s
+            rows.append(Row(OURS, f"{precision} engine", "warm", e2e, cpu, run.median_s))
+    return rows
+
+
 def print_ious(masks: Masks) -> None:
     """Print IoU (masks thresholded at 0.5) of each of our masks against each of imgly's."""
     ours = [k for k in masks if k[0] == OURS]
@@ -119,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
     ap.add_argument("--imgly-models", nargs="+", default=["medium", "small"])
     ap.add_argument("--no-install", action="store_true", help="fail instead of npm install")
+    ap.add_argument("--no-engine", action="store_true", help="skip the engine-only rows")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     args = ap.parse_args(argv)
     sources = args.image or [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
@@ -131,24 +150,30 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     t_start = time.perf_counter()
     results: dict[str, tuple[list[Row], Masks]] = {}
-    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         js = bundle(library, tmp / "bundle")
         photos = {f"{i}-{s.stem}.jpg": photo_at(s, tmp / f"{i}-{s.stem}.jpg", tuple(args.size))
                   for i, s in enumerate(sources)}  # fmt: skip
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        jupyter = JupyterServer(tmp / "jupyter").start()
-        try:
-            with ImglyServer(js, data / "dist", photos) as server:
+        with sync_playwright() as pw, ImglyServer(js, data / "dist", photos) as server:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            jupyter = JupyterServer(tmp / "jupyter").start()
+            try:
                 for name, path in tqdm(photos.items(), desc="photos"):
                     rows, masks = bench_imgly(browser, server, name, args.imgly_models)
                     ours, our_masks = bench_ours(
                         browser, jupyter, path, args.precisions, args.timeout
                     )
                     results[name] = (rows + ours, {**masks, **our_masks})
-        finally:
-            browser.close()
-            jupyter.stop()
+            finally:
+                browser.close()
+                jupyter.stop()
+        # after Playwright above stopped: its sync API allows one driver per thread
+        for name, path in [] if args.no_engine else photos.items():
+            try:
+                results[name][0].extend(bench_engine(path, args.precisions))
+            except Exception as exc:  # the main table still prints
+                print(f"engine-only rows failed: {exc!r}", file=sys.stderr)
     w, h = args.size
     print(f"\n{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after; {time.perf_counter() - t_start:.0f} s in all "
@@ -166,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
           "websocket, mirrored by Playwright: slower than for a user); imgly = removeBackground "
           "-> PNG Blob (cold fetches the model from the local server). inf s: ours = model run "
           "in the browser worker; imgly = its compute:inference span (JS resize + model + resize "
-          "back). kernel s: the same wrapped model natively in the kernel.")  # fmt: skip
+          "back). kernel s: the same wrapped model natively in the kernel. '<p> engine' rows: the "
+          "widget's worker in a bare page (segmentation.bench_browser), session already created: "
+          "e2e = decode + inference, no JupyterLab.")  # fmt: skip
     return 0
 
 
