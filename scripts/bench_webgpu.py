@@ -43,7 +43,12 @@ ARGS = [
     "--use-webgpu-adapter=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
-RUN = """async ([bundle, wasm, model, ep, w, h]) => {
+RUN = """async ([bundle, wasm, model, ep, w, h, limitS]) => {
+  const limit = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`timed out after ${limitS} s`)), limitS * 1000));
+  return Promise.race([limit, measure(bundle, wasm, model, ep, w, h)]);
+}"""
+MEASURE = """async function measure(bundle, wasm, model, ep, w, h) {
   const ort = await import(`/${bundle}`);
   ort.env.wasm.wasmBinary = await (await fetch(`/${wasm}`)).arrayBuffer();
   ort.env.wasm.numThreads = 1;
@@ -53,6 +58,7 @@ RUN = """async ([bundle, wasm, model, ep, w, h]) => {
   const t0 = performance.now();
   const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep] });
   const t1 = performance.now();
+  console.log(`  ${ep}: session created in ${((t1 - t0) / 1000).toFixed(1)} s, running...`);
   const out = await s.run({ pixels: new ort.Tensor('uint8', pixels, [h, w, 4]) });
   const t2 = performance.now();
   const mask = out.mask.data;
@@ -84,6 +90,7 @@ def main() -> None:
     ap.add_argument("--precision", nargs="+", default=["fp16", "fp32"])
     ap.add_argument("--eps", nargs="+", default=["webgpu", "wasm"], choices=sorted(BUNDLES))
     ap.add_argument("--side", type=int, default=1024, help="image size (square)")
+    ap.add_argument("--limit-s", type=float, default=900, help="give up a configuration after")
     args = ap.parse_args()
     photo = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     rgba = np.array(photo.convert("RGBA").resize((args.side, args.side)))
@@ -110,12 +117,16 @@ def main() -> None:
                     link.symlink_to(path)
                     page = browser.new_page()
                     page.set_default_timeout(1_200_000)
+                    page.on("console", lambda m: print(m.text, flush=True))
                     page.goto(url)
+                    page.add_script_tag(content=MEASURE)
                     t0 = time.perf_counter()
                     try:
-                        r = page.evaluate(RUN, [*BUNDLES[ep], link.name, ep, args.side, args.side])
+                        cfg = [*BUNDLES[ep], link.name, ep, args.side, args.side, args.limit_s]
+                        r = page.evaluate(RUN, cfg)
                     except Exception as exc:  # report the failure as a row
-                        print(f"{spec.key:28} {ep:7} failed: {str(exc).splitlines()[0][:120]}")
+                        why = str(exc).splitlines()[0][:200]
+                        print(f"{spec.key:28} {ep:7} failed: {why}", flush=True)
                         page.close()
                         continue
                     mask = np.frombuffer(base64.b64decode(r["mask"]), np.uint8)
