@@ -216,17 +216,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ messages
     def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
-        try:
-            msg = bw.parse_batch_message(content, buffers)
-        except wire.WireError as exc:
-            log.error("malformed message from the batch view: %s", exc)
-            self.set_trait("error", f"malformed message from the front end: {exc}")
-            return
-        try:
-            self._dispatch(msg)
-        except Exception as exc:  # a view must never take the kernel down
-            log.exception("pixel-liberation batch failed on %s", type(msg).__name__)
-            self.set_trait("error", f"{type(exc).__name__}: {exc}")
+        wire.receive(self, bw.parse_batch_message, self._dispatch, content, buffers)
 
     def _dispatch(self, msg: bw.BatchMessage) -> None:
         if isinstance(msg, wire.Hello):

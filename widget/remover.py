@@ -161,7 +161,6 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         out["pixels_match"] = self.pixels_match
         return out
 
-    # ------------------------------------------------------------------ kernel twin
     def _kernel_mask(self) -> np.ndarray:
         if self._kernel is None:
             self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
@@ -194,17 +193,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ messages
     def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
-        try:
-            msg = wire.parse_view_message(content, buffers)
-        except wire.WireError as exc:
-            log.error("malformed message from the front end: %s", exc)
-            self.set_trait("error", f"malformed message from the front end: {exc}")
-            return
-        try:
-            self._dispatch(msg)
-        except Exception as exc:  # a view must never take the kernel down
-            log.exception("pixel-liberation widget failed on %s", type(msg).__name__)
-            self.set_trait("error", f"{type(exc).__name__}: {exc}")
+        wire.receive(self, wire.parse_view_message, self._dispatch, content, buffers)
 
     def _dispatch(self, msg: wire.ViewMessage) -> None:
         if isinstance(msg, wire.Hello):

@@ -8,8 +8,13 @@ The JavaScript side of these shapes is ``js/src/protocol.ts``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+log = logging.getLogger("pixel_liberation.widget")
+M = TypeVar("M")
 
 #: Largest mask chunk a view may send (tornado drops websocket frames over 10 MiB).
 MAX_MASK_CHUNK = 4 * 1024 * 1024
@@ -181,3 +186,40 @@ def parse_view_message(content: Any, buffers: list[Any] | None) -> ViewMessage:
     if kind == "failed":
         return Failed(view, _get(content, "stage", str), _get(content, "reason", str))
     raise WireError(f"unknown message type {kind!r}")
+
+
+def receive(
+    widget: Any,
+    parse: Callable[[Any, list[Any] | None], M],
+    dispatch: Callable[[M], None],
+    content: Any,
+    buffers: list[Any] | None,
+) -> None:
+    """Parse one custom message and dispatch it; nothing a view sends may crash the kernel.
+
+    A malformed message and an exception while handling it both end up in the
+    widget's ``error`` trait (and the log), naming the problem.
+
+    Parameters
+    ----------
+    widget : anywidget.AnyWidget
+        The receiving widget; it must have an ``error`` trait.
+    parse : callable
+        Validates ``(content, buffers)`` into a message object or raises :class:`WireError`.
+    dispatch : callable
+        Handles the parsed message.
+    content, buffers
+        The custom message as ipywidgets delivers it.
+
+    """
+    try:
+        msg = parse(content, buffers)
+    except WireError as exc:
+        log.error("malformed message from the front end: %s", exc)
+        widget.set_trait("error", f"malformed message from the front end: {exc}")
+        return
+    try:
+        dispatch(msg)
+    except Exception as exc:  # a view must never take the kernel down
+        log.exception("pixel-liberation widget failed on %s", type(msg).__name__)
+        widget.set_trait("error", f"{type(exc).__name__}: {exc}")
