@@ -8,7 +8,7 @@ matplotlib's grace_hopper.jpg, centre-cropped to 480x360):
   server; every request is checked to stay on 127.0.0.1), for its default model
   (``medium``, fp16 ISNet) and ``small`` (uint8 ISNet): cold (fresh page, first call,
   model fetch and session included) and warm (second call);
-- the widget in a real JupyterLab for the default precision (fp16) and fp32: cold (fresh
+- the widget in a real JupyterLab for the default precision (int8-static) and fp32: cold (fresh
   profile, assets sent over the kernel websocket) and warm (cell re-run): wall time from
   starting the cell to the cut-out drawn, in-browser inference, and the kernel twin's
   inference on the same pixels.
@@ -18,7 +18,7 @@ CPU s = CPU seconds of Chromium's processes during the run (less load-sensitive 
 wall time). It prints one table per photo with ratios ours / imgly (same run kind), and
 the IoU of the masks. Usage::
 
-    .venv/bin/python scripts/bench_imgly.py [--image PATH ...] [--precisions fp16 fp32]
+    .venv/bin/python scripts/bench_imgly.py [--image PATH ...] [--precisions int8-static fp32]
         [--imgly-models medium small] [--no-install]
 """
 

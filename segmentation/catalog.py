@@ -16,8 +16,8 @@ from typing import Literal
 
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnknownModelError
 
-Precision = Literal["fp32", "fp16", "int8"]
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
+Precision = Literal["int8-static", "fp32", "fp16", "int8"]
+PRECISIONS: tuple[str, ...] = ("int8-static", "fp32", "fp16", "int8")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class ModelSpec:
     name : str
         Catalog name, e.g. ``"isnet-general-use"``.
     precision : str
-        ``"fp32"``, ``"fp16"`` or ``"int8"`` (or a user-defined variant label).
+        ``"int8-static"``, ``"fp32"``, ``"fp16"`` or ``"int8"`` (or a user-defined
+        variant label).
     sources : tuple of Source
         Where the bare ONNX file comes from, tried in order.
     sha256 : str or None
@@ -221,7 +222,7 @@ class Registry:
         resolved = spec.resolve_io(inputs, outputs).with_sources(LocalSource(p))
         return self.register(resolved, replace_existing=True)
 
-    def get(self, name: str, precision: str = "fp16") -> ModelSpec:
+    def get(self, name: str, precision: str = "int8-static") -> ModelSpec:
         """Look a model up; the error lists what exists."""
         key = f"{name}:{precision}"
         if key in self._specs:
@@ -249,7 +250,7 @@ class Registry:
 
 
 DEFAULT_MODEL = "isnet-general-use"
-DEFAULT_PRECISION = "fp16"
+DEFAULT_PRECISION = "int8-static"
 IMGLY_PACKAGE = "@imgly/background-removal-data"
 IMGLY_VERSION = "1.4.5"
 

@@ -2,7 +2,9 @@
 
 fp16 is ``/models/medium`` and int8 is ``/models/small`` (uint8 dynamic
 quantisation) of ``@imgly/background-removal-data``; fp32 is made from fp16 by
-the ``fp16_to_fp32`` recipe of :mod:`segmentation.convert`.
+the ``fp16_to_fp32`` recipe of :mod:`segmentation.convert`; the default,
+int8-static, is quantized from fp32 with packaged activation ranges
+(:mod:`segmentation.int8_static`).
 """
 
 from __future__ import annotations
@@ -29,13 +31,20 @@ _ISNET = {
 
 
 def isnet_specs() -> list[ModelSpec]:
-    """Specs of the three IS-Net variants (none needs more than npm to obtain)."""
+    """Specs of the four IS-Net variants (none needs more than npm to obtain)."""
     return [
+        ModelSpec(
+            name=DEFAULT_MODEL,
+            precision="int8-static",
+            sources=(DerivedSource("fp32", "fp32_to_int8_static"),),
+            description="IS-Net general use, static int8, browser = kernel (default)",
+            **_ISNET,  # type: ignore[arg-type]
+        ),
         ModelSpec(
             name=DEFAULT_MODEL,
             precision="fp16",
             sources=(NpmSource(IMGLY_PACKAGE, IMGLY_VERSION, "/models/medium"),),
-            description="IS-Net general use, fp16 weights (default)",
+            description="IS-Net general use, fp16 weights",
             **_ISNET,  # type: ignore[arg-type]
         ),
         ModelSpec(

@@ -183,7 +183,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--precision",
         default=DEFAULT_PRECISION,
-        help=f"fp32, fp16 or int8 (default {DEFAULT_PRECISION})",
+        help=f"int8-static, fp32, fp16 or int8 (default {DEFAULT_PRECISION})",
     )
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads")
 

@@ -168,7 +168,17 @@ def fp16_to_fp32(src: Path, dest: Path) -> Path:
     return save_atomic(fp16_to_fp32_model(load_checked(src)), dest)
 
 
-RECIPES: dict[str, Recipe] = {"fp16_to_fp32": fp16_to_fp32}
+def fp32_to_int8_static(src: Path, dest: Path) -> Path:
+    """Recipe: IS-Net fp32 ``src`` -> static int8 ``dest`` (see :mod:`segmentation.int8_static`)."""
+    from segmentation.int8_static import isnet_int8_static
+
+    return isnet_int8_static(src, dest)
+
+
+RECIPES: dict[str, Recipe] = {
+    "fp16_to_fp32": fp16_to_fp32,
+    "fp32_to_int8_static": fp32_to_int8_static,
+}
 
 
 def run_recipe(recipe: str, src: Path, dest: Path, *, progress: bool = True) -> Path:

@@ -66,7 +66,7 @@ class Segmenter:
     model : str
         Catalog name (see ``python -m segmentation models``).
     precision : str
-        ``"fp16"`` (default), ``"fp32"`` or ``"int8"``.
+        ``"int8-static"`` (default), ``"fp16"``, ``"fp32"`` or ``"int8"``.
     resolution : tuple of int, optional
         Model input ``(height, width)``; only the spec's own size is
         supported for now (None means that size).

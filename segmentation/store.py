@@ -227,19 +227,19 @@ def ensure_wrapped(
 
 
 def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -> dict[str, Path]:
-    """Make the three IS-Net variants (fp16, int8, fp32) present and wrapped.
+    """Make the four IS-Net variants (int8-static, fp16, int8, fp32) present and wrapped.
 
     Damaged cached files are replaced (``repair=True``).
 
     Returns
     -------
     dict
-        ``{"isnet-general-use:fp16": wrapped_path, ...}``.
+        ``{"isnet-general-use:int8-static": wrapped_path, ...}``.
 
     """
     registry = registry or default_registry()
     done: dict[str, Path] = {}
-    for precision in ("fp16", "int8", "fp32"):
+    for precision in ("fp16", "int8", "fp32", "int8-static"):
         spec = registry.get(DEFAULT_MODEL, precision)
         done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress, repair=True)
     return done

@@ -26,10 +26,11 @@ def test_builtin_registry_contents() -> None:
     reg = builtin_registry()
     assert reg.names() == ["isnet-anime", "isnet-general-use", "silueta", "u2net", "u2netp"]
     isnet = {s.precision: s for s in reg if s.name == "isnet-general-use"}
-    assert sorted(isnet) == ["fp16", "fp32", "int8"]
+    assert sorted(isnet) == ["fp16", "fp32", "int8", "int8-static"]
     assert isinstance(isnet["fp16"].sources[0], NpmSource)
     assert isinstance(isnet["int8"].sources[0], NpmSource)
     assert isnet["fp32"].sources == (DerivedSource("fp16", "fp16_to_fp32"),)
+    assert isnet["int8-static"].sources == (DerivedSource("fp32", "fp32_to_int8_static"),)
     assert not any(s.online_only for s in isnet.values())
 
 

@@ -80,7 +80,7 @@ def test_models_table(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:5] == ["NAME", "PRECISION", "LOCAL", "SIZE", "ONLINE-ONLY"]
     isnet = [ln.split() for ln in lines if ln.startswith("isnet-general-use ")]
-    assert sorted(row[1] for row in isnet) == ["fp16", "fp32", "int8"]
+    assert sorted(row[1] for row in isnet) == ["fp16", "fp32", "int8", "int8-static"]
     assert all(row[2] in ("yes", "no") for row in isnet)
 
 
@@ -136,7 +136,7 @@ def test_demo_writes_cutouts_and_masks(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 @pytest.mark.isnet
-def test_fetch_prepares_the_three_variants(tmp_path: Path) -> None:
+def test_fetch_prepares_the_four_variants(tmp_path: Path) -> None:
     proc = run_cli("fetch", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("  ") for line in proc.stdout.strip().splitlines()]
@@ -144,5 +144,6 @@ def test_fetch_prepares_the_three_variants(tmp_path: Path) -> None:
         "isnet-general-use:fp16",
         "isnet-general-use:fp32",
         "isnet-general-use:int8",
+        "isnet-general-use:int8-static",
     ]
     assert all(Path(path).is_file() and path.endswith(".onnx") for _, path in rows)

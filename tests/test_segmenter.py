@@ -131,7 +131,7 @@ def grace() -> Path:
 @pytest.fixture(scope="module")
 def isnet_masks(grace: Path) -> dict[str, np.ndarray]:
     out = {}
-    for precision in ("fp32", "fp16", "int8"):
+    for precision in ("fp32", "fp16", "int8", "int8-static"):
         out[precision] = get_segmenter("isnet-general-use", precision).mask(grace)
     return out
 
@@ -153,6 +153,7 @@ def test_isnet_grace_hopper_is_sane(isnet_masks: dict[str, np.ndarray]) -> None:
 def test_isnet_precisions_agree(isnet_masks: dict[str, np.ndarray]) -> None:
     assert iou(isnet_masks["fp16"], isnet_masks["fp32"]) >= FP16_VS_FP32_MIN_IOU
     assert iou(isnet_masks["int8"], isnet_masks["fp32"]) >= INT8_VS_FP32_MIN_IOU
+    assert iou(isnet_masks["int8-static"], isnet_masks["fp32"]) >= INT8_VS_FP32_MIN_IOU
 
 
 @pytest.mark.isnet

@@ -39,7 +39,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     model : str or ModelSpec
         Catalog name (default ``"isnet-general-use"``) or a spec (e.g. a user's model).
     precision : str
-        ``"fp16"`` (default), ``"fp32"`` or ``"int8"``; ignored when ``model`` is a spec.
+        ``"int8-static"`` (default), ``"fp16"``, ``"fp32"``, ``"int8"``; unused for a spec.
     backend : str
         ``"auto"`` (browser, kernel if the browser cannot), ``"browser"`` (same, but the
         fallback is reported as such) or ``"kernel"`` (the browser only displays).

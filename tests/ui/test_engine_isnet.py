@@ -69,9 +69,9 @@ def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path)
         "cat": "image/png",
         "rocket": "image/jpeg",
     }
-    assert nb.kernel_eval("w_jpeg.model_key") == "isnet-general-use:fp16"
+    assert nb.kernel_eval("w_jpeg.model_key") == "isnet-general-use:int8-static"
     # the model crossed the wire once for all the widgets
     names = ", ".join(f"w_{name}" for name, _ in imgs)
     sent = nb.kernel_eval(f"[w.bytes_sent['model'] for w in ({names})]")
-    assert sorted(sent)[:-1] == [0] * (len(imgs) - 1) and max(sent) > 50_000_000, sent
+    assert sorted(sent)[:-1] == [0] * (len(imgs) - 1) and max(sent) > 40_000_000, sent
     nb.screenshot("engine-isnet")

@@ -96,9 +96,9 @@ def test_renderer_memory_is_flat_over_20_isnet_runs(
         "photo = str(resources.files('skimage') / 'data' / 'astronaut.png')\n"
         "runs = []"
     )
-    run = "w = widget.BackgroundRemover(photo, precision='int8')\nruns.append(w)\nw"
+    run = "w = widget.BackgroundRemover(photo)\nruns.append(w)\nw"
     nb = notebook([setup, run])
     nb.run_cell(0)
     series = rss_series(nb, chromium_browser, RUNS)
-    assert nb.kernel_eval("runs[0].model_key") == "isnet-general-use:int8"
+    assert nb.kernel_eval("runs[0].model_key") == "isnet-general-use:int8-static"
     assert series[-1] <= series[0] * 1.10, series
