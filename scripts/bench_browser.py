@@ -1,6 +1,6 @@
 """Benchmark the widget end to end: real JupyterLab + headless Chromium, ISNet in the browser.
 
-For each precision (fp16 = default, fp32) a fresh browser profile opens a
+For each precision (int8-static = default, fp32) a fresh browser profile opens a
 notebook and runs ``BackgroundRemover(image, precision=...)`` twice:
 
 - cold: model and WebAssembly not cached yet (they cross the websocket; under
@@ -13,7 +13,7 @@ widget's ``timings``), the kernel twin's inference time on the same pixels
 (``w.compare()``), their ratio, and the wall time from starting the cell to the
 cut-out drawn in the page. Usage::
 
-    .venv/bin/python scripts/bench_browser.py [--image PATH] [--precisions fp16 fp32]
+    .venv/bin/python scripts/bench_browser.py [--image PATH] [--precisions int8-static fp32]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from segmentation.catalog import DEFAULT_PRECISION  # noqa: E402
 from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.ui.harness import Notebook  # noqa: E402
 from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--image", type=Path, default=None, help="default: grace_hopper.jpg")
-    ap.add_argument("--precisions", nargs="+", default=["fp16", "fp32"])
+    ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     args = ap.parse_args(argv)
     image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))

@@ -167,16 +167,33 @@ def uses_float16(model: onnx.ModelProto) -> bool:
     return False
 
 
-_FLOAT16: dict[tuple[str, int, int], bool] = {}
+_TRAITS: dict[tuple[str, int, int], tuple[bool, bool]] = {}
+
+
+def _traits(path: Path) -> tuple[bool, bool]:
+    """Read ``(uses float16, quantizes activations)`` of an ONNX file, once per version."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _TRAITS:
+        model = onnx.load(str(path), load_external_data=False)
+        quant = any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+        _TRAITS[key] = (uses_float16(model), quant)
+    return _TRAITS[key]
+
+
+def file_quantizes_activations(path: Path) -> bool:
+    """Tell whether an ONNX file has ``QuantizeLinear`` nodes (static int8 activations).
+
+    onnxruntime-web's WebGPU provider has no ``QuantizeLinear`` kernel (1.30): each
+    one runs on the CPU, so every layer of a static int8 model would cross
+    between GPU and CPU memory.
+    """
+    return _traits(path)[1]
 
 
 def file_uses_float16(path: Path) -> bool:
     """:func:`uses_float16` of an ONNX file, read once per (path, size, mtime)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _FLOAT16:
-        _FLOAT16[key] = uses_float16(onnx.load(str(path), load_external_data=False))
-    return _FLOAT16[key]
+    return _traits(path)[0]
 
 
 def webgpu_variant_path(wrapped: Path) -> Path:

@@ -125,6 +125,16 @@ def test_isnet_fp16_needs_shader_f16() -> None:
 
 
 @pytest.mark.isnet
+def test_isnet_static_int8_stays_on_wasm() -> None:
+    from widget import webgpu
+
+    registry = default_registry()
+    default = registry.get("isnet-general-use")
+    ok, why = webgpu.use_webgpu("auto", {"webgpu": True, "webgpuF16": True}, default, registry)
+    assert not ok and "QuantizeLinear" in why and "fp32" in why
+
+
+@pytest.mark.isnet
 def test_isnet_variant_matches_resize() -> None:
     from matplotlib import cbook
     from PIL import Image

@@ -23,7 +23,11 @@ from typing import Any
 import numpy as np
 
 from segmentation.catalog import ModelSpec, Registry
-from segmentation.graph_webgpu import file_uses_float16, webgpu_variant_path
+from segmentation.graph_webgpu import (
+    file_quantizes_activations,
+    file_uses_float16,
+    webgpu_variant_path,
+)
 from widget.assets import Asset, file_asset, wasm_asset
 from widget.twin import run_twin, twin_model_path
 
@@ -107,7 +111,8 @@ def use_webgpu(
     caps : dict
         The view's capabilities (``webgpu``, ``webgpuF16``...).
     spec, registry
-        The model: a float16 model needs an adapter with ``shader-f16``.
+        The model: a float16 model needs an adapter with ``shader-f16``; a
+        static int8 model (``QuantizeLinear`` nodes) stays on wasm.
 
     Returns
     -------
@@ -118,7 +123,13 @@ def use_webgpu(
     """
     if requested != "auto" or caps.get("webgpu") is not True:
         return False, ""
-    if caps.get("webgpuF16") is not True and file_uses_float16(twin_model_path(spec, registry)):
+    path = twin_model_path(spec, registry)
+    if file_quantizes_activations(path):
+        return False, (
+            "static int8 stays on wasm: onnxruntime-web's WebGPU provider runs its"
+            " QuantizeLinear nodes on the CPU (precision='fp32' or 'fp16' can use the GPU)"
+        )
+    if caps.get("webgpuF16") is not True and file_uses_float16(path):
         return False, (
             "the WebGPU adapter lacks shader-f16, which this float16 model needs"
             " (precision='fp32' can run on it)"
