@@ -1,7 +1,7 @@
 """Measure the activation ranges the default static int8 IS-Net is quantized with.
 
-Runs MinMax calibration of the fp32 IS-Net (output head excluded, as the recipe
-does) on scikit-image's sample photos, fed through the wrapper's own
+Runs MinMax calibration of the fp32 IS-Net (every tensor; the recipe leaves the
+output head in float) on scikit-image's sample photos, fed through the wrapper's own
 preprocessing, and writes ``segmentation/data/isnet-general-use.int8-ranges.json``.
 The package ships that file, so users build the int8 model without images. Rerun
 only to change the calibration set; then rebuild with
