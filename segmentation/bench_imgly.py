@@ -103,16 +103,16 @@ class ImglyServer:
         self.close()
 
 
-def browser_cpu_s(name_prefix: str = "chrom") -> float:
-    """CPU seconds (user + system) used so far by this process's Chromium descendants.
+def browser_cpu(name_prefix: str = "chrom") -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each of this process's Chromium descendants.
 
     Counts every live descendant whose command name starts with ``name_prefix``
     (browser, renderers, GPU and utility processes), not Playwright's driver
-    nor a Jupyter server. Returns NaN where ``/proc`` is missing.
+    nor a Jupyter server. Empty where ``/proc`` is missing.
     """
     proc = Path("/proc")
     if not proc.is_dir():
-        return float("nan")
+        return {}
     tick = os.sysconf("SC_CLK_TCK")
     info: dict[int, tuple[int, str, float]] = {}
     for entry in proc.iterdir():
@@ -128,13 +128,27 @@ def browser_cpu_s(name_prefix: str = "chrom") -> float:
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in info.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, list(children.get(os.getpid(), []))
+    found: dict[int, float] = {}
+    todo = list(children.get(os.getpid(), []))
     while todo:
         pid = todo.pop()
         if info[pid][1].startswith(name_prefix):
-            total += info[pid][2]
+            found[pid] = info[pid][2]
         todo += children.get(pid, [])
-    return total
+    return found
+
+
+def cpu_s_since(before: dict[int, float], name_prefix: str = "chrom") -> float:
+    """CPU seconds Chromium used since the :func:`browser_cpu` sample ``before``.
+
+    Summed per process, so a process that exits in between (a closed page's
+    renderer) cannot make the result negative; its last slice is not counted.
+    NaN where ``/proc`` is missing.
+    """
+    if not Path("/proc").is_dir():
+        return float("nan")
+    now = browser_cpu(name_prefix)
+    return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in now.items())
 
 
 @dataclass(frozen=True)
@@ -207,13 +221,13 @@ def run_imgly(
                "image": f"{server.url}/photo/{photo}"}  # fmt: skip
         runs = []
         for i in range(calls):
-            cpu0 = browser_cpu_s()
+            cpu0 = browser_cpu()
             try:
                 r = page.evaluate("(a) => window.imglyBench.run(a)", arg)
             except Exception as exc:
                 tail = "\n".join(console[-5:])
                 raise RuntimeError(f"imgly removeBackground failed: {exc}\n{tail}") from exc
-            cpu = browser_cpu_s() - cpu0
+            cpu = cpu_s_since(cpu0)
             alpha = png_alpha(base64.b64decode(r["png"]))
             compute = float("nan") if r["compute_ms"] is None else r["compute_ms"] / 1e3
             label = "cold" if i == 0 else "warm"

@@ -8,6 +8,9 @@ local server, and the esbuild bundling step with a stand-in package.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,7 +20,13 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
-from segmentation.bench_imgly import ImglyServer, outside_requests, png_alpha
+from segmentation.bench_imgly import (
+    ImglyServer,
+    browser_cpu,
+    cpu_s_since,
+    outside_requests,
+    png_alpha,
+)
 from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, ratio, verdict
 from segmentation.bench_imgly_setup import (
     ImglyUnavailableError,
@@ -119,3 +128,22 @@ def test_bundle_resolves_the_package_from_its_node_modules(tmp_path: Path) -> No
     out = bundle(pkg, tmp_path / "out")
     text = out.read_text()
     assert "stand-in" in text and "imglyBench" in text
+
+
+def test_cpu_seconds_are_per_process_and_never_negative() -> None:
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
+    before = browser_cpu("python")
+    done = subprocess.run([sys.executable, "-c", busy + "import sys; sys.stdin.read()"],
+                          input="", text=True, check=True)  # fmt: skip
+    assert done.returncode == 0
+    # the child exited: its CPU is gone from the sum, which must not go below zero
+    assert cpu_s_since({**before, 2**30: 1e6}, "python") >= 0.0
+    child = subprocess.Popen([sys.executable, "-c", busy + "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        start = browser_cpu("python")
+        assert child.pid in start
+        time.sleep(1.0)
+        assert cpu_s_since(before, "python") >= 0.3  # the live child's busy loop counts
+    finally:
+        child.communicate("")
