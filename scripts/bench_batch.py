@@ -13,7 +13,7 @@ Sessions are warm in 2 and 3. It prints, per run, the in-page wall time (first i
 start to last image end), throughput, the CPU seconds of every process this script
 started (Chromium, the Jupyter server and the kernel) and the speed-up. Usage::
 
-    .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision fp16]
+    .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision int8-static]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from segmentation.catalog import DEFAULT_PRECISION  # noqa: E402
 from segmentation.config import datasets_dir  # noqa: E402
 from segmentation.cpu_time import tree_cpu_s  # noqa: E402
 from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=Path, nargs="+", default=None)
     ap.add_argument("--count", type=int, default=4, help="default subset size")
-    ap.add_argument("--precision", default="fp16", help="default: fp16 (the widget's default)")
+    ap.add_argument("--precision", default=DEFAULT_PRECISION, help="default: the widget's default")
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per batch")
     args = ap.parse_args(argv)
     images = args.images or default_images(args.count)

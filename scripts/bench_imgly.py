@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.bench_browser import run_once  # noqa: E402
 from segmentation.bench_browser import BrowserSession  # noqa: E402
-from segmentation.bench_imgly import ImglyServer, browser_cpu, cpu_s_since, run_imgly  # noqa: E402
+from segmentation.bench_imgly import ImglyServer, run_imgly  # noqa: E402
 from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, verdict  # noqa: E402
 from segmentation.bench_imgly_setup import (  # noqa: E402
     IMGLY_DEFAULT_MODEL,
@@ -53,6 +53,7 @@ from segmentation.bench_imgly_setup import (  # noqa: E402
     ensure_imgly,
 )
 from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, default_registry  # noqa: E402
+from segmentation.cpu_time import cpu_s_since, tree_cpu  # noqa: E402
 from segmentation.images import load_image  # noqa: E402
 from segmentation.metrics import iou  # noqa: E402
 from segmentation.store import ensure_wrapped  # noqa: E402
@@ -91,9 +92,9 @@ def bench_ours(
         nb.open()
         nb.run_cell(0, timeout_s=timeout_s)
         for label in ("cold", "warm"):
-            cpu0 = browser_cpu()
+            cpu0 = tree_cpu(None, "chrom")
             t = run_once(nb, timeout_s)
-            cpu = cpu_s_since(cpu0)
+            cpu = cpu_s_since(cpu0, "chrom")
             kernel_ms = float(nb.kernel_eval("w.compare()['kernel_ms']", timeout_s))
             rows.append(Row(OURS, precision, label, t["e2e"] / 1e3, cpu,
                             float(t["inference"]) / 1e3, kernel_ms / 1e3))  # fmt: skip
@@ -112,9 +113,9 @@ def bench_engine(photo: Path, precisions: list[str]) -> list[Row]:
     with BrowserSession(threads=1) as session:
         for precision in tqdm(precisions, desc=f"engine {photo.name}", leave=False):
             session.load(ensure_wrapped(default_registry().get(DEFAULT_MODEL, precision)))
-            cpu0 = browser_cpu()
+            cpu0 = tree_cpu(None, "chrom")
             run = session.run(rgba, repeats=2)
-            cpu = cpu_s_since(cpu0) / 2
+            cpu = cpu_s_since(cpu0, "chrom") / 2
             e2e = run.median_s + run.decode_s
             rows.append(Row(OURS, f"{precision} engine", "warm", e2e, cpu, run.median_s))
     return rows

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from segmentation.cpu_time import cpu_s_since, tree_cpu
 
 _PAGE = (
     "<!doctype html><meta charset='utf-8'><title>imgly benchmark</title>"
@@ -103,54 +104,6 @@ class ImglyServer:
         self.close()
 
 
-def browser_cpu(name_prefix: str = "chrom") -> dict[int, float]:
-    """CPU seconds (user + system) used so far by each of this process's Chromium descendants.
-
-    Counts every live descendant whose command name starts with ``name_prefix``
-    (browser, renderers, GPU and utility processes), not Playwright's driver
-    nor a Jupyter server. Empty where ``/proc`` is missing.
-    """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return {}
-    tick = os.sysconf("SC_CLK_TCK")
-    info: dict[int, tuple[int, str, float]] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        info[int(entry.name)] = (int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / tick)
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in info.items():
-        children.setdefault(ppid, []).append(pid)
-    found: dict[int, float] = {}
-    todo = list(children.get(os.getpid(), []))
-    while todo:
-        pid = todo.pop()
-        if info[pid][1].startswith(name_prefix):
-            found[pid] = info[pid][2]
-        todo += children.get(pid, [])
-    return found
-
-
-def cpu_s_since(before: dict[int, float], name_prefix: str = "chrom") -> float:
-    """CPU seconds Chromium used since the :func:`browser_cpu` sample ``before``.
-
-    Summed per process, so a process that exits in between (a closed page's
-    renderer) cannot make the result negative; its last slice is not counted.
-    NaN where ``/proc`` is missing.
-    """
-    if not Path("/proc").is_dir():
-        return float("nan")
-    now = browser_cpu(name_prefix)
-    return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in now.items())
-
-
 @dataclass(frozen=True)
 class ImglyRun:
     """One ``removeBackground`` call, timed in the page.
@@ -221,13 +174,13 @@ def run_imgly(
                "image": f"{server.url}/photo/{photo}"}  # fmt: skip
         runs = []
         for i in range(calls):
-            cpu0 = browser_cpu()
+            cpu0 = tree_cpu(None, "chrom")
             try:
                 r = page.evaluate("(a) => window.imglyBench.run(a)", arg)
             except Exception as exc:
                 tail = "\n".join(console[-5:])
                 raise RuntimeError(f"imgly removeBackground failed: {exc}\n{tail}") from exc
-            cpu = cpu_s_since(cpu0)
+            cpu = cpu_s_since(cpu0, "chrom")
             alpha = png_alpha(base64.b64decode(r["png"]))
             compute = float("nan") if r["compute_ms"] is None else r["compute_ms"] / 1e3
             label = "cold" if i == 0 else "warm"

@@ -20,13 +20,7 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
-from segmentation.bench_imgly import (
-    ImglyServer,
-    browser_cpu,
-    cpu_s_since,
-    outside_requests,
-    png_alpha,
-)
+from segmentation.bench_imgly import ImglyServer, outside_requests, png_alpha
 from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, ratio, verdict
 from segmentation.bench_imgly_setup import (
     ImglyUnavailableError,
@@ -34,6 +28,7 @@ from segmentation.bench_imgly_setup import (
     bundle,
     node_modules_of,
 )
+from segmentation.cpu_time import cpu_s_since, tree_cpu
 
 ROWS = [
     Row(IMGLY, "medium", "cold", 20.0, 16.0, 12.0),
@@ -132,7 +127,7 @@ def test_bundle_resolves_the_package_from_its_node_modules(tmp_path: Path) -> No
 
 def test_cpu_seconds_are_per_process_and_never_negative() -> None:
     busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
-    before = browser_cpu("python")
+    before = tree_cpu(None, "python")
     done = subprocess.run([sys.executable, "-c", busy + "import sys; sys.stdin.read()"],
                           input="", text=True, check=True)  # fmt: skip
     assert done.returncode == 0
@@ -141,7 +136,7 @@ def test_cpu_seconds_are_per_process_and_never_negative() -> None:
     child = subprocess.Popen([sys.executable, "-c", busy + "import sys; sys.stdin.read()"],
                              stdin=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        start = browser_cpu("python")
+        start = tree_cpu(None, "python")
         assert child.pid in start
         time.sleep(1.0)
         assert cpu_s_since(before, "python") >= 0.3  # the live child's busy loop counts
