@@ -9,7 +9,9 @@ fp32/fp16 and, with ``--accuracy N``, IoU against ground truth on N images of
 each research dataset. An experiment, not a product path: it informs whether a
 static int8 default can keep browser/kernel parity.
 
-Run: ``.venv/bin/python scripts/experiment_int8_parity.py --accuracy 10``
+Run: ``.venv/bin/python scripts/experiment_int8_parity.py --accuracy 10``; with
+``--catalog 20`` it only measures the accuracy of the catalog's precisions (the
+default ``int8-static`` among them) on 20 images of each dataset.
 """
 
 from __future__ import annotations
@@ -139,8 +141,22 @@ def main() -> None:
     """Build, compare, print."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accuracy", type=int, default=0, help="images per dataset (0: skip)")
+    ap.add_argument(
+        "--catalog",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only compare the catalog's four precisions on N images per dataset",
+    )
     args = ap.parse_args()
     registry = default_registry()
+    if args.catalog:
+        precisions = ("fp32", "int8-static", "fp16", "int8")
+        accuracy(
+            {p: ensure_model(registry.get("isnet-general-use", p)) for p in precisions},
+            args.catalog,
+        )
+        return
     fp32 = ensure_model(registry.get("isnet-general-use", "fp32"))
     fp16 = ensure_model(registry.get("isnet-general-use", "fp16"))
     calib, tests = photos()
