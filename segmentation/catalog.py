@@ -222,15 +222,25 @@ class Registry:
         resolved = spec.resolve_io(inputs, outputs).with_sources(LocalSource(p))
         return self.register(resolved, replace_existing=True)
 
-    def get(self, name: str, precision: str = "int8-static") -> ModelSpec:
-        """Look a model up; the error lists what exists."""
-        key = f"{name}:{precision}"
-        if key in self._specs:
-            return self._specs[key]
+    def get(self, name: str, precision: str | None = None) -> ModelSpec:
+        """Look a model up; the error lists what exists.
+
+        ``precision=None`` means :data:`DEFAULT_PRECISION` when the model has it,
+        else the model's only precision (e.g. ``u2net`` is fp32 only).
+        """
+        if precision is not None and f"{name}:{precision}" in self._specs:
+            return self._specs[f"{name}:{precision}"]
         names = sorted({s.name for s in self._specs.values()})
         if name not in names:
             raise UnknownModelError(f"unknown model {name!r}; known models: {', '.join(names)}")
         precs = sorted(s.precision for s in self._specs.values() if s.name == name)
+        if precision is None:
+            if DEFAULT_PRECISION in precs or len(precs) == 1:
+                return self.get(name, DEFAULT_PRECISION if DEFAULT_PRECISION in precs else precs[0])
+            raise UnknownModelError(
+                f"model {name!r} has several precisions and none is the default "
+                f"{DEFAULT_PRECISION!r}: pass one of {', '.join(precs)}"
+            )
         raise UnknownModelError(
             f"model {name!r} has no {precision!r} variant; available: {', '.join(precs)}"
         )

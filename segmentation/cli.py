@@ -182,8 +182,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
     p.add_argument(
         "--precision",
-        default=DEFAULT_PRECISION,
-        help=f"int8-static, fp32, fp16 or int8 (default {DEFAULT_PRECISION})",
+        default=None,
+        help=f"int8-static, fp32, fp16 or int8 (default {DEFAULT_PRECISION}, "
+        "or the model's only precision)",
     )
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads")
 
@@ -204,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the model catalog")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("fetch", help="get and prepare the default models (fp16, int8, fp32)")
+    p = sub.add_parser(
+        "fetch", help="get and prepare the IS-Net models (int8-static, fp16, int8, fp32)"
+    )
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("demo", help="cut out matplotlib's sample photos (quick start)")

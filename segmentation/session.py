@@ -21,7 +21,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from segmentation.batch import OnError, Result, iter_results
-from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
+from segmentation.catalog import DEFAULT_MODEL, ModelSpec, Registry
 from segmentation.catalog import default_registry as _default_registry
 from segmentation.compose import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
@@ -66,7 +66,8 @@ class Segmenter:
     model : str
         Catalog name (see ``python -m segmentation models``).
     precision : str
-        ``"int8-static"`` (default), ``"fp16"``, ``"fp32"`` or ``"int8"``.
+        ``"int8-static"``, ``"fp16"``, ``"fp32"`` or ``"int8"``; None (default):
+        ``"int8-static"`` where the model has it, else its only precision.
     resolution : tuple of int, optional
         Model input ``(height, width)``; only the spec's own size is
         supported for now (None means that size).
@@ -93,7 +94,7 @@ class Segmenter:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        precision: str = DEFAULT_PRECISION,
+        precision: str | None = None,
         resolution: tuple[int, int] | None = None,
         threads: int | None = None,
         providers: Sequence[str] | None = None,
@@ -207,7 +208,7 @@ _CACHE_LOCK = threading.Lock()
 
 def get_segmenter(
     model: str = DEFAULT_MODEL,
-    precision: str = DEFAULT_PRECISION,
+    precision: str | None = None,
     threads: int | None = None,
     *,
     progress: bool | Progress = False,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from segmentation.catalog import (
+    DEFAULT_PRECISION,
     DerivedSource,
     ModelSpec,
     NpmSource,
@@ -69,6 +71,15 @@ def test_unknown_model_lists_known_names() -> None:
         reg.get("u2netp", "fp16")
     with pytest.raises(KeyError):  # still a KeyError for callers that catch that
         reg.get("nothing")
+
+
+def test_no_precision_means_the_default_or_the_only_one() -> None:
+    reg = builtin_registry()
+    assert reg.get("isnet-general-use").precision == DEFAULT_PRECISION
+    assert reg.get("u2netp").precision == "fp32"
+    two = Registry([replace(reg.get("u2netp"), precision=p) for p in ("fp32", "fp16")])
+    with pytest.raises(UnknownModelError, match=r"none is the default .*fp16, fp32"):
+        two.get("u2netp")
 
 
 def test_register_refuses_shadowing_and_bad_fields() -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from segmentation.arrays import pixels_checksum
-from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
+from segmentation.catalog import DEFAULT_MODEL, ModelSpec, Registry
 from segmentation.catalog import default_registry as _default_registry
 from segmentation.errors import SegmentationError
 from segmentation.images import ImageSource, LoadedImage, load_image
@@ -66,7 +66,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         self,
         images: Sequence[ImageSource],
         model: str | ModelSpec = DEFAULT_MODEL,
-        precision: str = DEFAULT_PRECISION,
+        precision: str | None = None,
         workers: int | None = None,
         backend: str = "auto",
         *,

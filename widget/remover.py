@@ -15,7 +15,7 @@ import anywidget
 import numpy as np
 
 from segmentation.arrays import pixels_checksum
-from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec, Registry
+from segmentation.catalog import DEFAULT_MODEL, ModelSpec, Registry
 from segmentation.catalog import default_registry as _default_registry
 from segmentation.images import ImageSource, LoadedImage, load_image
 from widget import webgpu, wire
@@ -38,8 +38,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         Anything :func:`segmentation.images.load_image` accepts.
     model : str or ModelSpec
         Catalog name (default ``"isnet-general-use"``) or a spec (e.g. a user's model).
-    precision : str
-        ``"int8-static"`` (default), ``"fp16"``, ``"fp32"``, ``"int8"``; unused for a spec.
+    precision : str, optional
+        ``"int8-static"`` (default, else the model's only one), ``"fp16"``, ``"fp32"``, ``"int8"``.
     backend : str
         ``"auto"`` (browser, kernel if the browser cannot), ``"browser"`` (same, but the
         fallback is reported as such) or ``"kernel"`` (the browser only displays).
@@ -62,7 +62,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self,
         image: ImageSource,
         model: str | ModelSpec = DEFAULT_MODEL,
-        precision: str = DEFAULT_PRECISION,
+        precision: str | None = None,
         backend: str = "auto",
         *,
         registry: Registry | None = None,
