@@ -27,13 +27,13 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from matplotlib import cbook
-from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
 from segmentation.calibration import ImageCalibrationReader, preprocess_model
 from segmentation.catalog import default_registry
 from segmentation.datasets import load_dataset, open_rgba
 from segmentation.graph import wrap_model
 from segmentation.metrics import iou
+from segmentation.quantize import quantize_static_qdq
 from segmentation.store import ensure_model
 
 NODE_RUN = Path(__file__).with_name("ort_web_node_run.mjs")
@@ -54,18 +54,8 @@ def build(fp32: Path, dest: Path, calib: list[Path], reduce_range: bool) -> Path
     """Quantize ``fp32`` to static QDQ int8 at ``dest``."""
     spec = default_registry().get("isnet-general-use", "fp32")
     reader = ImageCalibrationReader(spec, SIZE, calib)
-    quantize_static(
-        str(fp32),
-        str(dest),
-        reader,
-        quant_format=QuantFormat.QDQ,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        reduce_range=reduce_range,
-        calibrate_method=CalibrationMethod.MinMax,
-    )
-    return dest
+    model = onnx.load(str(fp32))
+    return quantize_static_qdq(model, dest, reader, method="minmax", reduce_range=reduce_range)
 
 
 def unit(v: np.ndarray) -> np.ndarray:

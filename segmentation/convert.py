@@ -170,9 +170,10 @@ def fp16_to_fp32(src: Path, dest: Path) -> Path:
 
 def fp32_to_int8_static(src: Path, dest: Path) -> Path:
     """Recipe: IS-Net fp32 ``src`` -> static int8 ``dest`` (see :mod:`segmentation.int8_static`)."""
-    from segmentation.int8_static import isnet_int8_static
+    from segmentation.catalog import DEFAULT_MODEL, default_registry
+    from segmentation.int8_static import build_int8_static
 
-    return isnet_int8_static(src, dest)
+    return build_int8_static(src, dest, default_registry().get(DEFAULT_MODEL, "fp32"))
 
 
 RECIPES: dict[str, Recipe] = {

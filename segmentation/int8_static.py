@@ -191,10 +191,3 @@ def build_int8_static(src: Path, dest: Path, spec: ModelSpec) -> Path:
         model, doc["ranges"], exclude=head_nodes(model, spec.output_name), reduce_range=True
     )
     return save_atomic(out, dest)
-
-
-def isnet_int8_static(src: Path, dest: Path) -> Path:
-    """Recipe ``fp32_to_int8_static``: IS-Net general use, with its packaged ranges."""
-    from segmentation.catalog import DEFAULT_MODEL, default_registry
-
-    return build_int8_static(src, dest, default_registry().get(DEFAULT_MODEL, "fp32"))

@@ -105,8 +105,13 @@ def quantize_static_qdq(
     method: str = "entropy",
     per_channel: bool = True,
     exclude: Sequence[str] = (),
+    reduce_range: bool = False,
 ) -> Path:
-    """Quantize to static int8 QDQ (uint8 activations, int8 weights) calibrated on ``reader``."""
+    """Quantize to static int8 QDQ (uint8 activations, int8 weights) calibrated on ``reader``.
+
+    ``reduce_range`` limits weights to 7 bits, so that onnxruntime's AVX2 kernels
+    cannot saturate and match onnxruntime-web's WASM (see :mod:`segmentation.int8_static`).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     methods = {
@@ -127,6 +132,7 @@ def quantize_static_qdq(
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             per_channel=per_channel,
+            reduce_range=reduce_range,
             nodes_to_exclude=list(exclude),
             calibrate_method=methods[method],
             extra_options={"CalibStridedMinMax": 1, "CalibTensorRangeSymmetric": False},

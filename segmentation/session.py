@@ -214,7 +214,8 @@ def get_segmenter(
     progress: bool | Progress = False,
 ) -> Segmenter:
     """Return the process-wide :class:`Segmenter` for these settings, created once."""
-    key = (model, precision, threads)
+    # keyed by the resolved precision: None and the default share one session
+    key = (model, _default_registry().get(model, precision).precision, threads)
     with _CACHE_LOCK:
         seg = _CACHE.get(key)
         if seg is None:

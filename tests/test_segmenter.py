@@ -169,3 +169,10 @@ def test_isnet_exif_rotated_photo(
     assert mask.shape == (600, 512)
     assert iou(mask, isnet_masks["fp16"]) > 0.999
     assert get_segmenter("isnet-general-use", "fp16") is seg, "one session per process"
+
+
+@pytest.mark.isnet
+def test_default_precision_shares_the_session(isnet_masks: dict[str, np.ndarray]) -> None:
+    default = get_segmenter("isnet-general-use")
+    assert default.spec.precision == "int8-static"
+    assert get_segmenter("isnet-general-use", "int8-static") is default

@@ -37,7 +37,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     image : path, bytes, PIL.Image or numpy.ndarray
         Anything :func:`segmentation.images.load_image` accepts.
     model : str or ModelSpec
-        Catalog name (default ``"isnet-general-use"``) or a spec (e.g. a user's model).
+        Catalog name (default ``"isnet-general-use"``) or a spec (then precision is unused).
     precision : str, optional
         ``"int8-static"`` (default, else the model's only one), ``"fp16"``, ``"fp32"``, ``"int8"``.
     backend : str
