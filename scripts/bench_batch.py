@@ -33,13 +33,13 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segmentation.catalog import DEFAULT_PRECISION  # noqa: E402
-from segmentation.config import datasets_dir  # noqa: E402
-from segmentation.cpu_time import tree_cpu_s  # noqa: E402
-from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.ui.harness import Notebook  # noqa: E402
-from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
-from tests.ui.harness_server import JupyterServer  # noqa: E402
+from segmentation.config import datasets_dir
+from segmentation.evaluation.cpu_time import tree_cpu_s
+from segmentation.models.spec import DEFAULT_PRECISION
+from tests.ui.conftest import CHROMIUM_ARGS
+from tests.ui.harness import Notebook
+from tests.ui.harness_page import PageLog, WsMeter
+from tests.ui.harness_server import JupyterServer
 
 
 def default_images(count: int) -> list[Path]:

@@ -6,8 +6,8 @@ Usage::
     .venv/bin/python scripts/bench_browser_variants.py --repeats 2 --threads 1 2 --limit 3
 
 Builds (or reuses from the cache) each variant of ``isnet-general-use`` with
-:mod:`segmentation.variants`, runs it in Chromium through
-:class:`segmentation.bench_browser.BrowserRuntime` (session creation and
+:mod:`segmentation.evaluation.variants`, runs it in Chromium through
+:class:`segmentation.evaluation.browser_runtime.BrowserRuntime` (session creation and
 inference timed inside the engine's worker; one untimed warm-up run per
 variant) and prints the table; JSON/CSV go to ``--out``. Then names the fastest
 variant under ``--budget`` seconds per image in the browser, if any, and what it
@@ -21,19 +21,14 @@ import sys
 import time
 from pathlib import Path
 
-from segmentation.bench import Entry, run_benchmark
-from segmentation.bench_browser import BrowserRuntime
-from segmentation.catalog import default_registry
 from segmentation.config import cache_dir
-from segmentation.datasets import load_dataset
+from segmentation.evaluation.browser_runtime import BrowserRuntime
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.runner import Entry, run_benchmark
+from segmentation.evaluation.variants import BENCHMARK_VARIANTS as DEFAULT_VARIANTS
+from segmentation.evaluation.variants import build_variant, default_calibration_images
+from segmentation.models.registry import default_registry
 from segmentation.store import ensure_wrapped
-from segmentation.variants import (
-    BENCHMARK_VARIANTS as DEFAULT_VARIANTS,
-)
-from segmentation.variants import (
-    build_variant,
-    default_calibration_images,
-)
 
 COLUMNS = [
     "variant", "runtime", "size_mb", "load_s", "latency_median_s", "latency_min_s",

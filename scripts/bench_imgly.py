@@ -40,11 +40,11 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_browser import run_once  # noqa: E402
-from segmentation.bench_browser import BrowserSession  # noqa: E402
-from segmentation.bench_imgly import ImglyServer, run_imgly  # noqa: E402
-from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, verdict  # noqa: E402
-from segmentation.bench_imgly_setup import (  # noqa: E402
+from scripts.bench_browser import run_once
+from segmentation.evaluation.browser_runtime import BrowserSession
+from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
+from segmentation.evaluation.imgly.browser import ImglyServer, run_imgly
+from segmentation.evaluation.imgly.install import (
     IMGLY_DEFAULT_MODEL,
     LIBRARY_PACKAGE,
     LIBRARY_VERSION,
@@ -52,15 +52,23 @@ from segmentation.bench_imgly_setup import (  # noqa: E402
     bundle,
     ensure_imgly,
 )
-from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, default_registry  # noqa: E402
-from segmentation.cpu_time import cpu_s_since, tree_cpu  # noqa: E402
-from segmentation.images import load_image  # noqa: E402
-from segmentation.metrics import iou  # noqa: E402
-from segmentation.store import ensure_wrapped  # noqa: E402
-from tests.ui.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.ui.harness import Notebook  # noqa: E402
-from tests.ui.harness_page import PageLog, WsMeter  # noqa: E402
-from tests.ui.harness_server import JupyterServer  # noqa: E402
+from segmentation.evaluation.imgly.report import (
+    IMGLY,
+    OURS,
+    Row,
+    format_table,
+    photo_at,
+    verdict,
+)
+from segmentation.evaluation.metrics import iou
+from segmentation.images import load_image
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
+from segmentation.store import ensure_wrapped
+from tests.ui.conftest import CHROMIUM_ARGS
+from tests.ui.harness import Notebook
+from tests.ui.harness_page import PageLog, WsMeter
+from tests.ui.harness_server import JupyterServer
 
 Masks = dict[tuple[str, str], np.ndarray]
 
@@ -193,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
           "-> PNG Blob (cold fetches the model from the local server). inf s: ours = model run "
           "in the browser worker; imgly = its compute:inference span (JS resize + model + resize "
           "back). kernel s: the same wrapped model natively in the kernel. '<p> engine' rows: the "
-          "widget's worker in a bare page (segmentation.bench_browser), session already created: "
+          "widget's worker in a bare page (segmentation.evaluation.browser_runtime), session "
+          "already created: "
           "e2e = decode + inference, no JupyterLab.")  # fmt: skip
     return 0
 

@@ -24,9 +24,10 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from segmentation.catalog import DEFAULT_MODEL, default_registry
-from segmentation.demo import sample_photos
+from segmentation.cli.demo import sample_photos
 from segmentation.images import load_image
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL
 from segmentation.session import Segmenter, session_options
 from segmentation.store import ensure_model
 

@@ -20,17 +20,17 @@ import sys
 import time
 from pathlib import Path
 
-from segmentation.bench import Entry, PythonRuntime, interleaved_latency, run_benchmark
-from segmentation.catalog import default_registry
 from segmentation.config import cache_dir
-from segmentation.datasets import load_dataset
-from segmentation.variants import (
-    BENCHMARK_VARIANTS as DEFAULT_VARIANTS,
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.runner import (
+    Entry,
+    PythonRuntime,
+    interleaved_latency,
+    run_benchmark,
 )
-from segmentation.variants import (
-    build_variant,
-    default_calibration_images,
-)
+from segmentation.evaluation.variants import BENCHMARK_VARIANTS as DEFAULT_VARIANTS
+from segmentation.evaluation.variants import build_variant, default_calibration_images
+from segmentation.models.registry import default_registry
 
 COLUMNS = [
     "variant", "runtime", "dataset", "size_mb", "load_s", "latency_median_s",
@@ -79,7 +79,7 @@ def main() -> int:
     print(df[[c for c in COLUMNS if c in df]].to_string(index=False, float_format="%.3f"))
     print(f"\nsaved {js} and {cs}")
     try:
-        from segmentation.plots import save_report_plots
+        from segmentation.evaluation.plots import save_report_plots
 
         for p in save_report_plots(result, args.out, datasets):
             print(f"plot {p}")

@@ -26,9 +26,9 @@ from matplotlib import cbook
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from segmentation.catalog import default_registry
-from widget.twin import compare_masks, run_twin, twin_model_path
-from widget.webgpu import webgpu_model_path
+from segmentation.models.registry import default_registry
+from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.engine.webgpu_plan import webgpu_model_path
 
 ORT_DIST = Path(__file__).resolve().parents[1] / "js/node_modules/onnxruntime-web/dist"
 BUNDLES = {

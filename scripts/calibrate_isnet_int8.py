@@ -18,11 +18,13 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from segmentation.calibration import ImageCalibrationReader
-from segmentation.catalog import DEFAULT_MODEL, default_registry
-from segmentation.int8_static import RANGES_FORMAT, calibrate_ranges, ranges_path
-from segmentation.store import ensure_model, load_checked, sha256_file
-from segmentation.variants import prepare_float
+from segmentation.models.integrity import load_checked, sha256_file
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL
+from segmentation.store import ensure_model
+from segmentation.variants.calibration import ImageCalibrationReader
+from segmentation.variants.convert import prepare_float
+from segmentation.variants.int8_static import RANGES_FORMAT, calibrate_ranges, ranges_path
 
 #: Public-domain / CC0 photos shipped inside scikit-image's wheel.
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg")

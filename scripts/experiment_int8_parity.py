@@ -28,13 +28,13 @@ import onnx
 import onnxruntime as ort
 from matplotlib import cbook
 
-from segmentation.calibration import ImageCalibrationReader, preprocess_model
-from segmentation.catalog import default_registry
-from segmentation.datasets import load_dataset, open_rgba
-from segmentation.graph import wrap_model
-from segmentation.metrics import iou
-from segmentation.quantize import quantize_static_qdq
+from segmentation.evaluation.datasets import load_dataset, open_rgba
+from segmentation.evaluation.metrics import iou
+from segmentation.models.registry import default_registry
 from segmentation.store import ensure_model
+from segmentation.variants.calibration import ImageCalibrationReader, preprocess_model
+from segmentation.variants.quantize import quantize_static_qdq
+from segmentation.variants.wrapper import wrap_model
 
 NODE_RUN = Path(__file__).with_name("ort_web_node_run.mjs")
 SIZE = (1024, 1024)

@@ -61,7 +61,7 @@ stamp="$PL_VENV/.pixel-liberation-setup"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16) $("$PL_PY" -c 'import sys; print(sys.version)' | head -1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
     "$PL_PY" -c 'import importlib.util as u, sys
-sys.exit(any(u.find_spec(m) is None for m in ("segmentation", "widget", "playwright", "jupyterlab", "nbval", "ruff")))'; then
+sys.exit(any(u.find_spec(m) is None for m in ("segmentation", "widget", "playwright", "jupyterlab", "nbval", "ruff", "mypy")))'; then
     echo "already installed (pyproject.toml unchanged)"
 else
     retry 2 10 "$PL_PY" -m pip install -q --progress-bar off -e ".[dev]" || die "pip install -e .[dev] failed"

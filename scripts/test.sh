@@ -47,6 +47,8 @@ step "front-end build" npm --prefix js run --silent build
 
 step "ruff check" "$PL_VENV/bin/ruff" check .
 step "ruff format --check" "$PL_VENV/bin/ruff" format --check .
+# mypy reads its settings (files, strictness) from pyproject.toml
+step "mypy" "$PL_VENV/bin/mypy"
 
 # Every npm script named typecheck* and the JS unit tests (`npm test`) when they exist.
 mapfile -t npm_scripts < <(node -e '

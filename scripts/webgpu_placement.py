@@ -20,8 +20,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from scripts.bench_webgpu import ARGS, BUNDLES, ORT_DIST, _serve
-from segmentation.catalog import DEFAULT_MODEL, default_registry
-from widget.webgpu import webgpu_model_path
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL
+from widget.engine.webgpu_plan import webgpu_model_path
 
 CREATE = """async ([bundle, wasm, model]) => {
   const ort = await import(`/${bundle}`);

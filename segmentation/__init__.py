@@ -1,17 +1,20 @@
 """Background removal models, the same pre/post-processing for kernel and browser.
 
-No Jupyter imports here: the notebook widget lives in the ``widget`` package.
+>>> from segmentation import remove, Segmenter, load_image
+>>> remove("photo.jpg").save("cutout.png")        # one call, RGBA
+>>> seg = Segmenter()                               # IS-Net, static int8, reused
+>>> mask = seg.mask(load_image("photo.jpg"))        # uint8 [H, W]
+
+The package is layered, each folder knowing only those below it:
+``models`` (what a model is, where its bytes come from, integrity) <
+``variants`` (making one model file from another) < ``store`` (the model cache)
+< ``session`` (running it) < ``evaluation`` and ``cli``. At the top level:
+``images`` (the one image loader) and ``pixels``, ``cutouts``, ``mask_edits``,
+``image_batch``, ``files`` (atomic writes, hashing), ``config`` and ``errors``.
+No Jupyter imports here: the notebook widgets live in the ``widget`` package.
 """
 
 from segmentation._version import __version__
-from segmentation.catalog import (
-    DEFAULT_MODEL,
-    DEFAULT_PRECISION,
-    ModelSpec,
-    Registry,
-    builtin_registry,
-    default_registry,
-)
 from segmentation.errors import (
     ImageError,
     ModelIntegrityError,
@@ -19,18 +22,27 @@ from segmentation.errors import (
     SegmentationError,
     UnknownModelError,
 )
+from segmentation.images import LoadedImage, load_image
+from segmentation.models.registry import Registry, builtin_registry, default_registry
+from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec
+from segmentation.session import Segmenter, get_segmenter, remove
 
 __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_PRECISION",
     "ImageError",
+    "LoadedImage",
     "ModelIntegrityError",
     "ModelNotFoundError",
     "ModelSpec",
     "Registry",
     "SegmentationError",
+    "Segmenter",
     "UnknownModelError",
     "__version__",
     "builtin_registry",
     "default_registry",
+    "get_segmenter",
+    "load_image",
+    "remove",
 ]

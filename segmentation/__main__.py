@@ -1,6 +1,6 @@
-"""``python -m segmentation``: see :mod:`segmentation.cli`."""
+"""``python -m segmentation``: see :mod:`segmentation.cli.main`."""
 
-from segmentation.cli import run
+from segmentation.cli.main import run
 
 if __name__ == "__main__":
     run()

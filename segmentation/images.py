@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from segmentation.arrays import array_to_rgba, pil_to_rgba, pixels_checksum
 from segmentation.errors import ImageError
+from segmentation.pixels import array_to_rgba, pil_to_rgba, pixels_checksum
 
 #: Largest image decoded by default, in pixels (width x height).
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -126,8 +126,14 @@ def _strict_pil() -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = old_limit, old_trunc
 
 
-def _decode(data: io.BytesIO | Path, name: str, limit: int) -> Image.Image:
-    """Open and fully decode, mapping every PIL failure to :class:`ImageError`."""
+def _decode(
+    data: io.BytesIO | Path, name: str, limit: int, max_side: int | None = None
+) -> Image.Image:
+    """Open and fully decode, mapping every PIL failure to :class:`ImageError`.
+
+    With ``max_side``, a JPEG is decoded at the smallest DCT scale (1/2, 1/4,
+    1/8) that keeps both sides >= ``max_side``: a fraction of the memory and time.
+    """
     size: tuple[int, int] | None = None
     try:
         with _strict_pil():
@@ -135,6 +141,8 @@ def _decode(data: io.BytesIO | Path, name: str, limit: int) -> Image.Image:
             size = im.size
             if size[0] * size[1] > limit:
                 raise ImageError(_bomb_message(name, size, limit))
+            if max_side and im.format == "JPEG":
+                im.draft(im.mode, (max_side, max_side))
             im.load()  # decode now: truncation surfaces here, not later
             return im
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -148,7 +156,7 @@ def _decode(data: io.BytesIO | Path, name: str, limit: int) -> Image.Image:
         raise ImageError(f"{name}: corrupt or truncated image ({detail})") from None
 
 
-def _from_path(path: Path, limit: int) -> Image.Image:
+def _from_path(path: Path, limit: int, max_side: int | None = None) -> Image.Image:
     name = str(path)
     if not path.exists():
         raise ImageError(f"{name}: no such file")
@@ -160,11 +168,15 @@ def _from_path(path: Path, limit: int) -> Image.Image:
         raise ImageError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if not data:
         raise ImageError(f"{name}: empty file (0 bytes)")
-    return _decode(io.BytesIO(data), name, limit)
+    return _decode(io.BytesIO(data), name, limit, max_side)
 
 
 def load_image(
-    src: ImageSource, *, max_pixels: int | None = None, name: str | None = None
+    src: ImageSource,
+    *,
+    max_pixels: int | None = None,
+    name: str | None = None,
+    max_side: int | None = None,
 ) -> LoadedImage:
     """Read and normalise an image to 8-bit RGBA.
 
@@ -183,6 +195,10 @@ def load_image(
     name : str, optional
         How to call the image in error messages (default: the path, or
         ``"<bytes>"``, ``"<PIL image>"``, ``"<array>"``).
+    max_side : int, optional
+        Shrink (Lanczos, after the EXIF rotation) so the long side is at most
+        this; JPEG files are decoded at a reduced scale first. For benchmark and
+        calibration images (``original_size`` is then the size decoded).
 
     Returns
     -------
@@ -213,12 +229,12 @@ def load_image(
         label = name or "<bytes>"
         if len(src) == 0:
             raise ImageError(f"{label}: empty data (0 bytes)")
-        im = _decode(io.BytesIO(bytes(src)), label, limit)
+        im = _decode(io.BytesIO(bytes(src)), label, limit, max_side)
         fmt = im.format or "unknown"
     elif isinstance(src, str | os.PathLike):
         path = Path(os.fspath(src)).expanduser()
         label = name or str(src)
-        im = _from_path(path, limit)
+        im = _from_path(path, limit, max_side)
         fmt = im.format or "unknown"
     else:
         raise ImageError(
@@ -229,6 +245,12 @@ def load_image(
         raise ImageError(f"{label}: image has zero size ({im.width}x{im.height})")
     original = (im.width, im.height)
     upright, transposed = _upright(im, label)
+    if max_side is not None:
+        if max_side < 1:
+            raise ImageError(f"{label}: max_side must be >= 1, got {max_side}")
+        if max(upright.size) > max_side:
+            upright = upright.copy()
+            upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     rgba, has_alpha = pil_to_rgba(upright, label)
     return LoadedImage(rgba, has_alpha, original, fmt, label, transposed)
 

@@ -20,15 +20,16 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from segmentation.batch import OnError, Result, iter_results
-from segmentation.catalog import DEFAULT_MODEL, ModelSpec, Registry
-from segmentation.catalog import default_registry as _default_registry
-from segmentation.compose import Background, compose
+from segmentation.cutouts import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
-from segmentation.fetch_progress import Progress
-from segmentation.graph import MASK, PIXELS
+from segmentation.image_batch import OnError, Result, iter_results
 from segmentation.images import ImageSource, LoadedImage, load_image
+from segmentation.models.progress import Progress
+from segmentation.models.registry import Registry
+from segmentation.models.registry import default_registry as _default_registry
+from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.store import ensure_wrapped
+from segmentation.variants.wrapper import MASK, PIXELS
 
 
 def session_options(threads: int | None) -> ort.SessionOptions:
@@ -168,7 +169,7 @@ class Segmenter:
     ) -> Image.Image:
         """Return the subject on a transparent background, or over ``background``.
 
-        See :func:`segmentation.compose.compose` for the background rules.
+        See :func:`segmentation.cutouts.compose` for the background rules.
         """
         loaded, mask = self._load_and_run(image)
         return compose(loaded, mask, background)
@@ -195,14 +196,14 @@ class Segmenter:
     ) -> list[Result]:
         """Masks of many images, with a progress bar, going on past bad ones.
 
-        Returns one :class:`~segmentation.batch.Result` per image, in order; a
+        Returns one :class:`~segmentation.image_batch.Result` per image, in order; a
         bad file gives a result with ``error`` set (``on_error="raise"``
         raises instead).
         """
         return list(self.imap(images, progress=progress, on_error=on_error))
 
 
-_CACHE: dict[tuple[str, str, int | None], Segmenter] = {}
+_CACHE: dict[tuple[str, str, int | None, int], Segmenter] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -211,14 +212,57 @@ def get_segmenter(
     precision: str | None = None,
     threads: int | None = None,
     *,
+    registry: Registry | None = None,
     progress: bool | Progress = False,
 ) -> Segmenter:
-    """Return the process-wide :class:`Segmenter` for these settings, created once."""
-    # keyed by the resolved precision: None and the default share one session
-    key = (model, _default_registry().get(model, precision).precision, threads)
+    """Return the process-wide :class:`Segmenter` for these settings, created once.
+
+    The one session cache of the process: the CLI, the demo and the widgets'
+    kernel twin all get their sessions here, so one model is loaded once.
+    Entries are keyed by the spec as ``registry`` (default: the process-wide
+    one) resolves it now, so ``precision=None`` and the default share a session
+    and a re-registered file gets a new one.
+    """
+    reg = registry or _default_registry()
+    spec = reg.get(model, precision)
+    key = (spec.key, repr(spec.sources), threads, id(reg))
     with _CACHE_LOCK:
         seg = _CACHE.get(key)
         if seg is None:
-            seg = Segmenter(model, precision, threads=threads, progress=progress)
+            seg = Segmenter(
+                spec.name, spec.precision, threads=threads, registry=reg, progress=progress
+            )
             _CACHE[key] = seg
         return seg
+
+
+def remove(
+    image: ImageSource | LoadedImage,
+    background: Background = None,
+    *,
+    model: str = DEFAULT_MODEL,
+    precision: str | None = None,
+) -> Image.Image:
+    """Remove the background of one image in one call: ``segmentation.remove("photo.jpg")``.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image.Image, numpy.ndarray or LoadedImage
+        Anything :func:`~segmentation.images.load_image` reads.
+    background : colour, image or None
+        None (default) leaves it transparent; see :func:`segmentation.cutouts.compose`.
+    model, precision : str
+        Catalog model and precision (default: IS-Net, static int8).
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGBA at the image's size (EXIF orientation applied).
+
+    Notes
+    -----
+    The session is created on the first call (the model is fetched if needed)
+    and reused by later calls with the same model, through :func:`get_segmenter`.
+
+    """
+    return get_segmenter(model, precision).cutout(image, background)

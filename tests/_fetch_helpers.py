@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from segmentation.catalog import ModelSpec
+from segmentation.models.spec import ModelSpec
 
 
 def tiny_onnx_bytes(size: int = 8, seed: int = 0) -> bytes:
@@ -167,7 +167,7 @@ def isnet_cache(base: Path, *precisions: str) -> Path:
     The npm package is found where it is installed (the default cache), so the
     tests assemble the real chunks into a temporary cache without installing.
     """
-    from segmentation.catalog import default_registry
+    from segmentation.models.registry import default_registry
     from segmentation.store import ensure_model
 
     folder = base / "isnet-cache"
@@ -179,8 +179,8 @@ def isnet_cache(base: Path, *precisions: str) -> Path:
 
 def real_package() -> Path:
     """The installed ``@imgly/background-removal-data`` package (fails clearly if absent)."""
-    from segmentation.catalog import IMGLY_PACKAGE, IMGLY_VERSION
-    from segmentation.npm_data import find_package, install_command
+    from segmentation.models.npm_package import find_package, install_command
+    from segmentation.models.spec import IMGLY_PACKAGE, IMGLY_VERSION
 
     pkg = find_package(IMGLY_PACKAGE, IMGLY_VERSION)
     assert pkg is not None, (

@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 import pytest
 
-from segmentation.catalog import ModelSpec, Registry
+from segmentation.models.registry import Registry
+from segmentation.models.spec import ModelSpec
 from tests.tinymodel import build_tiny_model
 
 

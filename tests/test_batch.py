@@ -13,11 +13,17 @@ import pytest
 
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba
-from widget.batch import BatchRemover
-from widget.batch_results import BatchResults, overlapping_workers
-from widget.batch_wire import ImageBegin, ImageChunk, ImageFailed, PoolReady, parse_batch_message
-from widget.twin import run_twin
-from widget.wire import Hello, WireError
+from widget.batch.results import BatchResults, overlapping_workers
+from widget.batch.widget import BatchRemover
+from widget.engine.kernel_twin import run_twin
+from widget.protocol.batch import (
+    ImageBegin,
+    ImageChunk,
+    ImageFailed,
+    PoolReady,
+    parse_batch_message,
+)
+from widget.protocol.common import Hello, WireError
 
 
 def begin(index: int = 0, **kw: Any) -> dict[str, Any]:

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation import catalog
-from segmentation.bench import Entry, PythonRuntime, entry_for, run_benchmark
-from segmentation.cli import main
-from segmentation.cli_bench import parse_runtime
-from segmentation.datasets import load_dataset
-from segmentation.plots import pareto_front, save_report_plots, worst_cases
-from segmentation.variants import build_variant
+from segmentation.cli.bench import parse_runtime
+from segmentation.cli.main import main
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.plots import pareto_front, save_report_plots, worst_cases
+from segmentation.evaluation.runner import Entry, PythonRuntime, entry_for, run_benchmark
+from segmentation.evaluation.variants import build_variant
+from segmentation.models import registry as catalog
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba
 
@@ -48,7 +48,7 @@ def _grey(folder: Path) -> list[Path]:
 def test_benchmark_rows_metrics_and_files(tiny_model: TinyModel, tmp_path: Path) -> None:
     ds = load_dataset(_red_dataset(tmp_path / "red"))
     weight = build_variant(tiny_model.spec, "int8-weight")
-    broken = build_variant(tiny_model.spec, "int8-static-minmax-qhead", _grey(tmp_path / "g"))
+    broken = build_variant(tiny_model.spec, "int8-calibrated-minmax-qhead", _grey(tmp_path / "g"))
     entries = [Entry(v.name, v.spec, v.size_bytes) for v in (weight, broken)] + [
         entry_for(tiny_model.spec, "fp32")
     ]

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation.bench import PythonRuntime, entry_for, run_benchmark
-from segmentation.bench_browser import BrowserRuntime, BrowserSession
-from segmentation.bench_server import static_dir
-from segmentation.datasets import load_dataset
+from segmentation.evaluation.browser_runtime import BrowserRuntime, BrowserSession
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.page_server import static_dir
+from segmentation.evaluation.runner import PythonRuntime, entry_for, run_benchmark
 from segmentation.images import load_image
 from segmentation.store import ensure_wrapped
 from tests.tinymodel import build_tiny_model, red_square_rgba
@@ -105,7 +105,7 @@ def test_server_serves_only_what_is_registered_and_stops_when_idle(tmp_path: Pat
     import urllib.error
     import urllib.request
 
-    from segmentation.bench_server import BenchServer
+    from segmentation.evaluation.page_server import BenchServer
 
     server = BenchServer(idle_timeout_s=1.0)
     try:

@@ -20,15 +20,23 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
-from segmentation.bench_imgly import ImglyServer, outside_requests, png_alpha
-from segmentation.bench_imgly_report import IMGLY, OURS, Row, format_table, photo_at, ratio, verdict
-from segmentation.bench_imgly_setup import (
+from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
+from segmentation.evaluation.imgly.browser import ImglyServer, outside_requests, png_alpha
+from segmentation.evaluation.imgly.install import (
     ImglyUnavailableError,
     _ensure,
     bundle,
     node_modules_of,
 )
-from segmentation.cpu_time import cpu_s_since, tree_cpu
+from segmentation.evaluation.imgly.report import (
+    IMGLY,
+    OURS,
+    Row,
+    format_table,
+    photo_at,
+    ratio,
+    verdict,
+)
 
 ROWS = [
     Row(IMGLY, "medium", "cold", 20.0, 16.0, 12.0),

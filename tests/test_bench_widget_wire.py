@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segmentation.arrays import pixels_checksum
-from segmentation.bench import PythonRuntime
+from segmentation.evaluation.runner import PythonRuntime
+from segmentation.pixels import pixels_checksum
 from segmentation.store import ensure_wrapped
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba

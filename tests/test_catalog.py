@@ -7,17 +7,16 @@ from dataclasses import replace
 
 import pytest
 
-from segmentation.catalog import (
+from segmentation.errors import UnknownModelError
+from segmentation.models.registry import Registry, builtin_registry
+from segmentation.models.rembg import REMBG_RELEASE, online_specs
+from segmentation.models.spec import (
     DEFAULT_PRECISION,
     DerivedSource,
     ModelSpec,
     NpmSource,
-    Registry,
     UrlSource,
-    builtin_registry,
 )
-from segmentation.catalog_online import REMBG_RELEASE, online_specs
-from segmentation.errors import UnknownModelError
 from tests._fetch_helpers import tiny_spec
 
 HEX64 = re.compile(r"[0-9a-f]{64}")

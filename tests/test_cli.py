@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation import cli
-from segmentation.demo import sample_photos
+from segmentation.cli import main as cli
+from segmentation.cli.demo import sample_photos
 from tests._images import BAD_FILES, photo_like, write_bad
 
 

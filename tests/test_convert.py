@@ -10,8 +10,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto
 
-from segmentation.convert import RECIPES, fp16_to_fp32_model, run_recipe
 from segmentation.errors import ModelIntegrityError
+from segmentation.variants.convert import fp16_to_fp32_model
+from segmentation.variants.recipes import RECIPES, run_recipe
 from tests._fetch_helpers import isnet_cache, tiny_onnx_bytes
 
 #: Max |fp32 - fp16| of the bare ``output`` on grace_hopper.jpg at 1024 px.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation.datasets import load_dataset
+from segmentation.evaluation.datasets import load_dataset
 
 
 def _make(root: Path, stems: list[str], mask_stems: list[str] | None = None) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path
 import onnx
 import pytest
 
-from segmentation.catalog import UrlSource
 from segmentation.config import CACHE_ENV, cache_dir
-from segmentation.download import download
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
+from segmentation.models.download import download
+from segmentation.models.spec import UrlSource
 from tests._fetch_helpers import Route, closed_port, files_in, serve, sha256_bytes, tiny_onnx_bytes
 
 MODEL = tiny_onnx_bytes(size=16, seed=1)

@@ -1,4 +1,4 @@
-"""widget.editing: the edited-mask state (edit log, undo/redo, Python-side edits, cutout)."""
+"""widget.remover.editing: edited-mask state (edit log, undo/redo, Python-side edits, cutout)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import traitlets as t
 from PIL import Image, ImageFilter
 
-from segmentation import maskops
+from segmentation import mask_edits
 from segmentation.images import LoadedImage, load_image
-from widget.editing import MaskEditing
+from widget.remover.editing import MaskEditing
 
 
 class Host(MaskEditing):
@@ -53,7 +53,7 @@ def test_log_replay_undo_redo(host: Host) -> None:
     one = host.mask
     assert (one[33:38, 10:45] == 255).any() and one[10, 45] == 180
     host.edit_cursor = 2
-    np.testing.assert_array_equal(host.mask, maskops.replay(model, host.edit_log))
+    np.testing.assert_array_equal(host.mask, mask_edits.replay(model, host.edit_log))
     assert host.mask[10, 45] == 0
     assert host.undo() and host.edit_cursor == 1
     np.testing.assert_array_equal(host.mask, one)
@@ -99,7 +99,7 @@ def test_cutout_follows_editor_background(host: Host) -> None:
 
 
 def test_malformed_python_edit_is_refused(host: Host) -> None:
-    with pytest.raises(maskops.MaskEditError, match="unknown edit op"):
+    with pytest.raises(mask_edits.MaskEditError, match="unknown edit op"):
         host.push_edit({"op": "smudge"})
     assert host.edit_log == []
 

@@ -15,9 +15,10 @@ import pytest
 from onnx import TensorProto, helper
 from PIL import Image
 
-from segmentation.catalog import ModelSpec, default_registry
-from segmentation.graph import MASK, PIXELS, wrap_model
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
+from segmentation.variants.wrapper import MASK, PIXELS, wrap_model
 from tests._images import photo_like
 
 

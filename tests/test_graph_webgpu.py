@@ -13,10 +13,11 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from segmentation.catalog import ModelSpec, default_registry
-from segmentation.graph import MASK, PIXELS, wrap_model
-from segmentation.graph_webgpu import webgpu_variant, webgpu_variant_path
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_wrapped
+from segmentation.variants.webgpu_graph import webgpu_variant, webgpu_variant_path
+from segmentation.variants.wrapper import MASK, PIXELS, wrap_model
 from tests.test_graph import rgba_photo
 from tests.tinymodel import build_tiny_model
 
@@ -99,7 +100,7 @@ def test_variant_file_is_cached_next_to_the_wrapped_one(tiny_model) -> None:
 def test_float16_models_are_recognised(tiny_pair: tuple[ModelSpec, onnx.ModelProto]) -> None:
     from onnx import numpy_helper
 
-    from segmentation.graph_webgpu import uses_float16
+    from segmentation.variants.webgpu_graph import uses_float16
 
     _, wrapped = tiny_pair
     assert not uses_float16(wrapped)
@@ -112,7 +113,7 @@ def test_float16_models_are_recognised(tiny_pair: tuple[ModelSpec, onnx.ModelPro
 
 @pytest.mark.isnet
 def test_isnet_fp16_needs_shader_f16() -> None:
-    from widget import webgpu
+    from widget.engine import webgpu_plan as webgpu
 
     registry = default_registry()
     no_f16 = {"webgpu": True, "webgpuF16": False}
@@ -126,7 +127,7 @@ def test_isnet_fp16_needs_shader_f16() -> None:
 
 @pytest.mark.isnet
 def test_isnet_static_int8_stays_on_wasm() -> None:
-    from widget import webgpu
+    from widget.engine import webgpu_plan as webgpu
 
     registry = default_registry()
     default = registry.get("isnet-general-use")
@@ -155,9 +156,9 @@ def test_isnet_variant_matches_resize() -> None:
 
 
 def test_webgpu_plan_carries_variant_runtime_and_probe(tiny_model) -> None:
-    from widget import webgpu
-    from widget.assets import WEBGPU_WASM_NAME
-    from widget.twin import run_twin
+    from widget.engine import webgpu_plan as webgpu
+    from widget.engine.kernel_twin import run_twin
+    from widget.transfer.assets import WEBGPU_WASM_NAME
 
     spec, reg = tiny_model.spec, tiny_model.registry
     assert webgpu.use_webgpu("auto", {"webgpu": True}, spec, reg) == (True, "")  # float32

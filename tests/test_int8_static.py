@@ -11,16 +11,17 @@ import pytest
 from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 from PIL import Image
 
-from segmentation.calibration import ImageCalibrationReader
-from segmentation.catalog import DEFAULT_MODEL, DEFAULT_PRECISION, DerivedSource, default_registry
-from segmentation.int8_static import (
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, DerivedSource
+from segmentation.variants.calibration import ImageCalibrationReader
+from segmentation.variants.convert import prepare_float
+from segmentation.variants.int8_static import (
     calibrate_ranges,
     quantize_with_ranges,
     ranges_path,
     read_ranges,
 )
-from segmentation.quantize import head_nodes
-from segmentation.variants import prepare_float
+from segmentation.variants.quantize import head_nodes
 from tests.tinymodel import red_square_rgba, tiny_model_proto, tiny_spec
 
 
@@ -102,7 +103,8 @@ def test_default_precision_is_the_static_int8_recipe() -> None:
 
 @pytest.mark.isnet
 def test_isnet_int8_static_is_quantized_except_the_head() -> None:
-    from segmentation.store import ensure_model, sha256_file
+    from segmentation.models.integrity import sha256_file
+    from segmentation.store import ensure_model
 
     spec = default_registry().get(DEFAULT_MODEL, "int8-static")
     path = ensure_model(spec)

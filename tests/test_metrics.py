@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmentation.metrics import (
+from segmentation.evaluation.metrics import (
     aggregate,
     as_unit,
     boundary_iou,

@@ -144,7 +144,7 @@ def test_sanitize_file_parses() -> None:
         assert "replace" in cfg[section]
         assert not pattern.search("subject: 58% of the pixels"), section  # no over-matching
     subs = {cfg[s]["regex"]: cfg[s]["replace"] for s in cfg.sections()}
-    text = "<widget.remover.BackgroundRemover object at 0x7f3a2b1c0d90>"
+    text = "<widget.remover.widget.BackgroundRemover object at 0x7f3a2b1c0d90>"
     for regex, repl in subs.items():
         text = re.sub(regex, repl, text)
     assert "0x7f" not in text

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.catalog import IMGLY_PACKAGE, IMGLY_VERSION, ModelSpec, NpmSource, Registry
 from segmentation.config import CACHE_ENV, NODE_MODULES_ENV, OFFLINE_ENV
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
-from segmentation.npm_data import assemble, find_package, read_chunks
-from segmentation.store import ensure_model, read_sidecar, sha256_file
+from segmentation.models.integrity import read_sidecar, sha256_file
+from segmentation.models.npm_package import assemble, find_package, read_chunks
+from segmentation.models.registry import Registry
+from segmentation.models.spec import IMGLY_PACKAGE, IMGLY_VERSION, ModelSpec, NpmSource
+from segmentation.store import ensure_model
 from tests._fetch_helpers import files_in, isnet_cache, real_package
 
 MEDIUM = "/models/medium"

@@ -12,11 +12,12 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from segmentation.bench import PythonRuntime
-from segmentation.metrics import iou, is_blank, mae
-from segmentation.quantize import head_nodes, name_nodes, set_resolution
-from segmentation.store import ensure_wrapped, sha256_file
-from segmentation.variants import Recipe, build_variant
+from segmentation.evaluation.metrics import iou, is_blank, mae
+from segmentation.evaluation.runner import PythonRuntime
+from segmentation.evaluation.variants import Recipe, build_variant
+from segmentation.models.integrity import sha256_file
+from segmentation.store import ensure_wrapped
+from segmentation.variants.quantize import head_nodes, name_nodes, set_resolution
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba, tiny_model_proto
 
@@ -59,7 +60,7 @@ TEST_IMAGES = [
 
 @pytest.mark.parametrize(
     "name",
-    ["fp32", "fp16", "int8-dynamic", "int8-static", "int8-static-minmax-pt", "int8-weight"],
+    ["fp32", "fp16", "int8-dynamic", "int8-calibrated", "int8-calibrated-minmax-pt", "int8-weight"],
 )
 def test_variant_mask_is_close_to_fp32(tiny_model: TinyModel, tmp_path: Path, name: str) -> None:
     calib = _red_images(tmp_path / "calib")
@@ -82,11 +83,11 @@ def test_variant_is_cached_and_rebuilt_when_calibration_changes(
     tiny_model: TinyModel, tmp_path: Path
 ) -> None:
     calib = _red_images(tmp_path / "calib")
-    first = build_variant(tiny_model.spec, "int8-static", calib)
+    first = build_variant(tiny_model.spec, "int8-calibrated", calib)
     mtime = first.path.stat().st_mtime_ns
-    again = build_variant(tiny_model.spec, "int8-static", calib)
+    again = build_variant(tiny_model.spec, "int8-calibrated", calib)
     assert again.path == first.path and again.path.stat().st_mtime_ns == mtime
-    other = build_variant(tiny_model.spec, "int8-static", calib[:2])
+    other = build_variant(tiny_model.spec, "int8-calibrated", calib[:2])
     assert other.path != first.path and other.calibration_sha256 != first.calibration_sha256
 
 
@@ -95,7 +96,7 @@ def test_broken_calibration_gives_a_flagged_blank_mask(
 ) -> None:
     # Calibrated on grey images only, with the head quantized: the logit range never
     # covers a red object, so every output saturates to one value.
-    broken = build_variant(tiny_model.spec, "int8-static-minmax-qhead", _grey_images(tmp_path))
+    broken = build_variant(tiny_model.spec, "int8-calibrated-minmax-qhead", _grey_images(tmp_path))
     ref = _masks(tiny_model.spec, TEST_IMAGES)
     got = _masks(broken.spec, TEST_IMAGES)
     assert not any(is_blank(r) for r in ref)
@@ -104,11 +105,12 @@ def test_broken_calibration_gives_a_flagged_blank_mask(
 
 def test_recipe_names_round_trip_and_bad_names_fail() -> None:
     for name in ["fp32", "fp16@320", "int8-dynamic", "int8-weight@768",
-                 "int8-static-percentile-pt-qhead@512"]:  # fmt: skip
+                 "int8-calibrated-percentile-pt-qhead@512"]:  # fmt: skip
         assert Recipe.parse(name).name == name
-    assert Recipe.parse("int8-static").name == "int8-static-entropy-pc"
+    assert Recipe.parse("int8-calibrated").name == "int8-calibrated-entropy-pc"
     for bad, words in [("int4", "must start"), ("fp16-entropy", "no options"),
-                       ("int8-static-foo", "unknown option"), ("fp32@abc", "integer"),
+                       ("int8-calibrated-foo", "unknown option"),
+                       ("int8-static", "catalog precision"), ("fp32@abc", "integer"),
                        ("fp32@8", "resolution")]:  # fmt: skip
         with pytest.raises(ValueError, match=words):
             Recipe.parse(bad)
@@ -191,7 +193,7 @@ def test_resolution_variant_of_tiny_model_runs_at_its_size(tiny_model: TinyModel
 
 
 def test_weight_only_needs_conv_weights() -> None:
-    from segmentation.quantize import quantize_weights_only
+    from segmentation.variants.quantize import quantize_weights_only
 
     model = tiny_model_proto()
     for node in model.graph.node:
@@ -206,9 +208,10 @@ def test_weight_only_needs_conv_weights() -> None:
 def test_isnet_resolution_rewrite_is_exact_at_1024_and_runs_at_512(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from segmentation.catalog import default_registry
-    from segmentation.store import ensure_model, load_checked
-    from segmentation.variants import prepare_float
+    from segmentation.models.integrity import load_checked
+    from segmentation.models.registry import default_registry
+    from segmentation.store import ensure_model
+    from segmentation.variants.convert import prepare_float
 
     monkeypatch.delenv("PIXEL_LIBERATION_CACHE")  # the real model cache, not the tmp one
     spec = default_registry().get("isnet-general-use", "fp32")

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation.batch import Result
 from segmentation.errors import ImageError, UnknownModelError
+from segmentation.image_batch import Result
 from segmentation.session import Segmenter, get_segmenter
 from tests._images import write_bad
 

@@ -12,17 +12,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from segmentation.catalog import Registry, UrlSource, default_registry
 from segmentation.config import CACHE_ENV, cache_dir
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
-from segmentation.store import (
-    ensure_model,
-    ensure_wrapped,
-    fetch_defaults,
-    model_path,
-    read_sidecar,
-    verify_model,
-)
+from segmentation.models.integrity import read_sidecar, verify_model
+from segmentation.models.registry import Registry, default_registry
+from segmentation.models.spec import UrlSource
+from segmentation.store import ensure_model, ensure_wrapped, fetch_defaults, model_path
 from tests._fetch_helpers import Route, isnet_cache, serve, sha256_bytes, tiny_onnx_bytes, tiny_spec
 
 

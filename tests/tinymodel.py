@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from segmentation.catalog import LocalSource, ModelSpec
+from segmentation.models.spec import LocalSource, ModelSpec
 
 SIZE = 64
 NAME = "tiny-test"

@@ -2,7 +2,7 @@
 
 The point is to measure on the device that will run the model. The kernel sends
 the onnxruntime-web wasm and the images, then each wrapped model when the view
-asks for it, in acknowledged chunks (:class:`widget.transport.ChunkSender`, as the
+asks for it, in acknowledged chunks (:class:`widget.transfer.chunks.ChunkSender`, as the
 ``BackgroundRemover`` does); the view (``bench-widget.ts``) creates each session
 in a fresh engine worker, runs every image ``repeats`` times and sends back the
 in-worker timings and the mask. Results arrive while the kernel is idle: display
@@ -22,13 +22,14 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from segmentation.arrays import pixels_checksum
-from segmentation.bench import Entry
-from segmentation.catalog import ModelSpec
+from segmentation.evaluation.runner import Entry, PythonRuntime
 from segmentation.images import ImageSource, load_image
+from segmentation.models.spec import ModelSpec
+from segmentation.pixels import pixels_checksum
 from segmentation.store import ensure_wrapped
-from widget.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
-from widget.transport import ChunkSender
+from widget.engine.kernel_twin import compare_masks
+from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
+from widget.transfer.chunks import ChunkSender
 
 ModelLike = Entry | ModelSpec | tuple[str, Path]
 
@@ -59,7 +60,7 @@ class BrowserBenchmark(anywidget.AnyWidget):
     Parameters
     ----------
     models : sequence of Entry, ModelSpec or (name, wrapped model path)
-        What to run (``segmentation.bench.Entry`` from the variants, catalog specs...).
+        What to run (``segmentation.evaluation.runner.Entry`` from the variants, catalog specs...).
     images : sequence of images
         Anything :func:`segmentation.images.load_image` accepts.
     repeats : int
@@ -140,9 +141,6 @@ class BrowserBenchmark(anywidget.AnyWidget):
 
     def compare_kernel(self, threads: int = 2) -> list[dict[str, Any]]:
         """Run each measured (model, image) with onnxruntime in the kernel; compare the masks."""
-        from segmentation.bench import PythonRuntime
-        from widget.twin import compare_masks
-
         runners = {}
         out = []
         for (msha, isha), mask in self._masks.items():

@@ -125,10 +125,10 @@ for path in sorted(out.iterdir()):
 # person as the model made her (apart from the feathered edge).
 
 # %%
-from segmentation import maskops
+from segmentation import mask_edits
 
 reloaded = np.asarray(Image.open(out / "mask.png"))
-replayed = maskops.replay(model, json.loads((out / "edits.json").read_text()))
+replayed = mask_edits.replay(model, json.loads((out / "edits.json").read_text()))
 assert np.array_equal(reloaded, w.mask) and np.array_equal(replayed, w.mask)
 alpha = np.asarray(Image.open(out / "cutout.png"))[..., 3]
 assert np.array_equal(alpha, w.mask)

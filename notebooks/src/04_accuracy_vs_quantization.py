@@ -21,18 +21,18 @@ FULL_RUN = False
 import matplotlib.pyplot as plt
 import numpy as np
 
-from segmentation.bench import Entry, PythonRuntime, run_benchmark
-from segmentation.catalog import default_registry
-from segmentation.datasets import load_dataset
-from segmentation.plots import pareto_front, plot_tradeoff
-from segmentation.variants import build_variant
+from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
+from segmentation.models.registry import default_registry
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.plots import pareto_front, plot_tradeoff
+from segmentation.evaluation.variants import build_variant
 
 if FULL_RUN:
-    VARIANTS = ["fp32", "fp16", "int8-dynamic", "int8-static", "int8-weight",
-                "fp32@512", "int8-static@512"]
+    VARIANTS = ["fp32", "fp16", "int8-dynamic", "int8-calibrated", "int8-weight",
+                "fp32@512", "int8-calibrated@512"]
     sod = load_dataset("sod_bsds300")
     DATASETS = [
-        sod.subset(limit=len(sod) - 8),  # the last 8 images calibrate int8-static
+        sod.subset(limit=len(sod) - 8),  # the last 8 images calibrate int8-calibrated
         load_dataset("icm58_objects", max_side=1024),
     ]
     RUNTIMES, REPEATS = [PythonRuntime(2), PythonRuntime(1)], 3
@@ -46,7 +46,7 @@ print(f"{len(VARIANTS)} variants x {sum(len(d) for d in DATASETS)} images x {len
 # ## Build the variants
 #
 # Each variant is made once from the fp32 model and cached with its recipe (see
-# `segmentation.variants`): later runs reuse the files.
+# `segmentation.evaluation.variants`): later runs reuse the files.
 
 # %% tags=["nbval-ignore-output"]
 base = default_registry().get("isnet-general-use", "fp32")

@@ -21,11 +21,11 @@ import numpy as np
 from matplotlib import cbook
 
 from segmentation import ModelSpec, Registry, default_registry
-from segmentation.bench import Entry, PythonRuntime, run_benchmark
-from segmentation.datasets import load_dataset
-from segmentation.metrics import iou
+from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.metrics import iou
 from segmentation.session import Segmenter
-from segmentation.variants import build_variant
+from segmentation.evaluation.variants import build_variant
 from widget import BackgroundRemover
 
 workdir = Path(tempfile.mkdtemp(prefix="byom-"))

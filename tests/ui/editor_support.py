@@ -2,7 +2,7 @@
 
 The page (``js/test/page``) mounts the editor on a synthetic photo with two objects and a
 soft model mask; the tests drive it with Playwright's mouse and keyboard and check the edit
-log it emits by replaying it in Python with :mod:`segmentation.maskops`.
+log it emits by replaying it in Python with :mod:`segmentation.mask_edits`.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def stroke(page: Page, points: list[tuple[float, float]], steps: int = 12) -> No
 
 
 def capsule(h: int, w: int, a: tuple[float, float], b: tuple[float, float], r: float) -> np.ndarray:
-    """Pixels whose centre lies within ``r`` of segment a-b (independent of maskops)."""
+    """Pixels whose centre lies within ``r`` of segment a-b (independent of mask_edits)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
     ax, ay = a
     ex, ey = b[0] - ax, b[1] - ay

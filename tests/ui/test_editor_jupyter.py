@@ -1,7 +1,7 @@
 """The mask editor inside the widget, in real JupyterLab + Chromium, with the tiny model.
 
 A user's mouse and keyboard edit the mask in the view; the kernel's ``w.mask`` (the edit log
-replayed with :mod:`segmentation.maskops`) must change exactly where the stroke went.
+replayed with :mod:`segmentation.mask_edits`) must change exactly where the stroke went.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def wait_kernel(nb: Notebook, expr: str, timeout_s: float = 30) -> None:
 
 
 def polyline_region(points: list[float], radius: float) -> np.ndarray:
-    """Union of the capsules of a recorded stroke (independent geometry, not maskops)."""
+    """Union of the capsules of a recorded stroke (independent geometry, not mask_edits)."""
     xy = list(zip(points[0::2], points[1::2], strict=True))
     out = np.zeros((H, W), bool)
     for a, b in itertools.pairwise(xy):

@@ -1,6 +1,6 @@
 """The mask editor in a plain Chromium page: mouse and keyboard edits, checked in Python.
 
-Every edit the page emits is replayed with :mod:`segmentation.maskops`; the tests assert the
+Every edit the page emits is replayed with :mod:`segmentation.mask_edits`; the tests assert the
 replayed mask against geometry computed here, and that it equals the browser's bit for bit.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from segmentation import maskops
+from segmentation import mask_edits
 from tests.ui.editor_support import (
     ARTIFACTS,
     build_page,
@@ -54,7 +54,7 @@ def editor(page: Page, site: str) -> Page:
 def python_mask(page: Page) -> np.ndarray:
     """``w.mask`` as the kernel would compute it: the emitted log replayed on the model mask."""
     e = edits(page)
-    return maskops.replay(page_mask(page, "model"), e["log"][: e["cursor"]])
+    return mask_edits.replay(page_mask(page, "model"), e["log"][: e["cursor"]])
 
 
 def shot(page: Page, name: str) -> np.ndarray:

@@ -79,7 +79,8 @@ def test_assets_are_not_sent_twice(notebook: NotebookFactory, tmp_path: Path) ->
     assert first["wasm"] > 10_000_000 and first["model"] > 0, first
     shas = nb.kernel_eval("w1.assets")
     sent_before = nb.kernel_eval(
-        "{k: __import__('widget.transport').transport.sent_bytes(v) for k, v in w1.assets.items()}"
+        "{k: __import__('widget.transfer.chunks').transfer.chunks.sent_bytes(v)"
+        " for k, v in w1.assets.items()}"
     )
 
     # a second widget in the same page
@@ -88,7 +89,8 @@ def test_assets_are_not_sent_twice(notebook: NotebookFactory, tmp_path: Path) ->
     assert wait_result(nb, "w2")["backend_used"] == "browser"
     assert nb.kernel_eval("w2.bytes_sent") == {"model": 0, "wasm": 0, "image": first["image"]}
     sent_after = nb.kernel_eval(
-        "{k: __import__('widget.transport').transport.sent_bytes(v) for k, v in w2.assets.items()}"
+        "{k: __import__('widget.transfer.chunks').transfer.chunks.sent_bytes(v)"
+        " for k, v in w2.assets.items()}"
     )
     assert sent_after["model"] == sent_before["model"]
     assert sent_after["wasm"] == sent_before["wasm"]

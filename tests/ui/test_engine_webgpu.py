@@ -91,11 +91,17 @@ def test_webgpu_runs_checks_and_falls_back(
     nb = Notebook(page, jupyter_server, "webgpu.ipynb", log, meter)
     setup = tiny_cells(tmp_path, [])[0]
     widgets = [WIDGET.format(var=v, mean=m, extra=x) for v, m, x in CASES]
-    nb.write([f"{setup}\nfrom dataclasses import replace\nimport widget.webgpu as wg", *widgets])
+    nb.write(
+        [
+            f"{setup}\nfrom dataclasses import replace\nimport widget.engine.webgpu_plan as wg",
+            *widgets,
+        ]
+    )
     nb.open()
     nb.run_cell(0)
     sizes = nb.kernel_eval(
-        "{'gpu': widget.assets.wasm_asset('webgpu').size, 'wasm': widget.assets.wasm_asset().size}"
+        "{'gpu': widget.transfer.assets.wasm_asset('webgpu').size,"
+        " 'wasm': widget.transfer.assets.wasm_asset().size}"
     )
 
     # 1. an adapter: WebGPU runtime and graph, webgpu EP, the kernel's mask
@@ -118,7 +124,10 @@ def test_webgpu_runs_checks_and_falls_back(
     _assert_matches_kernel(bad)
 
     # 3. a graph the WebGPU provider cannot run (the antialiased Resize): wasm, with its error
-    nb.execute("_path = wg.webgpu_model_path\nwg.webgpu_model_path = widget.twin.twin_model_path")
+    nb.execute(
+        "_path = wg.webgpu_model_path\n"
+        "wg.webgpu_model_path = widget.engine.kernel_twin.twin_model_path"
+    )
     raw = _widget(nb, 3)
     nb.execute("wg.webgpu_model_path = _path")
     assert raw["ep"] == "wasm", raw

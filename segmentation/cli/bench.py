@@ -1,0 +1,131 @@
+"""Subcommands ``quantize`` and ``bench`` of ``python -m segmentation``.
+
+::
+
+    python -m segmentation quantize isnet-general-use --to int8-calibrated int8-weight fp32@512
+    python -m segmentation bench --dataset icm58_objects --variants fp32 int8-weight --limit 6
+
+``quantize`` builds variants (see :mod:`segmentation.evaluation.variants` for the names)
+and prints each file, size and sha256. ``bench`` runs variants on a dataset
+folder and prints the summary table; ``--out`` also saves JSON/CSV and plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from segmentation.evaluation.browser_runtime import BrowserRuntime
+from segmentation.evaluation.datasets import IMAGE_SUFFIXES, load_dataset
+from segmentation.evaluation.plots import save_report_plots
+from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
+from segmentation.evaluation.variants import Recipe, build_variant
+from segmentation.models.registry import default_registry
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``quantize`` and ``bench`` to the ``python -m segmentation`` parser."""
+    p = subparsers.add_parser("quantize", help="build precision/resolution variants of a model")
+    p.add_argument("model", metavar="MODEL", help="catalog model name, e.g. isnet-general-use")
+    p.add_argument("--to", nargs="+", required=True, metavar="VARIANT",
+                   help="e.g. fp16 int8-dynamic int8-calibrated int8-weight fp32@512")  # fmt: skip
+    p.add_argument("--from", dest="source", default="fp32", metavar="PRECISION",
+                   help="catalog precision to start from (default fp32)")  # fmt: skip
+    p.add_argument("--calib", type=Path, default=None, metavar="DIR",
+                   help="folder of calibration images for int8-calibrated")  # fmt: skip
+    p.add_argument("--calib-count", type=int, default=8, metavar="N")
+    p.add_argument("--rebuild", action="store_true", help="ignore cached variants")
+    p.set_defaults(func=cmd_quantize)
+
+    p = subparsers.add_parser("bench", help="accuracy / size / speed of variants on a dataset")
+    p.add_argument("--dataset", action="append", required=True, metavar="PATH",
+                   help="dataset folder (images/ + masks/) or icm58_objects / sod_bsds300; "
+                        "repeat for several")  # fmt: skip
+    p.add_argument("--model", default="isnet-general-use")
+    p.add_argument("--variants", nargs="+", default=["fp32", "fp16", "int8-weight"],
+                   metavar="VARIANT", help="the first is the reference (ref_*)")  # fmt: skip
+    p.add_argument("--runtime", nargs="+", default=["python"], metavar="RUNTIME",
+                   help="python (2 threads), python-N, browser (headless Chromium, "
+                        "1 WASM thread), browser-N")  # fmt: skip
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="first N images")
+    p.add_argument("--every", type=int, default=1, metavar="K", help="every K-th image")
+    p.add_argument("--max-side", type=int, default=1024, help="shrink images to this long side")
+    p.add_argument("--calib", type=Path, default=None, metavar="DIR")
+    p.add_argument("--out", type=Path, default=None, help="save JSON, CSV and plots here")
+    p.set_defaults(func=cmd_bench)
+
+
+def _calibration(folder: Path | None, count: int) -> list[Path] | None:
+    if folder is None:
+        return None
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"calibration folder {folder} does not exist")
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise ValueError(f"calibration folder {folder} holds no images")
+    return images[:count]
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Build each requested variant and print where it is."""
+    from tqdm.auto import tqdm
+
+    base = default_registry().get(args.model, args.source)
+    recipes = [Recipe.parse(t) for t in args.to]  # fail on a bad name before any work
+    calib = _calibration(args.calib, args.calib_count)
+    for recipe in tqdm(recipes, desc="variants", unit="variant"):
+        v = build_variant(base, recipe, calib, rebuild=args.rebuild)
+        tqdm.write(f"{v.name}\t{v.size_bytes / 1e6:.1f} MB\t{v.sha256[:12]}\t{v.path}")
+    return 0
+
+
+def parse_runtime(text: str) -> Any:
+    """``python`` (2 threads), ``python-N``, ``browser`` (1 thread) or ``browser-N`` -> a runtime.
+
+    The browser runtime runs the same wrapped files in headless Chromium with
+    onnxruntime-web (see :mod:`segmentation.evaluation.browser_runtime`); it needs Playwright
+    and ``/usr/bin/chromium``, and starts the browser only when first used.
+    """
+    head, _, threads = text.partition("-")
+    if text in ("python", "browser") or (threads.isdigit() and int(threads) > 0):
+        n = int(threads) if threads else (2 if head == "python" else 1)
+        if head == "python":
+            return PythonRuntime(n)
+        if head == "browser":
+            return BrowserRuntime(n)
+    raise ValueError(f"unknown runtime {text!r}: use python, python-N, browser or browser-N")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark and print the summary table."""
+    runtimes = [parse_runtime(r) for r in args.runtime]
+    recipes = [Recipe.parse(v) for v in args.variants]
+    datasets = [
+        load_dataset(d, limit=args.limit, every=args.every, max_side=args.max_side)
+        for d in args.dataset
+    ]
+    base = default_registry().get(args.model, "fp32")
+    calib = _calibration(args.calib, 8)
+    entries = []
+    for recipe in recipes:
+        v = build_variant(base, recipe, calib)
+        entries.append(Entry(v.name, v.spec, v.size_bytes))
+    try:
+        result = run_benchmark(entries, datasets, runtimes, keep_masks=args.out is not None)
+    finally:
+        for runtime in runtimes:
+            close = getattr(runtime, "close", None)
+            if close is not None:
+                close()
+    cols = ["variant", "runtime", "dataset", "n", "size_mb", "latency_median_s",
+            "gt_iou", "gt_mae", "gt_max_f", "ref_iou", "blank"]  # fmt: skip
+    rows = [[r[c] for c in cols] for r in result.summary]
+    print("\t".join(cols))
+    for row in rows:
+        print("\t".join(f"{x:.3f}" if isinstance(x, float) else str(x) for x in row))
+    if args.out is not None:
+        for path in [*result.save(args.out), *save_report_plots(result, args.out, datasets)]:
+            print(f"wrote {path}")
+    return 0

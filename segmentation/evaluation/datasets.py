@@ -1,0 +1,144 @@
+"""Benchmark datasets: a folder with ``images/`` and ``masks/`` whose files share their stems.
+
+Masks may be binary or soft alpha (8-bit grey, any PIL-readable format).
+Nothing is decoded until asked: :class:`Sample` reads its image and mask on
+demand, optionally shrunk so the long side is at most ``max_side`` (JPEG
+draft decoding keeps 24 MP photos cheap). Named datasets (``icm58_objects``,
+``sod_bsds300``) live under :func:`segmentation.config.datasets_dir`; any
+other folder can be given by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from segmentation.config import datasets_dir
+from segmentation.images import load_image
+
+KNOWN_DATASETS = ("icm58_objects", "sod_bsds300")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def open_rgba(path: Path, max_side: int | None = None) -> np.ndarray:
+    """Read an image as RGBA uint8 through the project's one loader, long side <= ``max_side``."""
+    return load_image(path, max_side=max_side).pixels
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image and its ground-truth mask, read lazily."""
+
+    stem: str
+    image_path: Path
+    mask_path: Path
+    max_side: int | None = None
+
+    def image(self) -> np.ndarray:
+        """RGBA uint8 ``[H, W, 4]``, shrunk to ``max_side`` if set."""
+        return open_rgba(self.image_path, self.max_side)
+
+    def mask(self, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Ground truth as float 0..1 ``[H, W]``, resized (bilinear) to ``size=(H, W)`` if set."""
+        with Image.open(self.mask_path) as raw:
+            m = raw.convert("L")
+            if size is not None and m.size != (size[1], size[0]):
+                m = m.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(m, dtype=np.float64) / 255.0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An ordered list of samples and where they came from."""
+
+    name: str
+    root: Path
+    samples: tuple[Sample, ...]
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.samples)
+
+    def subset(self, limit: int | None = None, every: int = 1) -> Dataset:
+        """Every ``every``-th sample, then the first ``limit`` of those (deterministic)."""
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        picked = self.samples[::every][:limit]
+        return Dataset(self.name, self.root, picked, self.source)
+
+
+def _by_stem(folder: Path) -> dict[str, Path]:
+    files = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    out: dict[str, Path] = {}
+    for p in files:
+        if p.stem in out:
+            raise ValueError(
+                f"{folder}: two files share the stem {p.stem!r}: {out[p.stem].name}, {p.name}"
+            )
+        out[p.stem] = p
+    return out
+
+
+def resolve_root(name_or_path: str | Path) -> Path:
+    """Map a known dataset name to its folder under ``datasets_dir()``; else treat it as a path."""
+    if str(name_or_path) in KNOWN_DATASETS:
+        return datasets_dir() / str(name_or_path)
+    return Path(name_or_path).expanduser()
+
+
+def load_dataset(
+    name_or_path: str | Path,
+    *,
+    limit: int | None = None,
+    every: int = 1,
+    max_side: int | None = None,
+) -> Dataset:
+    """Index a dataset folder (``images/`` + ``masks/``, same stems) without decoding anything.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        ``"icm58_objects"``, ``"sod_bsds300"`` or a folder.
+    limit, every : int
+        Subset: every ``every``-th pair in stem order, then the first ``limit``.
+    max_side : int, optional
+        Shrink images (and compare masks) to this long side when read.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder, or its ``images/`` or ``masks/`` sub-folder, does not exist.
+    ValueError
+        Stems of images and masks do not match, or the folder holds no pairs.
+
+    """
+    root = resolve_root(name_or_path)
+    if not root.is_dir():
+        hint = f" (known names: {', '.join(KNOWN_DATASETS)}, under {datasets_dir()})"
+        raise FileNotFoundError(f"dataset folder {root} does not exist{hint}")
+    for sub in ("images", "masks"):
+        if not (root / sub).is_dir():
+            raise FileNotFoundError(f"dataset {root} has no {sub}/ folder")
+    images, masks = _by_stem(root / "images"), _by_stem(root / "masks")
+    only_img, only_mask = sorted(images.keys() - masks.keys()), sorted(masks.keys() - images.keys())
+    if only_img or only_mask:
+        raise ValueError(
+            f"dataset {root}: image and mask stems differ; images without a mask: "
+            f"{only_img[:5]}{'...' if len(only_img) > 5 else ''}; masks without an image: "
+            f"{only_mask[:5]}{'...' if len(only_mask) > 5 else ''}"
+        )
+    if not images:
+        raise ValueError(f"dataset {root} holds no image/mask pairs")
+    samples = tuple(Sample(s, images[s], masks[s], max_side) for s in sorted(images))
+    source_file = root / "SOURCE.txt"
+    source = source_file.read_text(errors="replace") if source_file.is_file() else ""
+    return Dataset(root.name, root, samples, source).subset(limit, every)

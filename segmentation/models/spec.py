@@ -1,0 +1,170 @@
+"""What a model is, where its bytes come from, and how to feed it.
+
+A :class:`ModelSpec` is everything both runtimes (onnxruntime in the kernel and
+onnxruntime-web in the browser) need to compute the same mask: the input layout,
+the scaling and normalisation, the activation and the output normalisation.
+Collections of specs live in :mod:`segmentation.models.registry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Precision = Literal["int8-static", "fp32", "fp16", "int8"]
+PRECISIONS: tuple[str, ...] = ("int8-static", "fp32", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A file on the web, verified by its checksum after download.
+
+    ``sha256`` is preferred; ``md5`` is accepted where only that is published.
+    At least one of them must be given: nothing is downloaded unverified.
+    """
+
+    url: str
+    sha256: str | None = None
+    size: int | None = None
+    md5: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.sha256 or self.md5):
+            raise ValueError(f"UrlSource({self.url!r}) needs a sha256 or an md5")
+
+
+@dataclass(frozen=True)
+class NpmSource:
+    """A resource of an npm data package, stored as sha256-named chunks.
+
+    ``resource`` is the key in the package's ``dist/resources.json``
+    (``/models/medium`` for instance).
+    """
+
+    package: str
+    version: str
+    resource: str
+
+
+@dataclass(frozen=True)
+class DerivedSource:
+    """A file made from another variant of the same model by a named recipe."""
+
+    from_precision: str
+    recipe: str
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A file the user already has."""
+
+    path: Path
+
+
+Source = UrlSource | NpmSource | DerivedSource | LocalSource
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to fetch a bare model and run it the same way everywhere.
+
+    Parameters
+    ----------
+    name : str
+        Catalog name, e.g. ``"isnet-general-use"``.
+    precision : str
+        ``"int8-static"``, ``"fp32"``, ``"fp16"`` or ``"int8"`` (or a user-defined
+        variant label).
+    sources : tuple of Source
+        Where the bare ONNX file comes from, tried in order.
+    sha256 : str or None
+        sha256 of the bare ONNX file once obtained (None: not known in advance).
+    input_name, output_name : str
+        Graph input and output used; other outputs are ignored. An empty string
+        means the graph's first input / first output (see :meth:`resolve_io`).
+    input_size : tuple of int
+        ``(height, width)`` the model is fed with.
+    channel_order : str
+        ``"RGB"`` or ``"BGR"``.
+    scale : float
+        Pixels are multiplied by this first (``1/255`` maps 0..255 to 0..1).
+    mean, std : tuple of float
+        Per-channel normalisation after scaling: ``(x * scale - mean) / std``.
+    activation : str
+        ``"none"`` if the output is already a probability, ``"sigmoid"`` otherwise.
+    normalization : str
+        ``"minmax"`` rescales the output to 0..1 per image, ``"none"`` keeps it.
+    resize_antialias : bool
+        Antialias when shrinking the input (PIL-like bilinear); both runtimes
+        use the same in-graph Resize, so this only has to be chosen once.
+    license : str
+        Licence of the weights.
+    description : str
+        One line for ``python -m segmentation models``.
+
+    """
+
+    name: str
+    precision: str
+    sources: tuple[Source, ...]
+    sha256: str | None = None
+    input_name: str = "input"
+    output_name: str = "output"
+    input_size: tuple[int, int] = (1024, 1024)
+    channel_order: str = "RGB"
+    scale: float = 1.0 / 255.0
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    activation: str = "none"
+    normalization: str = "minmax"
+    resize_antialias: bool = True
+    license: str = "unknown"
+    description: str = ""
+    online_only: bool = field(default=False)
+
+    @property
+    def key(self) -> str:
+        """Registry key, ``name:precision``."""
+        return f"{self.name}:{self.precision}"
+
+    @property
+    def filename(self) -> str:
+        """File name of the bare model in the cache directory."""
+        return f"{self.name}-{self.precision}.onnx"
+
+    def with_sources(self, *sources: Source) -> ModelSpec:
+        """Return a copy with other sources (e.g. a user's local file)."""
+        return replace(self, sources=tuple(sources))
+
+    def resolve_io(self, inputs: Sequence[str], outputs: Sequence[str]) -> ModelSpec:
+        """Return a copy naming the graph's actual input and output tensors.
+
+        An empty ``input_name`` / ``output_name`` means the graph's first input /
+        first output (what rembg feeds); a non-empty one must exist.
+
+        Raises
+        ------
+        ValueError
+            A named input or output is not in the graph (the message lists them).
+
+        """
+        chosen = []
+        for kind, wanted, names in (
+            ("input", self.input_name, inputs),
+            ("output", self.output_name, outputs),
+        ):
+            name = wanted or (names[0] if names else "")
+            if name not in names:
+                raise ValueError(
+                    f"{self.key}: the model has no {kind} {name!r} (it has {list(names)})"
+                )
+            chosen.append(name)
+        return replace(self, input_name=chosen[0], output_name=chosen[1])
+
+
+DEFAULT_MODEL = "isnet-general-use"
+DEFAULT_PRECISION = "int8-static"
+IMGLY_PACKAGE = "@imgly/background-removal-data"
+IMGLY_VERSION = "1.4.5"

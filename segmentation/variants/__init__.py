@@ -1,0 +1,10 @@
+"""Everything that makes one model file from another.
+
+``wrapper`` puts pre/post-processing inside the graph (the file both runtimes
+run), ``webgpu_graph`` rewrites it for onnxruntime-web's WebGPU provider,
+``convert`` upcasts fp16 to fp32, ``quantize`` holds the precision transforms,
+``int8_static`` the default static int8 model, ``calibration`` feeds images to
+static quantization, and ``recipes`` names the builds the catalog's derived
+sources use. These modules know :mod:`segmentation.models`, never the cache
+(:mod:`segmentation.store`) above them.
+"""

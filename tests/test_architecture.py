@@ -1,0 +1,167 @@
+"""The package structure holds: no import cycles, a small top level, imports at the top.
+
+The cycle check reads every ``import`` statement of ``segmentation/`` and ``widget/``
+with :mod:`ast` (those inside functions too) and fails on any cycle between modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("segmentation", "widget")
+
+
+def _modules() -> dict[str, Path]:
+    mods: dict[str, Path] = {}
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return mods
+
+
+def _owner(name: str, mods: dict[str, Path]) -> str | None:
+    """The project module ``name`` refers to (a module, or the module holding a name)."""
+    while name and name not in mods:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> project modules it imports (a package's own submodules excluded)."""
+    mods = _modules()
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for mod, path in mods.items():
+        is_pkg = path.name == "__init__.py"
+        package = mod if is_pkg else mod.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                names = [base, *(f"{base}.{a.name}" for a in node.names)]
+            else:
+                continue
+            for name in names:
+                target = _owner(name, mods)
+                if target and target != mod and not (is_pkg and target.startswith(mod + ".")):
+                    graph[mod].add(target)
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    component.append(top)
+                    if top == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert find_cycles(graph) == [["a", "b", "c"]]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    assert len(graph) > 50, "the walk found too few modules"
+    assert graph["segmentation.session"] >= {"segmentation.store", "segmentation.images"}
+    assert find_cycles(graph) == []
+
+
+def test_lower_layers_do_not_import_upper_ones() -> None:
+    """models < variants < store < session < evaluation/cli; widget above segmentation."""
+    graph = import_graph()
+    layers = [
+        ("segmentation.models", ("segmentation.variants", "segmentation.store")),
+        ("segmentation.variants", ("segmentation.store", "segmentation.session")),
+        ("segmentation", ("widget",)),
+        ("segmentation", ("segmentation.evaluation", "segmentation.cli")),
+    ]
+    wrong = []
+    for lower, uppers in layers:
+        for mod, targets in graph.items():
+            entry = mod in ("segmentation", "segmentation.__main__")  # entry points may see all
+            if not mod.startswith(lower) or mod.startswith(uppers) or entry:
+                continue
+            wrong += [f"{mod} -> {t}" for t in targets if t.startswith(uppers)]
+    assert wrong == []
+
+
+def test_top_level_of_segmentation_is_small() -> None:
+    top = sorted(p.name for p in (ROOT / "segmentation").glob("*.py"))
+    assert len(top) <= 15, top
+
+
+def test_project_imports_are_at_module_top() -> None:
+    """Imports of the project's own modules inside functions hide layering problems."""
+    inner = []
+    for path in [*(ROOT / "segmentation").rglob("*.py"), *(ROOT / "widget").rglob("*.py")]:
+        tree = ast.parse(path.read_text())
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGES):
+                    inner.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert inner == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from segmentation import Segmenter, load_image, remove",
+        "from widget import BackgroundRemover, BatchRemover",
+        "import segmentation.cli.main, segmentation.evaluation.runner, widget.benchmark",
+    ],
+)
+def test_public_imports_work_in_a_fresh_interpreter(code: str) -> None:
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr

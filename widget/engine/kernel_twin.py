@@ -1,0 +1,57 @@
+"""The kernel twin: the same wrapped model run by onnxruntime in this process.
+
+It computes the fallback mask and is the reference that :func:`compare_masks`
+holds the browser's mask against.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from segmentation.evaluation.metrics import iou, mae
+from segmentation.models.registry import Registry
+from segmentation.models.spec import ModelSpec
+from segmentation.session import get_segmenter
+from segmentation.store import ensure_wrapped
+
+
+def run_twin(spec: ModelSpec, registry: Registry, pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mask of ``pixels`` by the kernel twin and the inference time in ms."""
+    seg = get_segmenter(spec.name, spec.precision, registry=registry)
+    t0 = time.perf_counter()
+    mask = seg.run_pixels(pixels)
+    return mask, (time.perf_counter() - t0) * 1000.0
+
+
+def twin_model_path(spec: ModelSpec, registry: Registry) -> Path:
+    """Return the wrapped ONNX file the twin (and the browser) runs."""
+    return ensure_wrapped(spec, registry=registry)
+
+
+def compare_masks(browser: np.ndarray, kernel: np.ndarray) -> dict[str, float]:
+    """IoU of the masks thresholded at 0.5, and MAE / max abs difference of the soft masks.
+
+    Parameters
+    ----------
+    browser, kernel : numpy.ndarray
+        uint8 ``[H, W]`` masks of the same shape.
+
+    Returns
+    -------
+    dict
+        ``iou``, ``mae``, ``max_abs_diff`` (soft masks scaled to 0..1) and
+        ``differing_pixels``.
+
+    """
+    if browser.shape != kernel.shape:
+        raise ValueError(f"mask shapes differ: {browser.shape} vs {kernel.shape}")
+    diff = np.abs(browser.astype(np.int16) - kernel.astype(np.int16))
+    return {
+        "iou": iou(browser, kernel),
+        "mae": mae(browser, kernel),
+        "max_abs_diff": float(diff.max() / 255.0),
+        "differing_pixels": int(np.count_nonzero(diff)),
+    }

@@ -1,0 +1,110 @@
+"""Read-only traits of :class:`widget.remover.widget.BackgroundRemover`, synced to the views.
+
+The kernel is their only writer (from the views' validated messages); the views
+display them. Each trait documents its type and default.
+"""
+
+from __future__ import annotations
+
+import traitlets as t
+from ipywidgets import DOMWidget
+
+
+class EngineTraits(DOMWidget):
+    """Traits describing where and how the mask was computed."""
+
+    status = t.Unicode("waiting for a browser", read_only=True).tag(sync=True)
+    """What the widget is doing, in words (also shown in the view).
+
+    - Type: ``str``
+    - Default: ``"waiting for a browser"``
+    """
+
+    error = t.Unicode("", read_only=True).tag(sync=True)
+    """The last error (a malformed message from the front end, a failure); empty if none.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    backend_used = t.Unicode("", read_only=True).tag(sync=True)
+    """Who computed :attr:`mask`: ``"browser"`` or ``"kernel"`` (empty until one did).
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    backend = t.Unicode("auto", read_only=True).tag(sync=True)
+    """The backend asked for: ``"auto"``, ``"browser"`` or ``"kernel"``.
+
+    - Type: ``str``
+    - Default: ``"auto"``
+    """
+
+    model_key = t.Unicode("", read_only=True).tag(sync=True)
+    """The model run, as ``name:precision``.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    execution_provider = t.Unicode("", read_only=True).tag(sync=True)
+    """onnxruntime-web execution provider the browser used: ``"webgpu"`` or ``"wasm"``.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    webgpu_fallback_reason = t.Unicode("", read_only=True).tag(sync=True)
+    """Why the browser ran the wasm provider although it has a WebGPU adapter: the model
+    needs float16 shaders the adapter lacks, or the WebGPU session could not be created or
+    run, or its mask of the probe image disagreed with the kernel's. Empty if WebGPU ran,
+    or was not an option (no adapter, ``execution_provider="wasm"``).
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    threads = t.Int(0, read_only=True).tag(sync=True)
+    """WebAssembly threads the browser ran with (1 unless the page is cross-origin isolated).
+
+    - Type: ``int``
+    - Default: ``0`` (not run yet)
+    """
+
+    cross_origin_isolated = t.Bool(False, read_only=True).tag(sync=True)
+    """Whether the page is cross-origin isolated (needed for WebAssembly threads).
+
+    - Type: ``bool``
+    - Default: ``False``
+    """
+
+    capabilities = t.Dict({}, read_only=True).tag(sync=True)
+    """What the browser reported: ``wasm``, ``simd``, ``threads``, ``webgpu``,
+    ``webgpuAdapter``, ``worker``, ``indexedDB``, ``hardwareConcurrency``…
+
+    - Type: ``dict``
+    - Default: ``{}``
+    """
+
+    fallback_reason = t.Unicode("", read_only=True).tag(sync=True)
+    """Why the kernel computed the mask instead of the browser; empty if it did not.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    timings = t.Dict({}, read_only=True).tag(sync=True)
+    """Milliseconds spent: ``transfer``, ``decode``, ``session_create``, ``inference``,
+    ``total`` (browser), or ``inference`` and ``total`` (kernel).
+
+    - Type: ``dict``
+    - Default: ``{}``
+    """
+
+    progress = t.Float(0.0, read_only=True).tag(sync=True)
+    """Fraction of the transfer to the browser acknowledged (1.0 once a mask exists).
+
+    - Type: ``float``
+    - Default: ``0.0``
+    """

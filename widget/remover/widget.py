@@ -1,0 +1,304 @@
+"""``BackgroundRemover``: remove an image's background in the notebook's browser tab.
+
+The view runs the wrapped model with onnxruntime-web in a Web Worker; the kernel
+sends it what it lacks (model and WebAssembly runtime, cached by sha256 in the
+browser; the image) and receives the mask. When no browser can run the model, or
+none answered, the kernel twin computes the same mask (see :mod:`widget.engine.kernel_twin`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anywidget
+import numpy as np
+
+from segmentation.images import ImageSource, LoadedImage, load_image
+from segmentation.models.registry import Registry
+from segmentation.models.registry import default_registry as _default_registry
+from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
+from segmentation.pixels import pixels_checksum
+from widget.engine import webgpu_plan as webgpu
+from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.protocol import common
+from widget.protocol import remover as wire
+from widget.remover.editing import MaskEditing
+from widget.remover.state import EngineTraits
+from widget.transfer.assets import STATIC, file_asset, image_asset, wasm_asset
+from widget.transfer.chunks import ChunkSender, send_mask
+
+log = logging.getLogger("pixel_liberation.widget")
+BACKENDS = ("auto", "browser", "kernel")
+
+
+class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
+    """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL.Image or numpy.ndarray
+        Anything :func:`segmentation.images.load_image` accepts.
+    model : str or ModelSpec
+        Catalog name (default ``"isnet-general-use"``) or a spec (then precision is unused).
+    precision : str, optional
+        ``"int8-static"`` (default, else the model's only one), ``"fp16"``, ``"fp32"``, ``"int8"``.
+    backend : str
+        ``"auto"`` (browser, kernel if the browser cannot), ``"browser"`` (same, but the
+        fallback is reported as such) or ``"kernel"`` (the browser only displays).
+    registry : Registry, optional
+        Where ``model`` is looked up (default: the process-wide registry).
+    timeout_s : float
+        How long the browser may take to run the model before falling back.
+    execution_provider : str
+        ``"auto"``: onnxruntime-web's WebGPU provider when the browser has an adapter and
+        it reproduces the kernel's mask of a probe image (else wasm, and
+        :attr:`webgpu_fallback_reason` says why); ``"wasm"``: always the wasm provider.
+        The trait :attr:`execution_provider` says which one ran
+        (see :mod:`widget.engine.webgpu_plan`).
+
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    def __init__(
+        self,
+        image: ImageSource,
+        model: str | ModelSpec = DEFAULT_MODEL,
+        precision: str | None = None,
+        backend: str = "auto",
+        *,
+        registry: Registry | None = None,
+        timeout_s: float = 600.0,
+        execution_provider: str = "auto",
+        **kwargs: Any,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self._ep_requested = webgpu.checked_request(execution_provider)
+        if isinstance(model, ModelSpec):
+            self._registry = registry or Registry([model])
+            self._spec = model
+        else:
+            self._registry = registry or _default_registry()
+            self._spec = self._registry.get(model, precision)
+        self._backend = backend
+        self._timeout_s = float(timeout_s)
+        self._image = load_image(image)
+        self._image_asset = image_asset(image, self._image)
+        self._checksum = pixels_checksum(self._image.pixels)
+        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._wasm_asset = wasm_asset()
+        self._senders: dict[str, ChunkSender] = {}
+        self._incoming: dict[str, tuple[wire.MaskBegin, bytearray, set[int]]] = {}
+        self._browser: tuple[np.ndarray, int] | None = None
+        self._kernel: tuple[np.ndarray, float] | None = None
+        super().__init__(**kwargs)
+        self.set_trait("model_key", self._spec.key)
+        self.set_trait("backend", backend)
+        self.on_msg(self._on_msg)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def image(self) -> np.ndarray:
+        """The normalised RGBA pixels (uint8 ``[H, W, 4]``) both runtimes are fed."""
+        return self._image.pixels
+
+    def _editing_image(self) -> LoadedImage:  # MaskEditing hook: cutout() composes these pixels
+        return self._image
+
+    def _editing_model_mask(self) -> np.ndarray:
+        """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's.
+
+        Public as ``model_mask``; ``mask`` is the edited one (see :mod:`widget.remover.editing`).
+        """
+        if self._browser is not None:
+            return self._browser[0]
+        if not self.backend_used:
+            self.set_trait("fallback_reason", "no browser answered")
+            mask = self._kernel_mask()
+            self.set_trait("status", "done in the kernel: no browser answered (yet)")
+            return mask
+        return self._kernel_mask()
+
+    @property
+    def pixels_match(self) -> bool | None:
+        """Whether the browser fed the model exactly the kernel's pixels (None: no answer yet)."""
+        return None if self._browser is None else self._browser[1] == self._checksum
+
+    @property
+    def bytes_sent(self) -> dict[str, int]:
+        """Bytes this widget sent to its views, by asset kind (``model``, ``wasm``, ``image``)."""
+        out = {"model": 0, "wasm": 0, "image": 0}
+        for sender in self._senders.values():
+            for kind, n in sender.sent.items():
+                out[kind] += n
+        return out
+
+    @property
+    def assets(self) -> dict[str, str]:
+        """sha256 of the ``model``, ``wasm`` and ``image`` assets."""
+        return {a.kind: a.sha256 for a in (self._model_asset, self._wasm_asset, self._image_asset)}
+
+    def compare(self) -> dict[str, Any]:
+        """Compare the browser's mask with the kernel twin's on the same pixels.
+
+        Returns
+        -------
+        dict
+            ``iou``, ``mae``, ``max_abs_diff``, ``differing_pixels``, ``browser_ms``
+            (inference in the browser), ``kernel_ms`` and ``pixels_match``.
+
+        Raises
+        ------
+        RuntimeError
+            If no browser has sent a mask yet.
+
+        """
+        if self._browser is None:
+            raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
+        kernel = self._kernel_mask()
+        out: dict[str, Any] = dict(compare_masks(self._browser[0], kernel))
+        out["browser_ms"] = float(self.timings.get("inference", float("nan")))
+        out["kernel_ms"] = self._kernel[1] if self._kernel else float("nan")
+        out["pixels_match"] = self.pixels_match
+        return out
+
+    def _kernel_mask(self) -> np.ndarray:
+        if self._kernel is None:
+            self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
+            if self._browser is None:
+                self.set_trait("backend_used", "kernel")
+                self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
+        return self._kernel[0]
+
+    def _send_custom(self, content: dict[str, object], buffers: list[bytes]) -> None:
+        self.send(content, buffers)
+
+    def _send_result(self, view: str) -> None:
+        mask = self._browser[0] if self._browser is not None else self._kernel_mask()
+        source = "browser" if self._browser is not None else "kernel"
+        h, w = mask.shape
+        send_mask(self._send_custom, view, mask.tobytes(), w, h, source)
+
+    def _fall_back(self, view: str, reason: str) -> None:
+        self.set_trait("status", "running in the kernel")
+        self._kernel_mask()
+        if self._browser is not None:
+            return
+        self.set_trait("backend_used", "kernel")
+        self.set_trait("fallback_reason", reason)
+        forced = self._backend == "kernel"
+        status = "done in the kernel" if forced else f"fell back to kernel: {reason}"
+        self.set_trait("status", status)
+        self.set_trait("progress", 1.0)
+        self._send_result(view)
+
+    # ------------------------------------------------------------------ messages
+    def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
+        common.receive(self, wire.parse_view_message, self._dispatch, content, buffers)
+
+    def _dispatch(self, msg: wire.ViewMessage) -> None:
+        if isinstance(msg, common.Hello):
+            self._on_hello(msg)
+        elif isinstance(msg, common.Ack):
+            sender = self._senders.get(msg.view)
+            if sender is not None:
+                sender.ack(msg.sha256, msg.seq)
+        elif isinstance(msg, wire.Stage):
+            self._on_stage(msg)
+        elif isinstance(msg, wire.MaskBegin):
+            self._incoming[msg.view] = (msg, bytearray(msg.width * msg.height), set())
+        elif isinstance(msg, wire.MaskChunk):
+            self._on_mask_chunk(msg)
+        elif isinstance(msg, wire.Failed):
+            log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
+            if self._browser is None:
+                self._fall_back(msg.view, f"{msg.stage}: {msg.reason}")
+
+    def _on_hello(self, msg: common.Hello) -> None:
+        caps = msg.caps
+        self.set_trait("capabilities", caps)
+        self.set_trait("cross_origin_isolated", bool(caps.get("crossOriginIsolated", False)))
+        done = self._browser is not None or self._kernel is not None
+        run = not done and self._backend != "kernel" and msg.blocker is None
+        gpu = None
+        try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
+        if run and why_not:
+            self.set_trait("webgpu_fallback_reason", why_not)
+        if run and try_gpu:
+            gpu = webgpu.gpu_plan(self._spec, self._registry)
+            self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
+        assets = [self._image_asset]
+        if run:
+            assets += [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
+        plan: dict[str, object] = {
+            "type": "plan",
+            "view": msg.view,
+            "model": self._model_asset.info(),
+            "wasm": self._wasm_asset.info(),
+            "image": self._image_asset.info(),
+            "send": [a.sha256 for a in assets],
+            "run": run,
+            "timeout_s": self._timeout_s,
+            "chunk_size": 0,
+            **(gpu.fields if gpu else {}),
+        }
+        self._send_custom(plan, gpu.buffers if gpu else [])
+        sender = ChunkSender(self._send_custom, msg.view, assets, self._on_progress)
+        self._senders[msg.view] = sender
+        sender.start()
+        if done:
+            self._send_result(msg.view)
+        elif not run:
+            reason = msg.blocker or "backend='kernel' was requested"
+            self._fall_back(msg.view, reason)
+        else:
+            self.set_trait("status", "sending assets to the browser")
+
+    def _on_progress(self, acked: int, total: int) -> None:
+        self.set_trait("progress", acked / total if total else 1.0)
+        if self._browser is None and self._kernel is None:
+            mib = 1024 * 1024
+            self.set_trait("status", f"sending {acked / mib:.1f} / {total / mib:.1f} MiB")
+
+    def _on_stage(self, msg: wire.Stage) -> None:
+        if msg.execution_provider:
+            self.set_trait("execution_provider", msg.execution_provider)
+        if msg.threads:
+            self.set_trait("threads", msg.threads)
+        if msg.fallback:
+            log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
+            self.set_trait("webgpu_fallback_reason", msg.fallback)
+        if self._browser is None:
+            text = {"loading": "loading the model in the browser"}
+            self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+
+    def _on_mask_chunk(self, msg: wire.MaskChunk) -> None:
+        entry = self._incoming.get(msg.view)
+        if entry is None:
+            raise common.WireError("mask_chunk without mask_begin")
+        head, buf, seen = entry
+        if msg.offset + len(msg.data) > len(buf):
+            size = f"{head.width}x{head.height}"
+            raise common.WireError(f"mask chunk {msg.seq} overflows a {size} mask")
+        buf[msg.offset : msg.offset + len(msg.data)] = msg.data
+        seen.add(msg.seq)
+        if len(seen) < head.total:
+            return
+        del self._incoming[msg.view]
+        w, h = self._image.size
+        if (head.width, head.height) != (w, h):
+            raise common.WireError(f"browser mask is {head.width}x{head.height}, image is {w}x{h}")
+        self._browser = (np.frombuffer(bytes(buf), np.uint8).reshape(h, w), head.checksum)
+        self.set_trait("backend_used", "browser")
+        self.set_trait("fallback_reason", "")
+        self.set_trait("execution_provider", head.execution_provider)
+        self.set_trait("threads", head.threads)
+        self.set_trait("timings", head.timings)
+        self.set_trait("progress", 1.0)
+        total = head.timings.get("total", 0.0)
+        note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
+        ep = head.execution_provider
+        self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")

@@ -1,0 +1,1 @@
+"""Kernel -> browser transfer: assets named by sha256 (``assets``), acknowledged ``chunks``."""
