@@ -1,6 +1,8 @@
 // Bundle the front end into ../widget/static:
-//   widget.js  (anywidget ESM; the engine worker's bundle is inlined as a string)
-//   widget.css
+//   widget.js  (anywidget ESM of widget.BackgroundRemover, src/remover/widget.ts; the engine
+//     workers' bundles, src/engine/worker-wasm.ts and worker-webgpu.ts, are inlined as strings)
+//   bench.js, batch.js (the benchmark and widget.BatchRemover, inlining the same workers)
+//   widget.css (src/shared/widget.css)
 //   ort-wasm-simd-threaded.wasm (sent to the browser by the kernel, cached there by sha256)
 //   ort-wasm-simd-threaded.asyncify.wasm (the ort.webgpu bundle's runtime: sent the same way,
 //     only to views that will run the webgpu execution provider)
@@ -19,11 +21,11 @@ const common = { bundle: true, format: "esm", target: "es2022", minify: !watch, 
 const bundleText = async (entry) =>
   (await build({ ...common, entryPoints: [entry], write: false })).outputFiles[0].text;
 const sources = {
-  "virtual:worker-source": await bundleText("src/worker.ts"),
-  "virtual:worker-webgpu-source": await bundleText("src/worker-webgpu.ts"),
+  "virtual:worker-source": await bundleText("src/engine/worker-wasm.ts"),
+  "virtual:worker-webgpu-source": await bundleText("src/engine/worker-webgpu.ts"),
   "virtual:editor-worker-source": await bundleText("src/editor/ops-worker.ts"),
 };
-// Widgets of one build share page-wide state (worker-client.ts) under this id.
+// Widgets of one build share page-wide state (src/engine/page-worker.ts, ...) under this id.
 const buildId = createHash("sha256").update(Object.values(sources).join("\n")).digest("hex").slice(0, 12);
 common.define = { __BUILD_ID__: JSON.stringify(buildId) };
 
@@ -38,12 +40,13 @@ const inlineWorker = {
   },
 };
 
-await build({ ...common, entryPoints: ["src/widget.ts"], outfile: `${out}/widget.js`, plugins: [inlineWorker] });
-// bench.js: the benchmark page / in-tab benchmark widget (bench-page.ts), same inlined worker.
-await build({ ...common, entryPoints: ["src/bench-page.ts"], outfile: `${out}/bench.js`, plugins: [inlineWorker] });
-// batch.js: widget.BatchRemover (batch.ts), a page-wide pool of the same inlined worker.
-await build({ ...common, entryPoints: ["src/batch.ts"], outfile: `${out}/batch.js`, plugins: [inlineWorker] });
-await build({ entryPoints: ["src/widget.css"], bundle: true, minify: !watch, outfile: `${out}/widget.css` });
+// widget.js: widget.BackgroundRemover (remover/widget.ts).
+await build({ ...common, entryPoints: ["src/remover/widget.ts"], outfile: `${out}/widget.js`, plugins: [inlineWorker] });
+// bench.js: the benchmark page / in-tab benchmark widget (bench/entry.ts), same inlined worker.
+await build({ ...common, entryPoints: ["src/bench/entry.ts"], outfile: `${out}/bench.js`, plugins: [inlineWorker] });
+// batch.js: widget.BatchRemover (batch/widget.ts), a page-wide pool of the same inlined worker.
+await build({ ...common, entryPoints: ["src/batch/widget.ts"], outfile: `${out}/batch.js`, plugins: [inlineWorker] });
+await build({ entryPoints: ["src/shared/widget.css"], bundle: true, minify: !watch, outfile: `${out}/widget.css` });
 
 const require = createRequire(import.meta.url);
 const ortDist = dirname(require.resolve("onnxruntime-web/wasm"));

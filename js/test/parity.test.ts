@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { maskParity, parityFailure } from "../src/parity";
+import { maskParity, parityFailure } from "../src/engine/parity";
 
 const limits = { min_iou: 0.98, max_mae: 4 };
 

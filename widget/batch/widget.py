@@ -2,8 +2,8 @@
 
 Without cross-origin isolation (JupyterLab, Notebook, Colab) onnxruntime-web gets one
 thread, so a batch spreads over a page-wide pool of single-threaded workers
-(``js/src/pool.ts``). The model and the WebAssembly runtime cross the websocket once
-(cached in IndexedDB by sha256, where every pool worker reads them); each image is
+(``js/src/engine/worker-pool.ts``). The model and the WebAssembly runtime cross the
+websocket once (cached in IndexedDB by sha256, where every pool worker reads them); each image is
 sent once and run by whichever worker is free. Images the browser cannot do are
 computed by the kernel twin; unreadable images get a per-image error.
 """

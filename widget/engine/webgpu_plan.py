@@ -51,7 +51,7 @@ class Probe:
     expected: np.ndarray
 
     def plan_fields(self) -> dict[str, Any]:
-        """JSON for the plan's ``probe`` (``PlanMsg`` in protocol.ts)."""
+        """JSON for the plan's ``probe`` (``PlanMsg`` in js/src/protocol/remover.ts)."""
         h, w = self.expected.shape
         return {"width": w, "height": h, "min_iou": MIN_IOU, "max_mae": MAX_MAE}
 

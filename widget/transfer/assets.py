@@ -45,7 +45,7 @@ class Asset:
     height: int | None = None
 
     def info(self) -> dict[str, object]:
-        """JSON description sent in a plan (``AssetInfo`` in protocol.ts)."""
+        """JSON description sent in a plan (``AssetInfo`` in js/src/protocol/common.ts)."""
         out: dict[str, object] = {
             "sha256": self.sha256,
             "size": self.size,

@@ -1,6 +1,7 @@
-// Messages of the batch widget (widget/batch.py; validated there by widget/batch_wire.py).
-// The batch view also sends the single widget's `hello` and `ack` (protocol.ts).
-import type { AssetInfo, ChunkMsg } from "./protocol";
+// Messages of the BatchRemover widget: kernel <-> view (anywidget custom messages).
+// Python twin: widget/protocol/batch.py. The batch view also sends the shared `hello` and
+// `ack` and receives the shared `chunk` (common.ts, widget/protocol/common.py).
+import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg } from "./common";
 
 // ---------------------------------------------------------------- kernel -> view
 export interface BatchPlanMsg {
@@ -14,7 +15,7 @@ export interface BatchPlanMsg {
   errors: string[];
   send: string[];
   run: boolean;
-  /** Workers asked for (0: the browser decides, see pool.ts). */
+  /** Workers asked for (0: the browser decides, see engine/worker-pool.ts). */
   workers: number;
   max_workers: number;
   timeout_s: number;
@@ -25,16 +26,19 @@ export type BatchKernelMsg = BatchPlanMsg | ChunkMsg;
 // ---------------------------------------------------------------- view -> kernel
 export interface PoolMsg {
   type: "pool";
+  view: string;
   workers: number;
   limit_reason: string;
 }
 export interface ImageStartMsg {
   type: "img_start";
+  view: string;
   index: number;
   worker: number;
 }
 export interface ImageBeginMsg {
   type: "img_begin";
+  view: string;
   index: number;
   worker: number;
   width: number;
@@ -49,14 +53,18 @@ export interface ImageBeginMsg {
 }
 export interface ImageChunkMsg {
   type: "img_chunk";
+  view: string;
   index: number;
   seq: number;
   offset: number;
 }
 export interface ImageFailedMsg {
   type: "img_failed";
+  view: string;
   index: number;
   stage: string;
   reason: string;
 }
 export type BatchViewMsg = PoolMsg | ImageStartMsg | ImageBeginMsg | ImageChunkMsg | ImageFailedMsg;
+/** Everything a batch view sends. */
+export type BatchOutgoingMsg = HelloMsg | AckMsg | BatchViewMsg;

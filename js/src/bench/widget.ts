@@ -1,40 +1,18 @@
-// The in-tab benchmark view (widget/benchmark.py): receives the wasm, the images and, one at a
-// time, each model from the kernel in acknowledged chunks (the kernel side is widget/transport.py's
-// ChunkSender), runs every model on every image in a fresh engine worker and reports each
-// (model, image) back: timings as JSON, the mask deflated as one binary buffer.
+// The in-tab benchmark view (widget/benchmark.py; messages: protocol/benchmark.ts): receives the
+// wasm, the images and, one at a time, each model from the kernel in acknowledged chunks (the
+// kernel side is widget/transfer/chunks.py's ChunkSender), runs every model on every image in a fresh
+// engine worker and reports each (model, image) back: timings as JSON, the mask deflated as one
+// binary buffer.
 import type { Render } from "@anywidget/types";
-import { availableThreads, type BenchImage, BenchWorker, deflate } from "./bench-core";
-import { isKernelMsg } from "./transport";
+import { availableThreads } from "../engine/capabilities";
+import type { ChunkMsg } from "../protocol/common";
+import type { BenchAssetInfo, BenchKernelMsg, BenchPlanMsg, BenchViewMsg } from "../protocol/benchmark";
+import { type DistributiveOmit, ViewLink } from "../shared/kernel-link";
+import { type BenchImage, BenchWorker } from "./bench-worker";
+import { deflate } from "./encode";
 
-interface Info {
-  sha256: string;
-  size: number;
-  name: string;
-  mime?: string;
-  width?: number;
-  height?: number;
-}
-interface Plan {
-  type: "bench_plan";
-  view: string;
-  wasm: Info;
-  models: Info[];
-  images: Info[];
-  /** sha256s the kernel sends right away (wasm unless cached, and the images). */
-  send: string[];
-  repeats: number;
-  threads: number;
-  cache: boolean;
-}
-interface Chunk {
-  type: "chunk";
-  view: string;
-  sha256: string;
-  seq: number;
-  total: number;
-  offset: number;
-}
-type Outgoing = { type: string } & Record<string, unknown>;
+type Send = (msg: DistributiveOmit<BenchViewMsg, "view">, buffers?: ArrayBuffer[]) => void;
+const KERNEL_TYPES: ReadonlySet<BenchKernelMsg["type"]> = new Set(["bench_plan", "chunk"]);
 
 /** Largest deflated mask sent back in one message (tornado closes frames over 10 MiB). */
 const MAX_MASK_BYTES = 8 * 1024 * 1024;
@@ -50,7 +28,7 @@ interface Incoming {
 class Receiver {
   private readonly assets = new Map<string, Incoming>();
 
-  expect(info: Info): Promise<Uint8Array> {
+  expect(info: BenchAssetInfo): Promise<Uint8Array> {
     const old = this.assets.get(info.sha256);
     if (old) return old.done;
     let resolve: (b: Uint8Array) => void = () => undefined;
@@ -59,7 +37,7 @@ class Receiver {
     return done;
   }
 
-  put(msg: Chunk, data: DataView): void {
+  put(msg: ChunkMsg, data: DataView): void {
     const inc = this.assets.get(msg.sha256);
     if (!inc) throw new Error(`unexpected chunk of ${msg.sha256.slice(0, 12)}`);
     if (msg.offset + data.byteLength > inc.bytes.byteLength) throw new Error(`chunk ${msg.seq} overflows its asset`);
@@ -86,7 +64,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function runPlan(plan: Plan, rx: Receiver, send: (m: Outgoing, b?: ArrayBuffer[]) => void, show: (t: string) => void, row: (cells: string[]) => void): Promise<void> {
+async function runPlan(plan: BenchPlanMsg, rx: Receiver, send: Send, show: (t: string) => void, row: (cells: string[]) => void): Promise<void> {
   const wasm = plan.send.includes(plan.wasm.sha256) ? await rx.expect(plan.wasm) : null;
   const images = plan.images.map((info) => rx.expect(info));
   const threads = availableThreads(plan.threads);
@@ -128,7 +106,6 @@ async function runPlan(plan: Plan, rx: Receiver, send: (m: Outgoing, b?: ArrayBu
 }
 
 const render: Render = ({ model, el: host }) => {
-  const view = Math.random().toString(36).slice(2, 12);
   const root = el("div", host);
   root.className = "pl-bench";
   const status = el("div", root, "waiting for the kernel");
@@ -136,20 +113,19 @@ const render: Render = ({ model, el: host }) => {
   const head = el("tr", table);
   for (const h of ["model", "image", "session s", "median s", "min s"]) el("th", head, h);
   const rx = new Receiver();
-  const send = (m: Outgoing, buffers: ArrayBuffer[] = []): void => model.send({ ...m, view }, undefined, buffers);
+  const send: Send = (msg, buffers = []) => link.send(msg, buffers);
   const show = (t: string): void => void (status.textContent = t);
   const row = (cells: string[]): void => {
     const tr = el("tr", table);
     for (const c of cells) el("td", tr, c);
   };
-  const onMsg = (msg: unknown, buffers: DataView[] | undefined): void => {
-    if (!isBenchMsg(msg) || msg.view !== view) return;
+  const onMsg = (msg: BenchKernelMsg, buffers: DataView[]): void => {
     if (msg.type === "bench_plan") {
       runPlan(msg, rx, send, show, row).catch((err: unknown) => {
         show(`failed: ${String(err)}`);
         send({ type: "bench_failed", model: "", stage: "plan", reason: String(err) });
       });
-    } else if (buffers && buffers[0]) {
+    } else if (buffers[0]) {
       try {
         rx.put(msg, buffers[0]);
         send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
@@ -158,7 +134,7 @@ const render: Render = ({ model, el: host }) => {
       }
     }
   };
-  model.on("msg:custom", onMsg);
+  const link = new ViewLink<BenchKernelMsg, BenchViewMsg>(model, KERNEL_TYPES, onMsg);
   void (async () => {
     const probe = new BenchWorker();
     let have: string[] = [];
@@ -171,13 +147,7 @@ const render: Render = ({ model, el: host }) => {
     }
     send({ type: "bench_hello", have, threads: availableThreads(0) });
   })();
-  return () => model.off("msg:custom", onMsg);
+  return () => link.close();
 };
-
-function isBenchMsg(msg: unknown): msg is Plan | Chunk {
-  if (typeof msg !== "object" || msg === null) return false;
-  const t = (msg as { type?: unknown }).type;
-  return t === "bench_plan" || (t === "chunk" && isKernelMsg(msg));
-}
 
 export default render;

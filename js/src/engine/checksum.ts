@@ -1,4 +1,4 @@
-// Checksum of RGBA pixel bytes, identical to segmentation.images.pixels_checksum:
+// Checksum of RGBA pixel bytes, identical to segmentation.pixels.pixels_checksum:
 //   sum_i p[i] * ((i mod 65521) + 1)  mod 2**32   over the flattened bytes.
 // It proves the browser fed the model exactly the pixels the kernel decoded.
 

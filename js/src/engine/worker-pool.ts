@@ -1,10 +1,11 @@
 // A page-wide pool of single-threaded engine workers, for batches.
 // Without cross-origin isolation onnxruntime-web runs on one thread, so the only way to use
-// every core is several workers, each with its own session. Each worker is an ordinary
-// engine worker (worker.ts): the model and wasm are put into the first one, which stores them
-// in the IndexedDB asset cache; the others read them from there on `load`.
-// The pool lives on globalThis under the build id, like the single widget's worker, so all
-// batch widgets of a page share it; it is terminated IDLE_POOL_MS after its last user left.
+// every core is several workers, each with its own session. Each worker is an ordinary engine
+// worker (worker-wasm.ts): the model and wasm are put into the first one, which stores them in
+// the IndexedDB asset cache; the others read them from there on `load`.
+// The pool lives on globalThis under the build id, like the single widget's worker
+// (page-worker.ts), so all batch widgets of a page share it; it is terminated IDLE_POOL_MS after
+// its last user left.
 import { WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;

@@ -1,10 +1,5 @@
 // The batch widget's DOM: status, progress bar, one line per pool worker, a grid of cut-outs.
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent: HTMLElement): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = cls;
-  parent.appendChild(node);
-  return node;
-}
+import { el } from "../shared/dom";
 
 const CHECKER =
   "repeating-conic-gradient(#ccc 0% 25%, #fff 0% 50%) 50% / 12px 12px";

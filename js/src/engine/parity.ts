@@ -1,6 +1,6 @@
 // The WebGPU parity check: a freshly created WebGPU session runs the kernel's probe image and
 // its mask must agree with the one the kernel twin computed, before any real image is trusted
-// to it. Thresholds come from the kernel (widget/webgpu.py), so both sides read one source.
+// to it. Thresholds come from the kernel (widget/engine/webgpu_plan.py), so both sides read one source.
 
 /** Probe image and expectation, as the worker receives them. */
 export interface ProbeSpec {

@@ -1,12 +1,10 @@
-// Entry of widget/static/bench.js, the browser half of the accuracy-vs-quantization benchmark.
-//  - `headless()`: the API the headless-Chromium runner (segmentation/bench_browser.py) calls
-//    through page.evaluate; assets are fetched from the runner's local HTTP server.
-//  - default export `{ render }`: the in-tab benchmark widget (widget/benchmark.py), which gets
-//    its assets from the kernel in acknowledged chunks (widget/transport.py).
-import { probeCapabilities } from "./caps";
-import { availableThreads, base64, type BenchAsset, BenchWorker, deflate } from "./bench-core";
-import type { Capabilities } from "./protocol";
-import render from "./bench-widget";
+// The benchmark's headless API: what the headless-Chromium runner (segmentation/evaluation/browser_runtime.py)
+// calls through page.evaluate, as `window.pixelBench = headless()`; assets are fetched from the
+// runner's local HTTP server (segmentation/evaluation/page_server.py).
+import { availableThreads, probeCapabilities } from "../engine/capabilities";
+import type { Capabilities } from "../protocol/common";
+import { type BenchAsset, BenchWorker } from "./bench-worker";
+import { base64, deflate } from "./encode";
 
 /** An asset on the runner's server. */
 export interface Served {
@@ -84,5 +82,3 @@ export function headless(): HeadlessBench {
     close,
   };
 }
-
-export default { render };

@@ -1,66 +1,18 @@
 // One batch view's job: receive the kernel's assets, spread the images over the page's
 // worker pool (one single-threaded onnxruntime-web session per worker) and send each mask
 // back with the worker index and its start/end on the page clock.
-import type { AnyModel } from "@anywidget/types";
-import type { BatchKernelMsg, BatchPlanMsg, BatchViewMsg, ImageBeginMsg } from "./batch-protocol";
-import type { BatchView } from "./batch-view";
-import { maskBitmap } from "./decode";
-import { browserPoolSize, type Pool } from "./pool";
-import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg } from "./protocol";
-import { isKernelMsg, MASK_CHUNK, ownBuffer } from "./transport";
+import type { BatchKernelMsg, BatchPlanMsg } from "../protocol/batch";
+import type { AssetInfo, ChunkMsg } from "../protocol/common";
+import { maskBitmap } from "../engine/decode";
+import { browserPoolSize, type Pool } from "../engine/worker-pool";
+import { Deferred } from "../shared/deferred";
+import { asError, errorMessage } from "../shared/errors";
+import { ownBuffer } from "../shared/kernel-link";
+import type { BatchLink } from "./link";
+import type { BatchView } from "./view";
 
 const LOAD_TIMEOUT_MS = 180_000;
 const PUT_TIMEOUT_MS = 600_000;
-
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
-type Outgoing = DistributiveOmit<HelloMsg | AckMsg, "view"> | BatchViewMsg;
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (v: T) => void;
-  reject!: (e: Error) => void;
-  constructor() {
-    this.promise = new Promise<T>((res, rej) => [this.resolve, this.reject] = [res, rej]);
-    this.promise.catch(() => undefined);
-  }
-}
-
-/** Custom messages between this view and its kernel widget, addressed by a view id. */
-export class BatchLink {
-  readonly id = Math.random().toString(36).slice(2, 12);
-  private readonly handler: (msg: unknown, buffers: DataView[]) => void;
-
-  constructor(private readonly model: AnyModel, onMessage: (msg: BatchKernelMsg, buffers: DataView[]) => void) {
-    this.handler = (msg, buffers) => {
-      if (isKernelMsg(msg) && msg.view === this.id && msg.type !== "result") {
-        onMessage(msg as unknown as BatchKernelMsg, buffers ?? []);
-      }
-    };
-    model.on("msg:custom", this.handler);
-  }
-
-  send(msg: Outgoing, buffers: ArrayBuffer[] = []): void {
-    this.model.send({ ...msg, view: this.id }, undefined, buffers);
-  }
-
-  sendMask(head: Omit<ImageBeginMsg, "type" | "total">, mask: Uint8Array): void {
-    const total = Math.max(1, Math.ceil(mask.byteLength / MASK_CHUNK));
-    this.send({ type: "img_begin", ...head, total });
-    for (let seq = 0; seq < total; seq++) {
-      const offset = seq * MASK_CHUNK;
-      const part = mask.slice(offset, Math.min(mask.byteLength, offset + MASK_CHUNK));
-      this.send({ type: "img_chunk", index: head.index, seq, offset }, [part.buffer]);
-    }
-  }
-
-  close(): void {
-    this.model.off("msg:custom", this.handler);
-  }
-}
 
 interface Incoming {
   info: AssetInfo;
@@ -133,7 +85,7 @@ export class BatchJob {
       this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
       if (complete) inc.done.resolve();
     } catch (err) {
-      inc.done.reject(err instanceof Error ? err : new Error(String(err)));
+      inc.done.reject(asError(err));
     }
   }
 
@@ -148,7 +100,7 @@ export class BatchJob {
     try {
       await Promise.all([plan.model, plan.wasm].map((i) => this.incoming.get(i.sha256)?.done.promise));
     } catch (err) {
-      for (const i of jobs) this.link.send({ type: "img_failed", index: i, stage: "transfer", reason: message(err) });
+      for (const i of jobs) this.link.send({ type: "img_failed", index: i, stage: "transfer", reason: errorMessage(err) });
       return;
     }
     if (!this.shared && size > 1) {
@@ -220,7 +172,7 @@ export class BatchJob {
       this.view.drawCutout(index, r.decoded.preview, alpha, `#${index} · w${worker} · ${seconds} s`);
     } catch (err) {
       if (this.closed) return;
-      this.link.send({ type: "img_failed", index, stage, reason: message(err) });
+      this.link.send({ type: "img_failed", index, stage, reason: errorMessage(err) });
       this.view.cellState(index, "failed", `#${index}: ${stage} failed (kernel)`);
     }
   }

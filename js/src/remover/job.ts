@@ -1,40 +1,32 @@
-// One view's job: receive the assets the kernel plans to send, decode the image, run the
-// model in the worker and send the mask back; or show the mask the kernel computed.
-import { decodeImage, maskBitmap, previewBitmap } from "./decode";
-import type { AssetInfo, ChunkMsg, KernelMsg, PlanMsg, ResultMsg, Timings } from "./protocol";
-import { KernelLink, ownBuffer } from "./transport";
+// One BackgroundRemover view's job: receive the assets the kernel plans to send, decode the
+// image, run the model in the engine worker and send the mask back; or show the mask the kernel
+// computed.
+import { availableThreads } from "../engine/capabilities";
+import { decodeImage, maskBitmap, previewBitmap } from "../engine/decode";
+import { acquireWebgpuWorker, releaseWebgpuWorker } from "../engine/page-webgpu-worker";
+import { workerFor } from "../engine/page-worker";
+import type { ProbeSpec } from "../engine/parity";
+import type { WorkerClient } from "../engine/worker-client";
+import type { AssetInfo, ChunkMsg } from "../protocol/common";
+import type { KernelMsg, PlanMsg, ResultMsg, Timings } from "../protocol/remover";
+import { Deferred } from "../shared/deferred";
+import { asError, errorMessage } from "../shared/errors";
+import { ownBuffer } from "../shared/kernel-link";
+import type { KernelLink } from "./link";
 import { PREVIEW_SIDE, type View } from "./view";
-import type { ProbeSpec } from "./parity";
-import { type WorkerClient, workerFor } from "./worker-client";
-import { acquireWebgpuWorker, releaseWebgpuWorker } from "./worker-webgpu-pool";
 
 /** The image is shown at full resolution: the mask editor zooms in and exports the cutout. */
 const IMAGE_SIDE = 16384;
 const LOAD_TIMEOUT_MS = 180_000;
 const PUT_TIMEOUT_MS = 600_000;
-
-class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (v: T) => void;
-  reject!: (e: Error) => void;
-  constructor() {
-    this.promise = new Promise<T>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-    this.promise.catch(() => undefined);
-  }
-}
+/** Most onnxruntime-web threads a (cross-origin isolated) page gives one model. */
+const MAX_THREADS = 4;
 
 interface Incoming {
   info: AssetInfo;
   received: number;
   local: Uint8Array | null;
   done: Deferred<void>;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class Job {
@@ -75,7 +67,7 @@ export class Job {
 
   private fail(stage: string, err: unknown): void {
     if (this.closed) return;
-    this.link.send({ type: "failed", stage, reason: message(err) });
+    this.link.send({ type: "failed", stage, reason: errorMessage(err) });
   }
 
   private onPlan(plan: PlanMsg, buffers: DataView[]): void {
@@ -120,7 +112,7 @@ export class Job {
       this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
       if (complete) inc.done.resolve();
     } catch (err) {
-      inc.done.reject(err instanceof Error ? err : new Error(String(err)));
+      inc.done.reject(asError(err));
     }
   }
 
@@ -165,7 +157,7 @@ export class Job {
       this.link.send({ type: "stage", stage: "loading" });
       const ep = this.probe ? "webgpu" : "wasm";
       const loaded = await this.client.request(
-        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: threadsFor(), ep, probe: this.probe },
+        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
         // a WebGPU load also runs the probe image: allow it a model run
         ep === "webgpu" ? LOAD_TIMEOUT_MS + plan.timeout_s * 1000 : LOAD_TIMEOUT_MS,
       );
@@ -232,10 +224,4 @@ export class Job {
       }
     }
   }
-}
-
-function threadsFor(): number {
-  const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  if (!coi || typeof SharedArrayBuffer !== "function") return 1;
-  return Math.max(1, Math.min(4, navigator.hardwareConcurrency ?? 1));
 }

@@ -1,8 +1,9 @@
-// The page's WebGPU engine worker: like the shared wasm worker (worker-client.ts) but running
+// The page's WebGPU engine worker: like the shared wasm worker (page-worker.ts) but running
 // the ort.webgpu bundle. Started only for plans whose ep is "webgpu"; kept IDLE_WORKER_MS after
 // its last job so a re-run cell finds its session, recycled when another model comes.
 import webgpuWorkerSource from "virtual:worker-webgpu-source";
-import { IDLE_WORKER_MS, WorkerClient } from "./worker-client";
+import { IDLE_WORKER_MS } from "./page-worker";
+import { WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 

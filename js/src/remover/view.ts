@@ -1,18 +1,8 @@
-// The widget's DOM: status line, progress bar, the image and its cut-out side by side.
+// The BackgroundRemover widget's DOM: status line, progress bar, the image and its cut-out side by side.
 // Kept free of engine logic so other components (an editor) can compose it.
+import { el } from "../shared/dom";
 
 export const PREVIEW_SIDE = 1024;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls: string,
-  parent: HTMLElement,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = cls;
-  parent.appendChild(node);
-  return node;
-}
 
 export class View {
   readonly root: HTMLDivElement;

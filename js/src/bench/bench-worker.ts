@@ -1,8 +1,8 @@
-// Benchmark core shared by the headless page and the in-tab benchmark widget.
-// It drives the engine's own worker (worker.ts) with the same put/load/decode/run requests the
-// widget uses, one fresh worker per model: WASM memory never shrinks, so a variant measured
-// after a bigger one would otherwise inherit its heap.
-import { WorkerClient } from "./worker-client";
+// The benchmark's engine worker, shared by the headless page and the in-tab benchmark widget.
+// It drives the engine's own worker (engine/worker-wasm.ts) with the same put/load/decode/run
+// requests the widget uses, one fresh worker per model: WASM memory never shrinks, so a variant
+// measured after a bigger one would otherwise inherit its heap.
+import { WorkerClient } from "../engine/worker-client";
 
 const LOAD_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 900_000;
@@ -14,7 +14,7 @@ export interface BenchAsset {
   bytes: Uint8Array;
 }
 
-/** An image: its encoded bytes plus how the worker decodes them (see decode.ts). */
+/** An image: its encoded bytes plus how the worker decodes them (see engine/decode.ts). */
 export interface BenchImage extends BenchAsset {
   mime: string;
   width: number;
@@ -35,7 +35,7 @@ export interface ImageResult {
   decode: number;
   width: number;
   height: number;
-  /** Checksum of the decoded RGBA pixels (segmentation.arrays.pixels_checksum). */
+  /** Checksum of the decoded RGBA pixels (segmentation.pixels.pixels_checksum). */
   checksum: number;
   /** The last repeat's mask, uint8 [height, width]. */
   mask: Uint8Array;
@@ -113,27 +113,4 @@ export class BenchWorker {
   close(): void {
     this.client.terminate("benchmark finished with this model");
   }
-}
-
-/** Deflate bytes (zlib format, as Python's zlib.decompress reads). */
-export async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Base64 of bytes, in slices (String.fromCharCode takes a bounded argument count). */
-export function base64(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
-/** Threads this page can give onnxruntime-web: 1 unless it is cross-origin isolated. */
-export function availableThreads(wanted: number): number {
-  const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  if (!coi || typeof SharedArrayBuffer !== "function") return 1;
-  const cores = navigator.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(wanted > 0 ? wanted : cores, cores));
 }

@@ -1,4 +1,4 @@
-// The worker bundle, inlined as a string by build.mjs.
+// The wasm engine worker's bundle (worker-wasm.ts), inlined as a string by js/build.mjs.
 declare module "virtual:worker-source" {
   const source: string;
   export default source;

@@ -1,6 +1,6 @@
 // Capability probes. They run both on the page and inside the worker: a page may have
 // WebAssembly while the worker does not (or the reverse), and only the worker runs ORT.
-import type { Capabilities } from "./protocol";
+import type { Capabilities } from "../protocol/common";
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
 const SIMD_MODULE = new Uint8Array([
@@ -95,4 +95,13 @@ export function blocker(caps: Capabilities): string | null {
   if (!caps.simd) return "WebAssembly SIMD is not available (onnxruntime-web needs it)";
   if (!caps.offscreenCanvas) return "OffscreenCanvas is not available to decode the image";
   return null;
+}
+
+/** Threads this page can give onnxruntime-web: 1 unless it is cross-origin isolated, else
+ * `wanted` (0: every core), at most the page's cores. */
+export function availableThreads(wanted: number): number {
+  const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (!coi || typeof SharedArrayBuffer !== "function") return 1;
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(wanted > 0 ? wanted : cores, cores));
 }

@@ -1,0 +1,47 @@
+// anywidget entry of widget.BatchRemover (widget/static/batch.js): the shared bootstrap (the
+// page's worker pool, traits, hello), the kernel link, the job spreading images over the pool,
+// and the view.
+import type { AnyModel, Render } from "@anywidget/types";
+import { acquirePool } from "../engine/worker-pool";
+import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
+import { BatchJob } from "./job";
+import { BatchLink } from "./link";
+import { BatchView } from "./view";
+
+interface Traits {
+  status: string;
+  error: string;
+  done: number;
+  total: number;
+}
+const TRAITS: readonly (keyof Traits)[] = ["status", "error", "done", "total"];
+
+function showTraits(model: AnyModel<Traits>, view: BatchView): void {
+  const error = model.get("error");
+  const status = model.get("status");
+  if (error) view.setStatus(`error: ${error}`, "error");
+  else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
+  view.setProgress(model.get("done"), model.get("total"));
+}
+
+const render: Render<Traits> = async ({ model, el }) => {
+  const view = new BatchView(el);
+  const pool = startWorkers(acquirePool, "worker pool");
+  let job: BatchJob | null = null;
+  const link = new BatchLink(model, (msg, buffers) => job?.handle(msg, buffers));
+  job = new BatchJob(link, pool, view);
+  const unwatch = watchTraits(model, TRAITS, () => showTraits(model, view));
+
+  // worker 0 probes and reports the cache: the pool's other workers read the same IndexedDB
+  await sayHello({ link, job, worker: () => (pool ? pool.client(0) : null) });
+
+  return () => {
+    job?.close();
+    link.close();
+    unwatch();
+    pool?.release();
+    view.dispose();
+  };
+};
+
+export default { render };

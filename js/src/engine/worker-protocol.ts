@@ -1,0 +1,63 @@
+// Message shapes between the page and an engine worker (postMessage; no Python twin).
+// The client wraps each request in an envelope whose `id` pairs the worker's answer; binary
+// payloads travel as transferred ArrayBuffers (and ImageBitmaps).
+import type { Capabilities } from "../protocol/common";
+import type { ProbeSpec } from "./parity";
+
+export type WorkerRequest =
+  | { type: "probe" }
+  | { type: "have"; shas: string[] | null }
+  | {
+      type: "put";
+      sha256: string;
+      seq: number;
+      total: number;
+      size: number;
+      offset: number;
+      cache: boolean;
+      /** Where the complete asset is kept in memory (default: its sha256); images use a
+       * per-view slot so two views never consume each other's image. */
+      slot?: string;
+      data: ArrayBuffer;
+    }
+  | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec }
+  | { type: "decode"; image: string; mime: string; width: number; height: number; maxSide: number }
+  | { type: "run"; model: string; image: string }
+  | { type: "release" };
+
+export interface WorkerReplies {
+  probe: Capabilities;
+  have: { have: string[] };
+  put: { complete: boolean; verified: boolean | null; cached: boolean };
+  load: {
+    session_create: number;
+    reused: boolean;
+    execution_provider: string;
+    threads: number;
+    /** Why WebGPU was given up for the wasm EP (null or absent: it was not). */
+    fallback?: string | null;
+  };
+  decode: { width: number; height: number; checksum: number; ms: number; preview: ImageBitmap };
+  run: {
+    mask: ArrayBuffer;
+    width: number;
+    height: number;
+    inference: number;
+    execution_provider?: string;
+    fallback?: string | null;
+  };
+  release: { released: boolean };
+}
+
+export type WorkerRequestType = WorkerRequest["type"];
+export type RequestOf<T extends WorkerRequestType> = Extract<WorkerRequest, { type: T }>;
+
+/** Envelope the client sends; `id` pairs the reply. */
+export interface WorkerEnvelope {
+  id: number;
+  req: WorkerRequest;
+}
+/** Envelope the worker answers with: either `result` or `error`. */
+export type WorkerAnswer =
+  | { id: number; result: WorkerReplies[WorkerRequestType] }
+  | { id: number; error: string };

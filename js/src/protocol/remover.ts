@@ -1,0 +1,78 @@
+// Messages of the BackgroundRemover widget: kernel <-> view (anywidget custom messages).
+// Python twin: widget/protocol/remover.py. The shapes it shares with the batch widget
+// (hello, chunk, ack, AssetInfo, Capabilities) are in common.ts (widget/protocol/common.py).
+import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg } from "./common";
+
+// ---------------------------------------------------------------- kernel -> view
+export interface PlanMsg {
+  type: "plan";
+  view: string;
+  model: AssetInfo;
+  wasm: AssetInfo;
+  image: AssetInfo;
+  /** sha256s the kernel is about to send (the view lacked them). */
+  send: string[];
+  /** false: the kernel runs the model itself (backend="kernel"). */
+  run: boolean;
+  timeout_s: number;
+  chunk_size: number;
+  /** Execution provider to try: "webgpu" only when the view reported an adapter; the `wasm`
+   * asset is then the ort.webgpu runtime and the model the WebGPU variant of the graph. */
+  ep?: "wasm" | "webgpu";
+  /** With ep "webgpu": the parity probe; its pixels and expected mask are buffers 0 and 1. */
+  probe?: { width: number; height: number; min_iou: number; max_mae: number };
+}
+export interface ResultMsg {
+  type: "result";
+  view: string;
+  width: number;
+  height: number;
+  seq: number;
+  total: number;
+  offset: number;
+  size: number;
+  source: "browser" | "kernel";
+}
+export type KernelMsg = PlanMsg | ChunkMsg | ResultMsg;
+
+// ---------------------------------------------------------------- view -> kernel
+export interface Timings {
+  transfer: number;
+  session_create: number;
+  inference: number;
+  total: number;
+  decode: number;
+}
+export interface StageMsg {
+  type: "stage";
+  view: string;
+  stage: "caching" | "loading" | "running";
+  execution_provider?: string;
+  threads?: number;
+  /** Why WebGPU was given up for the wasm EP (absent: it was not). */
+  fallback?: string;
+}
+export interface MaskBeginMsg {
+  type: "mask_begin";
+  view: string;
+  width: number;
+  height: number;
+  total: number;
+  checksum: number;
+  timings: Timings;
+  execution_provider: string;
+  threads: number;
+}
+export interface MaskChunkMsg {
+  type: "mask_chunk";
+  view: string;
+  seq: number;
+  offset: number;
+}
+export interface FailedMsg {
+  type: "failed";
+  view: string;
+  stage: string;
+  reason: string;
+}
+export type ViewMsg = HelloMsg | AckMsg | StageMsg | MaskBeginMsg | MaskChunkMsg | FailedMsg;

@@ -1,0 +1,62 @@
+// anywidget entry of widget.BackgroundRemover (widget/static/widget.js): compose the shared
+// bootstrap (engine worker, traits, hello), the kernel link, the job, the view and the editor.
+import type { AnyModel, Render } from "@anywidget/types";
+import { acquireWorker, releaseWorker } from "../engine/page-worker";
+import { attachEditor, type EditTraits } from "../editor/attach";
+import { showSavedSnapshot } from "../editor/saved";
+import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
+import { Job } from "./job";
+import { KernelLink } from "./link";
+import { View } from "./view";
+
+interface Traits {
+  status: string;
+  error: string;
+  progress: number;
+  fallback_reason: string;
+  backend_used: string;
+}
+const TRAITS: readonly (keyof Traits)[] = ["status", "error", "progress", "fallback_reason", "backend_used"];
+
+function showTraits(model: AnyModel<Traits>, view: View): void {
+  const error = model.get("error");
+  const fallback = model.get("fallback_reason");
+  const status = model.get("status");
+  if (error) view.setStatus(`error: ${error}`, "error");
+  else if (fallback && model.get("backend_used") === "kernel") view.setStatus(status, "warn");
+  else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
+  const p = model.get("progress");
+  view.setProgress(p > 0 && p < 1 ? p : null);
+}
+
+const render: Render<Traits & EditTraits> = async ({ model, el }) => {
+  const view = new View(el);
+  let edit: ReturnType<typeof attachEditor> | null = null;
+  let saved: ReturnType<typeof showSavedSnapshot> = null; // the saved cutout, until the editor mounts
+  view.onMask = (mask, width, height, image) => {
+    if (edit || !image) return;
+    saved?.remove();
+    edit = attachEditor(model, view.root, { image, modelMask: mask, width, height });
+    view.figure.style.display = "none"; // the editor shows image, mask and cutout
+  };
+  const client = startWorkers(acquireWorker, "engine worker");
+  let job: Job | null = null;
+  const link = new KernelLink(model, (msg, buffers) => job?.handle(msg, buffers));
+  job = new Job(link, client, view);
+  saved = showSavedSnapshot(model, view.root, view.figure, job.planned, (text) => view.setStatus(text, "warn"));
+  const unwatch = watchTraits(model, TRAITS, () => showTraits(model, view));
+
+  await sayHello({ link, job, worker: () => client });
+
+  return () => {
+    job?.close();
+    link.close();
+    unwatch();
+    if (client) releaseWorker(client);
+    edit?.detach();
+    saved?.remove();
+    view.dispose();
+  };
+};
+
+export default { render };
