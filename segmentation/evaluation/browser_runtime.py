@@ -78,6 +78,7 @@ _DRIVER: dict[str, Any] = {"pw": None, "users": 0}
 def _acquire_driver() -> Any:
     """Return the shared Playwright driver (Playwright allows one sync instance per thread)."""
     try:
+        # playwright: the optional 'test' extra, only for the headless runtime
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise ImportError(
@@ -145,6 +146,7 @@ class BrowserSession:
             raise
 
     def _call(self, method: str, arg: dict[str, Any]) -> Any:
+        # playwright: the optional 'test' extra, only for the headless runtime
         from playwright.sync_api import Error as PlaywrightError
 
         try:

@@ -66,6 +66,7 @@ def mae(pred: np.ndarray, ref: np.ndarray) -> float:
 
 def inner_band(mask: np.ndarray, width: float) -> np.ndarray:
     """Pixels of a binary ``mask`` within ``width`` pixels of its contour (not the image edge)."""
+    # scipy: optional (not a dependency), only for boundary IoU
     from scipy.ndimage import distance_transform_edt
 
     padded = np.pad(mask, 1, constant_values=True)
@@ -114,6 +115,7 @@ def _u8(mask: np.ndarray) -> np.ndarray:
 
 def saliency_measures(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     """Max/mean F-beta (beta^2 = 0.3), weighted F, S-measure and mean E-measure (pysodmetrics)."""
+    # py_sod_metrics: the optional 'bench' extra, 0.9 s to import
     import py_sod_metrics as psm
 
     p, r = _u8(pred), _u8(ref)

@@ -34,6 +34,7 @@ def pareto_front(cost: Sequence[float], gain: Sequence[float]) -> list[int]:
 
 
 def _figure(ncols: int = 1, width: float = 5.5, height: float = 4.0) -> tuple[Any, Any]:
+    # matplotlib: the optional 'bench' extra (0.24 s to import), only for figures
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height), layout="constrained")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from tqdm.auto import tqdm
+
 Progress = Callable[[int, int], None]
 
 
@@ -21,7 +23,6 @@ def tqdm_bytes(progress: bool | Progress, desc: str) -> Iterator[Progress | None
     if not progress:
         yield None
         return
-    from tqdm.auto import tqdm
 
     bar = tqdm(total=0, desc=desc, unit="B", unit_scale=True, unit_divisor=1024)
 
@@ -41,7 +42,6 @@ def step(progress: bool | Progress, desc: str) -> Iterator[None]:
     if progress is not True:
         yield
         return
-    from tqdm.auto import tqdm
 
     with tqdm(total=1, desc=desc, unit="step") as bar:
         yield

