@@ -165,10 +165,10 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         out["pixels_match"] = self.pixels_match
         return out
 
-    def _kernel_mask(self) -> np.ndarray:
+    def _kernel_mask(self, *, mark_used: bool = True) -> np.ndarray:
         if self._kernel is None:
             self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
-            if self._browser is None:
+            if self._browser is None and mark_used:
                 self.set_trait("backend_used", "kernel")
                 self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
         return self._kernel[0]
@@ -184,11 +184,13 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
 
     def _fall_back(self, view: str, reason: str) -> None:
         self.set_trait("status", "running in the kernel")
-        self._kernel_mask()
+        self._kernel_mask(mark_used=False)  # backend_used only once the reason is known
         if self._browser is not None:
             return
-        self.set_trait("backend_used", "kernel")
+        assert self._kernel is not None  # computed just above
         self.set_trait("fallback_reason", reason)
+        self.set_trait("backend_used", "kernel")
+        self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
         forced = self._backend == "kernel"
         status = "done in the kernel" if forced else f"fell back to kernel: {reason}"
         self.set_trait("status", status)
