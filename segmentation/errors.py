@@ -22,5 +22,9 @@ class ModelIntegrityError(SegmentationError):
     """A model file or chunk is truncated, corrupt or fails its checksum."""
 
 
+class UnverifiedModelError(ModelIntegrityError):
+    """A cached model file that nothing can vouch for: no sidecar and no checksum to compare."""
+
+
 class ImageError(SegmentationError, ValueError):
     """An image that cannot be read or is unsafe to decode."""

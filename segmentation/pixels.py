@@ -69,7 +69,8 @@ def pil_to_rgba(im: Image.Image, name: str) -> tuple[np.ndarray, bool]:
         if mode in _RGB_MODES:
             if mode == "RGB" and has_key:
                 return np.asarray(im.convert("RGBA")).copy(), True
-            return _rgb_to_rgba(np.asarray(im.convert("RGB"))), False
+            rgb = im if mode == "RGB" else im.convert("RGB")  # no copy of a 108 MP RGB photo
+            return _rgb_to_rgba(np.asarray(rgb)), False
         return np.asarray(im.convert("RGBA")).copy(), True
     except (OSError, ValueError) as exc:
         raise ImageError(f"{name}: cannot convert image mode {mode!r} to RGBA ({exc})") from None

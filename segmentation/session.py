@@ -7,10 +7,15 @@
 The session runs the model of :func:`segmentation.store.ensure_wrapped`, whose
 graph does the resizing and normalisation, so :meth:`Segmenter.run_pixels` on
 the same RGBA bytes gives the same mask as the browser's onnxruntime-web.
+
+Big photos (above :data:`REDUCE_ABOVE_PIXELS`) are the one exception to "the
+model runs the decoded pixels": :meth:`Segmenter.mask` and :meth:`Segmenter.cutout`
+feed the model a reduced decode and upsample its mask to the full size.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,13 +28,26 @@ from PIL import Image
 from segmentation.cutouts import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
 from segmentation.image_batch import OnError, Result, iter_results
-from segmentation.images import ImageSource, LoadedImage, load_image
+from segmentation.images import ImageSource, LoadedImage, image_size, load_image, reduced
 from segmentation.models.progress import Progress
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.store import ensure_wrapped
 from segmentation.variants.wrapper import MASK, PIXELS
+
+#: Photos with more pixels than this are fed to the model reduced (see :class:`Segmenter`).
+REDUCE_ABOVE_PIXELS = 50_000_000
+
+_ENCODED = (str, os.PathLike, bytes, bytearray, memoryview)
+
+
+def upsample_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a uint8 ``[H, W]`` mask to ``size = (width, height)``, bilinear."""
+    if (mask.shape[1], mask.shape[0]) == size:
+        return mask
+    big = Image.fromarray(mask, "L").resize(size, Image.Resampling.BILINEAR)
+    return np.array(big, dtype=np.uint8)
 
 
 def session_options(threads: int | None) -> ort.SessionOptions:
@@ -81,6 +99,24 @@ class Segmenter:
     progress : bool or callable
         Show tqdm bars while the model file is obtained or wrapped (True), or
         receive ``progress(done, total)`` byte counts (a callable).
+    reduce_above : int or None
+        Pixel count above which :meth:`mask` and :meth:`cutout` feed the model
+        a reduced image (default :data:`REDUCE_ABOVE_PIXELS`, 50 MP; None:
+        never). See Notes.
+
+    Notes
+    -----
+    Photos up to ``reduce_above`` pixels are fed to the model exactly as
+    decoded, the pixels the browser decodes too, so kernel and browser masks
+    agree. A bigger photo is decoded reduced by the largest whole factor that
+    keeps both sides at least twice the model's input (:attr:`model_min_side`;
+    JPEG: DCT scaling in the decoder, other formats and in-memory images: a box
+    filter), the model runs on that, and its mask is upsampled (bilinear) to
+    the photo's full size. The wrapped graph resizes its input to the model's
+    size (1024x1024 for IS-Net) anyway, so the mask barely changes, while a
+    108 MP photo no longer needs several GB: :meth:`mask` never holds the full
+    photo in memory, :meth:`cutout` decodes it fully once, for the cut-out.
+    :meth:`run_pixels` always runs exactly the pixels it is given.
 
     Attributes
     ----------
@@ -101,7 +137,15 @@ class Segmenter:
         providers: Sequence[str] | None = None,
         registry: Registry | None = None,
         progress: bool | Progress = False,
+        reduce_above: int | None = REDUCE_ABOVE_PIXELS,
     ) -> None:
+        if reduce_above is not None and (
+            isinstance(reduce_above, bool) or not isinstance(reduce_above, int) or reduce_above < 1
+        ):
+            raise ValueError(
+                f"reduce_above must be a positive integer or None, got {reduce_above!r}"
+            )
+        self.reduce_above = reduce_above
         reg = registry or _default_registry()
         self.spec: ModelSpec = reg.get(model, precision)
         if resolution is not None and tuple(resolution) != tuple(self.spec.input_size):
@@ -144,34 +188,71 @@ class Segmenter:
         self.last_timings = {"decode": 0.0, "inference": spent, "total": spent}
         return mask
 
-    def _load_and_run(self, image: ImageSource | LoadedImage) -> tuple[LoadedImage, np.ndarray]:
+    @property
+    def model_min_side(self) -> int:
+        """Shortest side a reduced photo keeps: twice the model's larger input side."""
+        return 2 * max(self.spec.input_size)
+
+    def _model_input(
+        self, image: ImageSource | LoadedImage, max_pixels: int | None
+    ) -> tuple[LoadedImage, LoadedImage | None, tuple[int, int]]:
+        """Return what the model is fed, the full image if decoded, and the mask's size."""
+        if self.reduce_above is not None and isinstance(image, _ENCODED):
+            size = image_size(image, max_pixels=max_pixels)
+            if size[0] * size[1] > self.reduce_above:
+                fed = load_image(image, max_pixels=max_pixels, min_side=self.model_min_side)
+                return fed, None, size
+        full = image if isinstance(image, LoadedImage) else load_image(image, max_pixels=max_pixels)
+        w, h = full.size
+        if self.reduce_above is not None and w * h > self.reduce_above:
+            return reduced(full, self.model_min_side), full, (w, h)
+        return full, full, (w, h)
+
+    def _load_and_run(
+        self, image: ImageSource | LoadedImage, max_pixels: int | None, full_pixels: bool
+    ) -> tuple[LoadedImage | None, np.ndarray]:
         start = time.perf_counter()
-        loaded = image if isinstance(image, LoadedImage) else load_image(image)
+        fed, full, size = self._model_input(image, max_pixels)
         decoded = time.perf_counter()
-        mask = self._infer(loaded.pixels)
+        mask = self._infer(fed.pixels)
+        inferred = time.perf_counter()
+        mask = upsample_mask(mask, size)
+        if full is None and full_pixels:
+            full = load_image(image, max_pixels=max_pixels)  # type: ignore[arg-type]
         done = time.perf_counter()
         self.last_timings = {
-            "decode": decoded - start,
-            "inference": done - decoded,
+            "decode": (decoded - start) + (done - inferred),
+            "inference": inferred - decoded,
             "total": done - start,
         }
-        return loaded, mask
+        return full, mask
 
-    def mask(self, image: ImageSource | LoadedImage) -> np.ndarray:
+    def mask(
+        self, image: ImageSource | LoadedImage, *, max_pixels: int | None = None
+    ) -> np.ndarray:
         """Return the foreground mask, uint8 ``[H, W]`` (255 = subject), at the upright size.
 
-        ``image`` is anything :func:`~segmentation.images.load_image` reads.
+        ``image`` is anything :func:`~segmentation.images.load_image` reads;
+        ``max_pixels`` is its pixel limit (default: 200 MP or
+        ``$PIXEL_LIBERATION_MAX_PIXELS``). ``last_timings["decode"]`` counts
+        everything but the inference (reading, reducing, upsampling the mask).
         """
-        return self._load_and_run(image)[1]
+        return self._load_and_run(image, max_pixels, full_pixels=False)[1]
 
     def cutout(
-        self, image: ImageSource | LoadedImage, background: Background = None
+        self,
+        image: ImageSource | LoadedImage,
+        background: Background = None,
+        *,
+        max_pixels: int | None = None,
     ) -> Image.Image:
         """Return the subject on a transparent background, or over ``background``.
 
-        See :func:`segmentation.cutouts.compose` for the background rules.
+        See :func:`segmentation.cutouts.compose` for the background rules and
+        :meth:`mask` for ``max_pixels``.
         """
-        loaded, mask = self._load_and_run(image)
+        loaded, mask = self._load_and_run(image, max_pixels, full_pixels=True)
+        assert loaded is not None  # full_pixels=True always decodes the full image
         return compose(loaded, mask, background)
 
     def imap(
@@ -242,6 +323,7 @@ def remove(
     *,
     model: str = DEFAULT_MODEL,
     precision: str | None = None,
+    max_pixels: int | None = None,
 ) -> Image.Image:
     """Remove the background of one image in one call: ``segmentation.remove("photo.jpg")``.
 
@@ -253,6 +335,8 @@ def remove(
         None (default) leaves it transparent; see :func:`segmentation.cutouts.compose`.
     model, precision : str
         Catalog model and precision (default: IS-Net, static int8).
+    max_pixels : int, optional
+        Pixel limit of the image (default: 200 MP or ``$PIXEL_LIBERATION_MAX_PIXELS``).
 
     Returns
     -------
@@ -265,4 +349,4 @@ def remove(
     and reused by later calls with the same model, through :func:`get_segmenter`.
 
     """
-    return get_segmenter(model, precision).cutout(image, background)
+    return get_segmenter(model, precision).cutout(image, background, max_pixels=max_pixels)

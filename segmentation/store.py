@@ -3,13 +3,15 @@
 :func:`ensure_model` returns the path of the bare ONNX file of a spec, obtaining
 it if needed; :func:`ensure_wrapped` returns the path of the same model with
 pre/post-processing in the graph (see :mod:`segmentation.variants.wrapper`), which is what
-both runtimes execute; :func:`fetch_defaults` makes the three IS-Net variants
+both runtimes execute; :func:`fetch_models` makes models (by default the four IS-Net variants)
 ready, with progress bars.
 
 Every file this module puts in the cache is written atomically and gets a
 sidecar ``<file>.json`` recording its sha256, so a file truncated or damaged
 later is caught on the next load: checked against the spec's sha256 when the
-catalog knows it, else against the sidecar.
+catalog knows it, else against the sidecar, else against its source (see
+:func:`segmentation.models.integrity.verify_model`); a derived file nothing can
+vouch for is derived again.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from segmentation.config import cache_dir
-from segmentation.errors import ModelIntegrityError, ModelNotFoundError
+from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnverifiedModelError
 from segmentation.models.download import download
 from segmentation.models.integrity import (
     load_checked,
@@ -51,6 +54,7 @@ __all__ = [
     "ensure_model",
     "ensure_wrapped",
     "fetch_defaults",
+    "fetch_models",
     "is_present",
     "load_checked",
     "model_path",
@@ -132,29 +136,34 @@ def ensure_model(
         ``True`` shows tqdm bars; a callable gets ``(bytes_done, bytes_total)``
         while an npm resource is assembled.
     repair : bool
-        Delete a damaged cached file (and, for a derived variant, a damaged
-        base) and obtain it again instead of raising. Never touches a user's
-        own (local) file.
+        Replace a damaged cached file (and, for a derived variant, a damaged
+        base) by obtaining it again instead of raising. Never touches a user's
+        own (local) file. A cached file that cannot be verified (its sidecar
+        lost, nothing else to check it against) is obtained again either way:
+        a derived file is derived again from its verified base.
 
     Raises
     ------
     ModelNotFoundError
         No source could provide the file; the message says how to get it.
     ModelIntegrityError
-        A file or chunk is truncated or fails its checksum.
+        A file or chunk is truncated or fails its checksum (the message names
+        the file and the fix).
 
     """
     registry = registry or default_registry()
     dest = model_path(spec)
+    unverified: UnverifiedModelError | None = None
     if dest.is_file():
         try:
             verify_model(spec, dest)
             return dest
+        except UnverifiedModelError as exc:
+            unverified = exc  # obtained again below; the file stays until a good one replaces it
         except ModelIntegrityError:
             if not repair or any(isinstance(s, LocalSource) for s in spec.sources):
                 raise
-            dest.unlink(missing_ok=True)
-            sidecar_path(dest).unlink(missing_ok=True)
+        sidecar_path(dest).unlink(missing_ok=True)  # every source writes its file atomically
     errors: list[str] = []
     for src in spec.sources:
         try:
@@ -162,10 +171,12 @@ def ensure_model(
         except ModelNotFoundError as exc:
             errors.append(str(exc))
             continue
-        write_sidecar(path, sha, spec=spec.key, **origin)
+        write_sidecar(path, sha, spec=spec.key, **origin)  # verified source or verified inputs
         verify_model(spec, path)
         return path
     detail = "; ".join(errors) or "it has no sources"
+    if unverified is not None:
+        raise UnverifiedModelError(f"{unverified}, and no verified copy can be made: {detail}")
     raise ModelNotFoundError(f"model {spec.key} is not available: {detail}")
 
 
@@ -222,20 +233,55 @@ def ensure_wrapped(
     return dest
 
 
-def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -> dict[str, Path]:
-    """Make the four IS-Net variants (int8-static, fp16, int8, fp32) present and wrapped.
+#: What ``python -m segmentation fetch`` prepares when given no model.
+DEFAULT_FETCH: tuple[str, ...] = tuple(
+    f"{DEFAULT_MODEL}:{p}" for p in ("fp16", "int8", "fp32", "int8-static")
+)
 
-    Damaged cached files are replaced (``repair=True``).
+
+def fetch_models(
+    keys: Sequence[str] = DEFAULT_FETCH,
+    progress: bool = True,
+    *,
+    registry: Registry | None = None,
+) -> dict[str, Path]:
+    """Make models present, verified and wrapped, replacing damaged cached files.
+
+    Parameters
+    ----------
+    keys : sequence of str
+        ``name`` (its default precision) or ``name:precision``; default the four
+        IS-Net variants. All are looked up before anything is fetched.
+    progress : bool
+        Show tqdm bars.
+    registry : Registry, optional
+        Where the names are looked up (default: the process-wide registry).
 
     Returns
     -------
     dict
         ``{"isnet-general-use:int8-static": wrapped_path, ...}``.
 
+    Raises
+    ------
+    UnknownModelError
+        A name or precision that the registry does not know.
+
     """
     registry = registry or default_registry()
+    specs = []
+    for key in keys:
+        name, _, precision = key.partition(":")
+        specs.append(registry.get(name, precision or None))
     done: dict[str, Path] = {}
-    for precision in ("fp16", "int8", "fp32", "int8-static"):
-        spec = registry.get(DEFAULT_MODEL, precision)
+    for spec in specs:
         done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress, repair=True)
     return done
+
+
+def fetch_defaults(progress: bool = True, *, registry: Registry | None = None) -> dict[str, Path]:
+    """Make the four IS-Net variants (int8-static, fp16, int8, fp32) present and wrapped.
+
+    Damaged cached files are replaced (``repair=True``); see :func:`fetch_models`.
+    """
+    return fetch_models(DEFAULT_FETCH, progress, registry=registry)

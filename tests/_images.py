@@ -73,7 +73,7 @@ BAD_FILES: dict[str, tuple[str, Callable[[], bytes] | None, str]] = {
     "truncated_png": ("cut.png", _truncated_png, "truncated"),
     "corrupt_png": ("broken.png", _corrupt_png_body, "corrupt"),
     "bomb_400mp": ("bomb.png", lambda: png_header_only(20_000, 20_000), "too large"),
-    "bomb_120mp": ("bomb2.png", lambda: png_header_only(12_000, 10_000), "too large"),
+    "bomb_256mp": ("bomb2.png", lambda: png_header_only(16_000, 16_000), "too large"),
     "missing": ("missing.jpg", None, "no such file"),
 }
 

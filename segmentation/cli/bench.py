@@ -13,15 +13,36 @@ folder and prints the summary table; ``--out`` also saves JSON/CSV and plots.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from segmentation.evaluation.browser_runtime import BrowserRuntime
-from segmentation.evaluation.datasets import IMAGE_SUFFIXES, load_dataset
+from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.plots import save_report_plots
 from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
 from segmentation.evaluation.variants import Recipe, build_variant
+from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from segmentation.models.registry import default_registry
+from segmentation.variants.calibration import calibration_folder
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number >= 1 for argparse (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_max_pixels_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--max-pixels N``: the loader's pixel limit for every image the command reads."""
+    p.add_argument("--max-pixels", type=positive_int, default=None, metavar="N",
+                   help=f"refuse images with more pixels (default ${MAX_PIXELS_ENV} or "
+                        f"{DEFAULT_MAX_PIXELS:,})")  # fmt: skip
 
 
 def add_subcommands(subparsers: Any) -> None:
@@ -34,8 +55,9 @@ def add_subcommands(subparsers: Any) -> None:
                    help="catalog precision to start from (default fp32)")  # fmt: skip
     p.add_argument("--calib", type=Path, default=None, metavar="DIR",
                    help="folder of calibration images for int8-calibrated")  # fmt: skip
-    p.add_argument("--calib-count", type=int, default=8, metavar="N")
+    p.add_argument("--calib-count", type=positive_int, default=8, metavar="N")
     p.add_argument("--rebuild", action="store_true", help="ignore cached variants")
+    add_max_pixels_option(p)
     p.set_defaults(func=cmd_quantize)
 
     p = subparsers.add_parser("bench", help="accuracy / size / speed of variants on a dataset")
@@ -48,24 +70,24 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--runtime", nargs="+", default=["python"], metavar="RUNTIME",
                    help="python (2 threads), python-N, browser (headless Chromium, "
                         "1 WASM thread), browser-N")  # fmt: skip
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="first N images")
-    p.add_argument("--every", type=int, default=1, metavar="K", help="every K-th image")
-    p.add_argument("--max-side", type=int, default=1024, help="shrink images to this long side")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N", help="first N images")
+    p.add_argument("--every", type=positive_int, default=1, metavar="K", help="every K-th image")
+    p.add_argument("--max-side", type=positive_int, default=1024,
+                   help="shrink images to this long side")  # fmt: skip
     p.add_argument("--calib", type=Path, default=None, metavar="DIR")
     p.add_argument("--out", type=Path, default=None, help="save JSON, CSV and plots here")
+    add_max_pixels_option(p)
     p.set_defaults(func=cmd_bench)
 
 
-def _calibration(folder: Path | None, count: int) -> list[Path] | None:
+def _calibration(folder: Path | None, count: int, max_pixels: int | None) -> list[Path] | None:
+    """Return the usable calibration images of ``folder``; name each one left out on stderr."""
     if folder is None:
         return None
-
-    if not folder.is_dir():
-        raise FileNotFoundError(f"calibration folder {folder} does not exist")
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        raise ValueError(f"calibration folder {folder} holds no images")
-    return images[:count]
+    picked = calibration_folder(folder, count, max_pixels=max_pixels)
+    for line in picked.skipped:
+        print(f"skipped calibration image {line}", file=sys.stderr)
+    return picked.images
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
@@ -74,9 +96,9 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
     base = default_registry().get(args.model, args.source)
     recipes = [Recipe.parse(t) for t in args.to]  # fail on a bad name before any work
-    calib = _calibration(args.calib, args.calib_count)
+    calib = _calibration(args.calib, args.calib_count, args.max_pixels)
     for recipe in tqdm(recipes, desc="variants", unit="variant"):
-        v = build_variant(base, recipe, calib, rebuild=args.rebuild)
+        v = build_variant(base, recipe, calib, rebuild=args.rebuild, max_pixels=args.max_pixels)
         tqdm.write(f"{v.name}\t{v.size_bytes / 1e6:.1f} MB\t{v.sha256[:12]}\t{v.path}")
     return 0
 
@@ -103,14 +125,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     runtimes = [parse_runtime(r) for r in args.runtime]
     recipes = [Recipe.parse(v) for v in args.variants]
     datasets = [
-        load_dataset(d, limit=args.limit, every=args.every, max_side=args.max_side)
+        load_dataset(
+            d,
+            limit=args.limit,
+            every=args.every,
+            max_side=args.max_side,
+            max_pixels=args.max_pixels,
+        )
         for d in args.dataset
     ]
     base = default_registry().get(args.model, "fp32")
-    calib = _calibration(args.calib, 8)
+    calib = _calibration(args.calib, 8, args.max_pixels)
     entries = []
     for recipe in recipes:
-        v = build_variant(base, recipe, calib)
+        v = build_variant(base, recipe, calib, max_pixels=args.max_pixels)
         entries.append(Entry(v.name, v.spec, v.size_bytes))
     try:
         result = run_benchmark(entries, datasets, runtimes, keep_masks=args.out is not None)

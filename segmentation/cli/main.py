@@ -29,7 +29,7 @@ from segmentation.image_batch import iter_results
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
 from segmentation.session import Segmenter, get_segmenter
-from segmentation.store import fetch_defaults, model_path
+from segmentation.store import DEFAULT_FETCH, fetch_models, model_path
 
 #: Modules that may add subcommands: each defines ``add_subcommands(subparsers)``
 #: and gives its parsers ``set_defaults(func=handler)`` with ``handler(args) -> int``.
@@ -164,8 +164,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Obtain and wrap the default model's variants, with progress bars."""
-    for key, path in fetch_defaults(progress=True).items():
+    """Obtain, verify and wrap the models named (default: IS-Net's four), with progress bars."""
+    for key, path in fetch_models(args.models or DEFAULT_FETCH, progress=True).items():
         print(f"{key}  {path}")
     return 0
 
@@ -206,8 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser(
-        "fetch", help="get and prepare the IS-Net models (int8-static, fp16, int8, fp32)"
+        "fetch",
+        help="get, verify and prepare models (default: IS-Net int8-static, fp16, int8, fp32); "
+        "damaged cached files are replaced",
     )
+    p.add_argument("models", nargs="*", metavar="MODEL",
+                   help="NAME or NAME:PRECISION, e.g. u2netp, isnet-general-use:fp16")  # fmt: skip
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("demo", help="cut out matplotlib's sample photos (quick start)")

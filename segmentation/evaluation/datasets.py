@@ -3,7 +3,11 @@
 Masks may be binary or soft alpha (8-bit grey, any PIL-readable format).
 Nothing is decoded until asked: :class:`Sample` reads its image and mask on
 demand, optionally shrunk so the long side is at most ``max_side`` (JPEG
-draft decoding keeps 24 MP photos cheap). Named datasets (``icm58_objects``,
+draft decoding keeps 24 MP photos cheap). Images and masks alike go through
+the project's one loader (:func:`segmentation.images.load_image`): a
+decompression bomb, a truncated file or a FIFO is an :class:`ImageError` naming
+the file, and only regular files named like images are indexed (a folder called
+``x.png`` is not a sample). Named datasets (``icm58_objects``,
 ``sod_bsds300``) live under :func:`segmentation.config.datasets_dir`; any
 other folder can be given by path.
 """
@@ -18,15 +22,16 @@ import numpy as np
 from PIL import Image
 
 from segmentation.config import datasets_dir
-from segmentation.images import load_image
+from segmentation.images import image_files, load_image
 
 KNOWN_DATASETS = ("icm58_objects", "sod_bsds300")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
-def open_rgba(path: Path, max_side: int | None = None) -> np.ndarray:
+def open_rgba(
+    path: Path, max_side: int | None = None, *, max_pixels: int | None = None
+) -> np.ndarray:
     """Read an image as RGBA uint8 through the project's one loader, long side <= ``max_side``."""
-    return load_image(path, max_side=max_side).pixels
+    return load_image(path, max_side=max_side, max_pixels=max_pixels).pixels
 
 
 @dataclass(frozen=True)
@@ -37,18 +42,24 @@ class Sample:
     image_path: Path
     mask_path: Path
     max_side: int | None = None
+    max_pixels: int | None = None
 
     def image(self) -> np.ndarray:
         """RGBA uint8 ``[H, W, 4]``, shrunk to ``max_side`` if set."""
-        return open_rgba(self.image_path, self.max_side)
+        return open_rgba(self.image_path, self.max_side, max_pixels=self.max_pixels)
 
     def mask(self, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Ground truth as float 0..1 ``[H, W]``, resized (bilinear) to ``size=(H, W)`` if set."""
-        with Image.open(self.mask_path) as raw:
-            m = raw.convert("L")
-            if size is not None and m.size != (size[1], size[0]):
-                m = m.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            return np.asarray(m, dtype=np.float64) / 255.0
+        """Ground truth as float 0..1 ``[H, W]``, resized (bilinear) to ``size=(H, W)`` if set.
+
+        The mask file is read by :func:`~segmentation.images.load_image` (EXIF
+        orientation applied, like its image) and turned to grey from its colour
+        channels (luma; a grey mask keeps its values exactly).
+        """
+        rgba = load_image(self.mask_path, max_pixels=self.max_pixels).pixels
+        m = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB").convert("L")
+        if size is not None and m.size != (size[1], size[0]):
+            m = m.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        return np.asarray(m, dtype=np.float64) / 255.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,7 @@ class Dataset:
 
 
 def _by_stem(folder: Path) -> dict[str, Path]:
-    files = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    files = image_files(folder)
     out: dict[str, Path] = {}
     for p in files:
         if p.stem in out:
@@ -101,6 +112,7 @@ def load_dataset(
     limit: int | None = None,
     every: int = 1,
     max_side: int | None = None,
+    max_pixels: int | None = None,
 ) -> Dataset:
     """Index a dataset folder (``images/`` + ``masks/``, same stems) without decoding anything.
 
@@ -112,6 +124,8 @@ def load_dataset(
         Subset: every ``every``-th pair in stem order, then the first ``limit``.
     max_side : int, optional
         Shrink images (and compare masks) to this long side when read.
+    max_pixels : int, optional
+        Pixel limit of the loader for images and masks (default: its own).
 
     Raises
     ------
@@ -138,7 +152,7 @@ def load_dataset(
         )
     if not images:
         raise ValueError(f"dataset {root} holds no image/mask pairs")
-    samples = tuple(Sample(s, images[s], masks[s], max_side) for s in sorted(images))
+    samples = tuple(Sample(s, images[s], masks[s], max_side, max_pixels) for s in sorted(images))
     source_file = root / "SOURCE.txt"
     source = source_file.read_text(errors="replace") if source_file.is_file() else ""
     return Dataset(root.name, root, samples, source).subset(limit, every)

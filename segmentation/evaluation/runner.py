@@ -149,80 +149,84 @@ def run_benchmark(
     if order[0].name != ref_name:
         raise ValueError(f"reference {ref_name!r} is not among the entries")
     total = len(runtimes) * len(entries) * sum(len(d) for d in datasets)
-    bar = tqdm(total=total, desc="bench", unit="run", disable=not progress)
-    pixels: dict[tuple[str, str], np.ndarray] = {}
-    refs: dict[tuple[str, str], np.ndarray] = {}
-    cache: dict[tuple[str, str, str], dict[str, float]] = {}
-    result = BenchResult([], [])
-    for r_i, runtime in enumerate(runtimes):
-        for entry in order:
-            path = ensure_wrapped(entry.spec)
-            t0 = time.perf_counter()
-            run = runtime.load(path)
-            # A runner may time itself (the browser's, inside its worker): prefer its numbers.
-            load_s = getattr(run, "load_s", None) or time.perf_counter() - t0
-            warm = False
-            for ds in datasets:
-                rows: list[dict[str, Any]] = []
-                lat_all: list[float] = []
-                for sample in ds:
-                    bar.set_postfix_str(f"{runtime.name} {entry.name} {ds.name}/{sample.stem}")
-                    key = (ds.name, sample.stem)
-                    if key not in pixels:
-                        pixels[key] = sample.image()
-                    rgba = pixels[key]
-                    if not warm:
-                        run(rgba)
-                        warm = True
-                    lat = []
-                    for _ in range(max(1, repeats)):
-                        t0 = time.perf_counter()
-                        mask = run(rgba)
-                        lat.append(getattr(run, "last_latency_s", None) or time.perf_counter() - t0)
-                    lat_all += lat
-                    if r_i == 0 and entry.name == ref_name:
-                        refs[key] = mask
-                    if r_i == 0 and keep_masks:
-                        result.masks[(entry.name, ds.name, sample.stem)] = mask
-                    digest = hashlib.sha1(mask.tobytes()).hexdigest()
-                    if (ds.name, sample.stem, digest) not in cache:
-                        gt = sample.mask(mask.shape)
-                        cache[(ds.name, sample.stem, digest)] = {
-                            **_prefixed("gt", compare(mask, gt, saliency=saliency)),
-                            **_prefixed("ref", compare(mask, refs[key], saliency=saliency)),
+    with tqdm(total=total, desc="bench", unit="run", disable=not progress) as bar:
+        pixels: dict[tuple[str, str], np.ndarray] = {}
+        refs: dict[tuple[str, str], np.ndarray] = {}
+        cache: dict[tuple[str, str, str], dict[str, float]] = {}
+        result = BenchResult([], [])
+        for r_i, runtime in enumerate(runtimes):
+            for entry in order:
+                path = ensure_wrapped(entry.spec)
+                t0 = time.perf_counter()
+                run = runtime.load(path)
+                # A runner may time itself (the browser's, inside its worker): prefer its numbers.
+                load_s = getattr(run, "load_s", None) or time.perf_counter() - t0
+                warm = False
+                for ds in datasets:
+                    rows: list[dict[str, Any]] = []
+                    lat_all: list[float] = []
+                    for sample in ds:
+                        bar.set_postfix_str(f"{runtime.name} {entry.name} {ds.name}/{sample.stem}")
+                        key = (ds.name, sample.stem)
+                        if key not in pixels:
+                            pixels[key] = sample.image()
+                        rgba = pixels[key]
+                        if not warm:
+                            run(rgba)
+                            warm = True
+                        lat = []
+                        for _ in range(max(1, repeats)):
+                            t0 = time.perf_counter()
+                            mask = run(rgba)
+                            lat.append(
+                                getattr(run, "last_latency_s", None) or time.perf_counter() - t0
+                            )
+                        lat_all += lat
+                        if r_i == 0 and entry.name == ref_name:
+                            refs[key] = mask
+                        if r_i == 0 and keep_masks:
+                            result.masks[(entry.name, ds.name, sample.stem)] = mask
+                        digest = hashlib.sha1(mask.tobytes()).hexdigest()
+                        if (ds.name, sample.stem, digest) not in cache:
+                            gt = sample.mask(mask.shape)
+                            cache[(ds.name, sample.stem, digest)] = {
+                                **_prefixed("gt", compare(mask, gt, saliency=saliency)),
+                                **_prefixed("ref", compare(mask, refs[key], saliency=saliency)),
+                            }
+                        row = {
+                            "variant": entry.name,
+                            "runtime": runtime.name,
+                            "dataset": ds.name,
+                            "stem": sample.stem,
+                            "height": int(mask.shape[0]),
+                            "width": int(mask.shape[1]),
+                            "latency_s": statistics.median(lat),
+                            **cache[(ds.name, sample.stem, digest)],
                         }
-                    row = {
-                        "variant": entry.name,
-                        "runtime": runtime.name,
-                        "dataset": ds.name,
-                        "stem": sample.stem,
-                        "height": int(mask.shape[0]),
-                        "width": int(mask.shape[1]),
-                        "latency_s": statistics.median(lat),
-                        **cache[(ds.name, sample.stem, digest)],
-                    }
-                    rows.append(row)
-                    bar.update(1)
-                result.images += rows
-                means = aggregate(
-                    [{k: v for k, v in r.items() if k.startswith(("gt_", "ref_"))} for r in rows]
-                )
-                result.summary.append(
-                    {
-                        "variant": entry.name,
-                        "runtime": runtime.name,
-                        "dataset": ds.name,
-                        "n": len(rows),
-                        "size_mb": entry.size_bytes / 1e6,
-                        "load_s": load_s,
-                        "latency_median_s": statistics.median(lat_all),
-                        "latency_min_s": min(lat_all),
-                        "blank": int(sum(r["gt_blank"] for r in rows)),
-                        **{k: v for k, v in means.items() if not k.endswith("_blank")},
-                    }
-                )
-            del run
-    bar.close()
+                        rows.append(row)
+                        bar.update(1)
+                    result.images += rows
+                    means = aggregate(
+                        [
+                            {k: v for k, v in r.items() if k.startswith(("gt_", "ref_"))}
+                            for r in rows
+                        ]
+                    )
+                    result.summary.append(
+                        {
+                            "variant": entry.name,
+                            "runtime": runtime.name,
+                            "dataset": ds.name,
+                            "n": len(rows),
+                            "size_mb": entry.size_bytes / 1e6,
+                            "load_s": load_s,
+                            "latency_median_s": statistics.median(lat_all),
+                            "latency_min_s": min(lat_all),
+                            "blank": int(sum(r["gt_blank"] for r in rows)),
+                            **{k: v for k, v in means.items() if not k.endswith("_blank")},
+                        }
+                    )
+                del run
     return result
 
 

@@ -27,11 +27,12 @@ from pathlib import Path
 import onnx
 
 from segmentation.config import cache_dir, datasets_dir
+from segmentation.images import check_image_file
 from segmentation.models.integrity import load_checked, save_atomic, sha256_file
 from segmentation.models.registry import Registry
 from segmentation.models.spec import LocalSource, ModelSpec
 from segmentation.store import ensure_model
-from segmentation.variants.calibration import ImageCalibrationReader
+from segmentation.variants.calibration import ImageCalibrationReader, calibration_folder
 from segmentation.variants.convert import prepare_float
 from segmentation.variants.quantize import (
     CALIBRATION_METHODS,
@@ -140,27 +141,38 @@ class Variant:
     spec: ModelSpec
 
 
-def default_calibration_images(count: int = 8) -> list[Path]:
-    """Return the last ``count`` images of ``sod_bsds300`` (benchmarks take the first ones)."""
+def default_calibration_images(count: int = 8, *, max_pixels: int | None = None) -> list[Path]:
+    """Return the last ``count`` usable images of ``sod_bsds300`` (benchmarks take the first ones).
+
+    Only regular image files are candidates, each read by the project's loader
+    (see :func:`~segmentation.variants.calibration.calibration_folder`); the
+    ones it refuses are left out and the ones before them taken instead.
+    """
     folder = datasets_dir() / "sod_bsds300" / "images"
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no calibration images given and the default set {folder} does not exist; "
             "pass calibration images explicitly"
         )
-    return sorted(folder.iterdir())[-count:]
+    return calibration_folder(folder, count, max_pixels=max_pixels, last=True).images
 
 
 def calibration_hash(images: Sequence[Path]) -> str:
-    """sha256 over the calibration images' bytes, in order."""
+    """sha256 over the calibration images' bytes, in order (each must be a regular image file)."""
     h = hashlib.sha256()
     for p in images:
-        h.update(hashlib.sha256(Path(p).read_bytes()).digest())
+        check_image_file(Path(p))
+        h.update(bytes.fromhex(sha256_file(Path(p))))
     return h.hexdigest()
 
 
 def _build(
-    model: onnx.ModelProto, spec: ModelSpec, recipe: Recipe, images: list[Path], dest: Path
+    model: onnx.ModelProto,
+    spec: ModelSpec,
+    recipe: Recipe,
+    images: list[Path],
+    dest: Path,
+    max_pixels: int | None,
 ) -> None:
 
     size = spec.input_size
@@ -177,7 +189,7 @@ def _build(
         part.unlink()
     else:
         exclude = head_nodes(model, spec.output_name) if recipe.float_head else []
-        reader = ImageCalibrationReader(spec, size, images)
+        reader = ImageCalibrationReader(spec, size, images, max_pixels)
         quantize_static_qdq(
             model,
             dest,
@@ -195,6 +207,7 @@ def build_variant(
     *,
     registry: Registry | None = None,
     rebuild: bool = False,
+    max_pixels: int | None = None,
 ) -> Variant:
     """Build (or find in the cache) the variant ``recipe`` of the model ``base``.
 
@@ -210,6 +223,8 @@ def build_variant(
         Used to obtain ``base`` when it is derived from another variant.
     rebuild : bool
         Build even if a cached file with the same inputs exists.
+    max_pixels : int, optional
+        Pixel limit for the calibration images (default: the loader's).
 
     """
     recipe = Recipe.parse(recipe) if isinstance(recipe, str) else recipe
@@ -218,7 +233,7 @@ def build_variant(
     images: list[Path] = []
     calib_sha = None
     if recipe.precision == "int8-calibrated":
-        images = [Path(p) for p in (calibration or default_calibration_images())]
+        images = [Path(p) for p in calibration or default_calibration_images(max_pixels=max_pixels)]
         calib_sha = calibration_hash(images)
     res = recipe.resolution
     size = (res, res) if res else base.input_size
@@ -240,7 +255,7 @@ def build_variant(
         if res and size != _static_size(model, base.input_name):
             model = set_resolution(model, base.input_name, size)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _build(model, fed, recipe, images, dest)
+        _build(model, fed, recipe, images, dest, max_pixels)
         out = {
             **inputs,
             "name": recipe.name,
