@@ -85,7 +85,7 @@ class EncodedImage:
         return self.asset.size
 
     def pixels(self) -> np.ndarray:
-        """The RGBA pixels: the ones a caller still holds, else decoded again."""
+        """Return the RGBA pixels: the ones a caller still holds, else decoded again."""
         arr = self._ref()
         if arr is None:
             arr = self._decode()
@@ -93,7 +93,7 @@ class EncodedImage:
         return arr
 
     def loaded(self) -> LoadedImage:
-        """The image as :func:`segmentation.images.load_image` returned it."""
+        """Return the image as :func:`segmentation.images.load_image` returned it."""
         has_alpha, original, fmt, name = self._meta
         return LoadedImage(self.pixels(), has_alpha, original, fmt, name, self._exif)
 
