@@ -148,6 +148,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         With ``keep_masks=False`` the masks are read back from ``out_dir``: all of them
         in memory at once, so prefer :meth:`mask` or :attr:`mask_paths` for big batches.
         """
+        self._check_open()
         pending = self._results.pending()
         for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
             self._kernel(i, "no browser answered (yet)")
