@@ -97,7 +97,8 @@ def test_batch_uses_several_workers_and_matches_kernel(
 
     # the model crossed the websocket once, although several workers loaded it
     sent = nb.kernel_eval(
-        "{'model': __import__('widget.transfer.chunks').transfer.chunks.sent_bytes(b.assets['model']),"
+        "{'model': __import__('widget.transfer.chunks').transfer.chunks"
+        ".sent_bytes(b.assets['model']),"
         " 'size': __import__('os').path.getsize(str(b._model_asset.path)), 'b': b.bytes_sent}"
     )
     assert sent["model"] == sent["size"] == sent["b"]["model"], sent
