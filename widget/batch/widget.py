@@ -37,6 +37,7 @@ from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.heap import trim_heap
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
@@ -248,6 +249,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         for rec in self._results.records:
             rec.browser = rec.kernel = None
         super().close()
+        trim_heap()
 
     def recycle_engine(self) -> int:
         """Ask the views to recycle the page's worker pool now; return the views asked.

@@ -20,6 +20,7 @@ from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.heap import trim_heap
 from widget.protocol import common
 from widget.protocol import remover as wire
 from widget.remover.editing import MaskEditing
@@ -185,6 +186,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         """
         self._release_buffers()
         super().close()
+        trim_heap()
 
     def _release_buffers(self) -> None:
         self._encoded = None
