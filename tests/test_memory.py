@@ -184,6 +184,8 @@ def test_mask_store_rules(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="not a folder"):
         MaskStore(tmp_path / "file", True, [b"x"])
+    with pytest.raises(ValueError, match=r"out_dir .*file/sub"):
+        MaskStore(tmp_path / "file" / "sub", True, [b"x"])
     assert mask_file_names(["a/x.jpg", b"raw", Path("b/x.jpg")]) == [
         "0000-x.png",
         "0001.png",
@@ -314,3 +316,16 @@ def test_batch_memory_does_not_grow_with_the_number_of_images(
     assert b2.done == 2
     # six more 1200x900 photos would add 25 MiB of pixels (+ 6 MiB of masks) if any were kept
     assert large - small < rgba / 2, (small, large)
+
+
+def test_batch_keeps_a_mask_it_cannot_write(tmp_path: Path, tiny_model: TinyModel) -> None:
+    out = tmp_path / "masks"
+    b = BatchRemover(
+        [red_square_rgba()], tiny_model.spec, registry=tiny_model.registry, out_dir=out
+    )
+    out.rmdir()
+    out.write_text("the folder became a file")  # nothing can be written there now
+    mask = b.mask(0)
+    assert mask is not None and mask.shape == red_square_rgba().shape[:2]
+    assert "image 0: cannot write its mask to" in b.error and b.mask_paths == [None]
+    np.testing.assert_array_equal(b.masks[0], mask)  # kept in memory instead of lost

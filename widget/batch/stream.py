@@ -92,8 +92,8 @@ class MaskStore:
     Raises
     ------
     ValueError
-        ``keep_masks=False`` without ``out_dir`` (the masks would be lost), or an output
-        file that would replace one of the input images.
+        ``keep_masks=False`` without ``out_dir`` (the masks would be lost), an ``out_dir``
+        that cannot be created, or an output file that would replace an input image.
 
     """
 
@@ -108,6 +108,10 @@ class MaskStore:
         if self.out_dir is not None:
             if self.out_dir.exists() and not self.out_dir.is_dir():
                 raise ValueError(f"out_dir {self.out_dir} exists and is not a folder")
+            try:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(f"out_dir {self.out_dir}: {exc.strerror or exc}") from None
             inputs = {
                 Path(os.fspath(s)).expanduser().resolve()
                 for s in sources

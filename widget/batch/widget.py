@@ -292,7 +292,15 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         if mask is None:
             return
         if self._store.out_dir is not None:
-            rec.saved = self._store.write(index, mask)
+            try:
+                rec.saved = self._store.write(index, mask)
+            except (
+                OSError
+            ) as exc:  # disk full, folder removed...: keep the mask rather than lose it
+                where = self._store.out_dir
+                why = exc.strerror or exc
+                self.set_trait("error", f"image {index}: cannot write its mask to {where} ({why})")
+                return
         if not self._store.keep:
             rec.browser = rec.kernel = None
 
