@@ -129,7 +129,7 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     assert "malformed" in b.error
     masks = b.masks  # what no browser answered for is computed in the kernel
     assert masks[1] is None and b.backends == ["kernel", "", "kernel"]
-    expected, _ = run_twin(tiny_model.spec, tiny_model.registry, b._images[0].pixels)  # type: ignore[union-attr]
+    expected, _ = run_twin(tiny_model.spec, tiny_model.registry, imgs[0])
     np.testing.assert_array_equal(masks[0], expected)
     assert masks[2] is not None and masks[2].shape == (80, 60)
 

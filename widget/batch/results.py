@@ -9,6 +9,7 @@ no widget in it, so the rules are tested without a browser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ class ImageRecord:
     kernel_ms: float = float("nan")
     fallback_reason: str = ""
     timing: dict[str, Any] = field(default_factory=dict)
+    saved: Path | None = None
+    """The mask's file in the batch's output folder (written once the mask exists)."""
 
     @property
     def mask(self) -> np.ndarray | None:
@@ -40,7 +43,7 @@ class ImageRecord:
     @property
     def finished(self) -> bool:
         """Whether this image has a mask or a final error."""
-        return self.mask is not None or bool(self.error)
+        return self.mask is not None or self.saved is not None or bool(self.error)
 
 
 class BatchResults:
@@ -123,7 +126,7 @@ class BatchResults:
 
     def pending(self) -> list[int]:
         """Return the indices of readable images that have no mask yet."""
-        return [i for i, r in enumerate(self.records) if r.size is not None and r.mask is None]
+        return [i for i, r in enumerate(self.records) if r.size is not None and not r.finished]
 
     def timings(self) -> dict[str, Any]:
         """Per-image timings plus a summary of the browser's work.

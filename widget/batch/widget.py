@@ -6,12 +6,19 @@ thread, so a batch spreads over a page-wide pool of single-threaded workers
 websocket once (cached in IndexedDB by sha256, where every pool worker reads them); each image is
 sent once and run by whichever worker is free. Images the browser cannot do are
 computed by the kernel twin; unreadable images get a per-image error.
+
+Memory stays bounded (:mod:`widget.batch.stream`): the images are read once up front,
+one at a time, for their sizes and errors, then read again, sent and released a few at a
+time (the view's pool size plus one); masks stay in memory or go to an output folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +28,16 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from segmentation.errors import SegmentationError
-from segmentation.images import ImageSource, LoadedImage, load_image
+from segmentation.images import ImageSource, load_image
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
 from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
+from widget.batch.stream import ImageStream, MaskStore
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.heap import trim_heap
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
@@ -57,6 +66,12 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         How long one image may run in a worker before the kernel computes it instead.
     thumb_side : int
         Longest side, in CSS pixels, of the cut-outs in the view's grid.
+    out_dir : path, optional
+        Folder that receives each mask as a PNG (``0007-photo.png``) as soon as it exists.
+    keep_masks : bool, optional
+        Keep the full masks in memory (default: True without ``out_dir``, else False).
+        With ``out_dir`` and ``keep_masks=False`` the kernel's memory does not grow with
+        the number of images; :meth:`mask` and :attr:`masks` read the files back.
 
     """
 
@@ -74,6 +89,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         registry: Registry | None = None,
         timeout_s: float = 600.0,
         thumb_side: int = 96,
+        out_dir: str | os.PathLike[str] | None = None,
+        keep_masks: bool | None = None,
         **kwargs: Any,
     ) -> None:
         single = isinstance(images, str | bytes | Path | np.ndarray | Image.Image)
@@ -92,24 +109,26 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             self._spec = self._registry.get(model, precision)
         self._backend, self._timeout_s, self._workers = backend, float(timeout_s), workers
         self._thumb_side = int(thumb_side)
-        self._images: list[LoadedImage | None] = []
-        self._assets: list[Asset | None] = []
+        keep = out_dir is None if keep_masks is None else bool(keep_masks)
+        self._store = MaskStore(out_dir, keep, images)
+        self._sources: list[ImageSource] = list(images)
+        sizes: list[tuple[int, int] | None] = []
         errors: list[str] = []
         for i, src in enumerate(tqdm(images, desc="reading images", leave=False)):
             try:
-                img = load_image(src)
-                self._images.append(img)
-                self._assets.append(image_asset(src, img))
+                sizes.append(load_image(src).size)  # one decoded image at a time, then gone
                 errors.append("")
             except (SegmentationError, OSError, ValueError) as exc:
-                self._images.append(None)
-                self._assets.append(None)
+                sizes.append(None)
                 errors.append(f"image {i}: {exc}")
-        self._results = BatchResults([im.size if im else None for im in self._images], errors)
+        self._results = BatchResults(sizes, errors)
+        self._stream: ImageStream | None = None
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
         self._senders: dict[str, ChunkSender] = {}
         self._runner: str | None = None
+        self._closed = False
+        self._plan_errors: list[str] = []
         super().__init__(**kwargs)
         self.set_trait("model_key", self._spec.key)
         self.set_trait("total", len(images))
@@ -127,12 +146,35 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         """uint8 ``[H, W]`` mask per image (None for an unreadable image).
 
         Images the browser has not answered for (yet) are computed by the kernel twin.
+        With ``keep_masks=False`` the masks are read back from ``out_dir``: all of them
+        in memory at once, so prefer :meth:`mask` or :attr:`mask_paths` for big batches.
         """
+        self._check_open()
         pending = self._results.pending()
         for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
             self._kernel(i, "no browser answered (yet)")
         self._update_status()
-        return [r.mask for r in self._results.records]
+        return [self._stored_mask(i) for i in range(len(self._results))]
+
+    def mask(self, index: int) -> np.ndarray | None:
+        """Image ``index``'s uint8 ``[H, W]`` mask (kernel twin if no browser answered yet)."""
+        self._check_open()
+        rec = self._results.records[index]
+        if rec.size is not None and not rec.finished:
+            self._kernel(index, "no browser answered (yet)")
+            self._update_status()
+        return self._stored_mask(index)
+
+    @property
+    def mask_paths(self) -> list[Path | None]:
+        """Per image, its mask's PNG in ``out_dir`` once written (None: not (yet) written)."""
+        return [r.saved for r in self._results.records]
+
+    def _stored_mask(self, index: int) -> np.ndarray | None:
+        rec = self._results.records[index]
+        if rec.mask is not None:
+            return rec.mask
+        return MaskStore.read(rec.saved) if rec.saved is not None else None
 
     @property
     def backends(self) -> list[str]:
@@ -173,27 +215,94 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             ``differing_pixels``, ``pixels_match``, ``worker``); None for the others.
 
         """
+        self._check_open()
         out: list[dict[str, Any] | None] = []
-        for i, rec in enumerate(self._results.records):
-            img = self._images[i]
-            if rec.browser is None or img is None:
+        for i, rec in enumerate(tqdm(self._results.records, desc="compare", leave=False)):
+            browser = rec.browser if rec.timing.get("backend") == "browser" else None
+            if browser is None and rec.timing.get("backend") == "browser" and rec.saved:
+                browser = MaskStore.read(rec.saved)  # keep_masks=False: read it back
+            if browser is None:
                 out.append(None)
                 continue
-            self._kernel(i, "")  # a no-op when the twin already ran
-            assert rec.kernel is not None
-            cmp: dict[str, Any] = dict(compare_masks(rec.browser, rec.kernel))
-            cmp["pixels_match"] = rec.checksum == pixels_checksum(img.pixels)
+            pixels = load_image(self._sources[i]).pixels
+            kernel = rec.kernel
+            if kernel is None:
+                kernel, ms = run_twin(self._spec, self._registry, pixels)
+                if self._store.keep:
+                    self._results.set_kernel(i, kernel, ms, "")
+            cmp: dict[str, Any] = dict(compare_masks(browser, kernel))
+            cmp["pixels_match"] = rec.checksum == pixels_checksum(pixels)
             cmp["worker"] = rec.timing.get("worker")
             out.append(cmp)
         return out
 
+    def close(self) -> None:
+        """Close the widget and release its masks in the kernel and its views in the browser.
+
+        Files already written to ``out_dir`` stay. The views go, and with them their
+        cut-outs and the image bytes they still held; the page's worker pool is recycled
+        once no batch uses it. Reading masks afterwards raises ``RuntimeError``.
+        """
+        self._closed = True
+        self._stream = None
+        self._senders.clear()
+        for rec in self._results.records:
+            rec.browser = rec.kernel = None
+        super().close()
+        trim_heap()
+
+    def recycle_engine(self) -> int:
+        """Ask the views to recycle the page's worker pool now; return the views asked.
+
+        See :meth:`widget.BackgroundRemover.recycle_engine`.
+        """
+        for view in self._senders:
+            self.send({"type": "recycle", "view": view}, [])
+        return len(self._senders)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this BatchRemover was closed: create a new one")
+
     # ------------------------------------------------------------------ kernel twin
     def _kernel(self, index: int, reason: str) -> None:
-        img = self._images[index]
-        if img is None or self._results.records[index].kernel is not None:
+        self._check_open()
+        rec = self._results.records[index]
+        if rec.size is None or rec.finished:
             return
-        mask, ms = run_twin(self._spec, self._registry, img.pixels)
+        try:
+            pixels = load_image(self._sources[index]).pixels
+        except (SegmentationError, OSError, ValueError) as exc:
+            self._unreadable(index, f"image {index}: {exc}")
+            return
+        mask, ms = run_twin(self._spec, self._registry, pixels)
+        del pixels
         self._results.set_kernel(index, mask, ms, reason)
+        self._stored(index)
+
+    def _unreadable(self, index: int, error: str) -> None:
+        """Image ``index`` could not be read again (moved, changed since the batch began)."""
+        rec = self._results.records[index]
+        rec.size, rec.error = None, error
+
+    def _stored(self, index: int) -> None:
+        """Image ``index`` has its mask: write it to ``out_dir``; drop it unless kept."""
+        rec = self._results.records[index]
+        mask = rec.mask
+        if mask is None:
+            return
+        if self._store.out_dir is not None:
+            try:
+                rec.saved = self._store.write(index, mask)
+            except (
+                OSError
+            ) as exc:  # disk full, folder removed...: keep the mask rather than lose it
+                where = self._store.out_dir
+                why = exc.strerror or exc
+                self.set_trait("error", f"image {index}: cannot write its mask to {where} ({why})")
+                return
+        if not self._store.keep:
+            rec.browser = rec.kernel = None
 
     def _update_status(self) -> None:
         res = self._results
@@ -229,6 +338,11 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         elif isinstance(msg, bw.PoolReady):
             self.set_trait("workers", msg.workers)
             self.set_trait("worker_activity", ["idle"] * msg.workers)
+            if msg.view == self._runner and self._stream is None:
+                # every image the plan called readable: the view waits for each, in this order
+                jobs = [i for i, e in enumerate(self._plan_errors) if not e]
+                self._stream = ImageStream(jobs, max(1, msg.workers) + 1)
+                self._feed()
         elif isinstance(msg, bw.ImageStart):
             self._set_activity(msg.worker, f"image {msg.index}")
         elif isinstance(msg, bw.ImageBegin):
@@ -236,6 +350,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         elif isinstance(msg, bw.ImageChunk):
             if self._results.chunk(msg):
                 self._set_activity(self._results.records[msg.index].timing["worker"], "idle")
+                self._stored(msg.index)
+                self._image_done(msg.index)
                 self._update_status()
         elif isinstance(msg, bw.ImageFailed):
             log.warning("browser failed on image %d (%s): %s", msg.index, msg.stage, msg.reason)
@@ -243,6 +359,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
                 self._kernel(msg.index, f"{msg.stage}: {msg.reason}")
             activity = ["idle" if a == f"image {msg.index}" else a for a in self.worker_activity]
             self.set_trait("worker_activity", activity)
+            self._image_done(msg.index)
             self._update_status()
 
     def _set_activity(self, worker: int, text: str) -> None:
@@ -255,18 +372,16 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         self.set_trait("capabilities", msg.caps)
         runs = self._runner is None and self._backend != "kernel" and msg.blocker is None
         runs = runs and bool(self._results.pending())
-        unique: dict[str, Asset] = {a.sha256: a for a in self._assets if a is not None}
         assets: list[Asset] = []
         if runs:
             self._runner = msg.view
-            lacking = [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
-            assets = lacking + list(unique.values())
+            self._plan_errors = self.errors
+            assets = [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
         plan: dict[str, object] = {
             "type": "plan",
             "view": msg.view,
             "model": self._model_asset.info(),
             "wasm": self._wasm_asset.info(),
-            "images": [a.info() if a is not None else None for a in self._assets],
             "errors": self.errors,
             "send": [a.sha256 for a in assets],
             "run": runs,
@@ -287,3 +402,36 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
 
     def _on_progress(self, acked: int, total: int) -> None:
         self.set_trait("progress", acked / total if total else 1.0)
+
+    # ------------------------------------------------------------------ streaming
+    def _feed(self) -> None:
+        """Read and send images until the stream's window is full (see ImageStream)."""
+        stream, view = self._stream, self._runner
+        sender = self._senders.get(view) if view is not None else None
+        if stream is None or sender is None or view is None:
+            return
+        while (index := stream.take()) is not None:
+            rec = self._results.records[index]
+            error = rec.error
+            if not rec.finished:
+                src = self._sources[index]
+                try:
+                    asset = image_asset(src, load_image(src))  # the pixels go right after
+                except (SegmentationError, OSError, ValueError) as exc:
+                    error = f"image {index}: {exc}"
+                    self._unreadable(index, error)
+                    self._update_status()
+            if rec.finished:  # unreadable now, or computed by the kernel meanwhile
+                self.send({"type": "img_skip", "view": view, "index": index, "error": error}, [])
+                stream.finish(index)
+                continue
+            # chunks are addressed per image: two identical images are two transfers
+            key = hashlib.sha256(f"{asset.sha256}/{index}".encode()).hexdigest()
+            info = asset.info()
+            head = {"type": "img_asset", "view": view, "index": index, "key": key, "info": info}
+            self.send(head, [])
+            sender.add(replace(asset, sha256=key))
+
+    def _image_done(self, index: int) -> None:
+        if self._stream is not None and self._stream.finish(index):
+            self._feed()

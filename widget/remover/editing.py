@@ -109,6 +109,9 @@ class MaskEditing(DOMWidget):
         if cached is not None and cached[0] == ops:
             return cached[1].copy()
         model = self.model_mask
+        if not ops:  # no edit: the model's mask, without caching a second full-size copy
+            self._replayed = None
+            return model.copy()
         if cached is not None and ops[: len(cached[0])] == cached[0]:
             mask = mask_edits.replay(model, ops[len(cached[0]) :], start=cached[1])  # new ops only
         else:

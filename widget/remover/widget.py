@@ -14,19 +14,20 @@ from typing import Any
 import anywidget
 import numpy as np
 
-from segmentation.images import ImageSource, LoadedImage, load_image
+from segmentation.images import ImageSource, LoadedImage
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
-from segmentation.pixels import pixels_checksum
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.heap import trim_heap
 from widget.protocol import common
 from widget.protocol import remover as wire
 from widget.remover.editing import MaskEditing
 from widget.remover.state import EngineTraits
-from widget.transfer.assets import STATIC, file_asset, image_asset, wasm_asset
+from widget.transfer.assets import STATIC, Asset, file_asset, wasm_asset
 from widget.transfer.chunks import ChunkSender, send_mask
+from widget.transfer.encoded import EncodedImage
 
 log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
@@ -85,9 +86,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self._spec = self._registry.get(model, precision)
         self._backend = backend
         self._timeout_s = float(timeout_s)
-        self._image = load_image(image)
-        self._image_asset = image_asset(image, self._image)
-        self._checksum = pixels_checksum(self._image.pixels)
+        self._encoded: EncodedImage | None = EncodedImage(image)  # None once closed
+        self._checksum = self._encoded.checksum
+        self._size = self._encoded.size
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
         self._senders: dict[str, ChunkSender] = {}
@@ -103,10 +104,19 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     @property
     def image(self) -> np.ndarray:
         """The normalised RGBA pixels (uint8 ``[H, W, 4]``) both runtimes are fed."""
-        return self._image.pixels
+        return self._source().pixels()
 
     def _editing_image(self) -> LoadedImage:  # MaskEditing hook: cutout() composes these pixels
-        return self._image
+        return self._source().loaded()
+
+    @property
+    def _image_asset(self) -> Asset:
+        return self._source().asset
+
+    def _source(self) -> EncodedImage:
+        if self._encoded is None:
+            raise RuntimeError("this BackgroundRemover was closed: create a new one")
+        return self._encoded
 
     def _editing_model_mask(self) -> np.ndarray:
         """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's.
@@ -165,9 +175,46 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         out["pixels_match"] = self.pixels_match
         return out
 
+    def close(self) -> None:
+        """Close the widget and release what it holds, in the kernel and in the browser.
+
+        The kernel drops the encoded image, the masks, the transfers and the edit cache;
+        every view goes, and with it the view's decoded image, bitmaps, editor history and
+        the engine worker's copy of the image (see ``js/src/remover/widget.ts``). The page's
+        engine worker itself is recycled once no widget uses it. Reading :attr:`mask`,
+        :attr:`image` or :meth:`cutout` afterwards raises ``RuntimeError``.
+        """
+        self._release_buffers()
+        super().close()
+        trim_heap()
+
+    def _release_buffers(self) -> None:
+        self._encoded = None
+        self._browser = self._kernel = None
+        self._senders.clear()
+        self._incoming.clear()
+        self._replayed = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (the widget then holds no image or mask)."""
+        return self._encoded is None
+
+    def recycle_engine(self) -> int:
+        """Ask the views to recycle the page's engine worker now, returning its WASM memory.
+
+        WebAssembly memory never shrinks, so a worker that ran a large model keeps its peak
+        heap; a recycled worker is re-created on the next run, which reads the model from
+        the browser's cache (IndexedDB) instead of the kernel. A worker that is busy is
+        recycled when its current request ends. Returns the number of views asked.
+        """
+        for view in self._senders:
+            self._send_custom({"type": "recycle", "view": view}, [])
+        return len(self._senders)
+
     def _kernel_mask(self, *, mark_used: bool = True) -> np.ndarray:
         if self._kernel is None:
-            self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
+            self._kernel = run_twin(self._spec, self._registry, self._source().pixels())
             if self._browser is None and mark_used:
                 self.set_trait("backend_used", "kernel")
                 self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
@@ -290,7 +337,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         if len(seen) < head.total:
             return
         del self._incoming[msg.view]
-        w, h = self._image.size
+        w, h = self._size
         if (head.width, head.height) != (w, h):
             raise common.WireError(f"browser mask is {head.width}x{head.height}, image is {w}x{h}")
         self._browser = (np.frombuffer(bytes(buf), np.uint8).reshape(h, w), head.checksum)

@@ -9,7 +9,7 @@ asset was not sent again.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 
 from widget.transfer.assets import Asset
@@ -67,6 +67,7 @@ class ChunkSender:
         self.acked_bytes = 0
         self.sent: Counter[str] = Counter()
         self._pending: dict[tuple[str, int], int] = {}
+        self._more: deque[Asset] = deque()
         self._queue = self._chunks()
         self._exhausted = False
 
@@ -74,6 +75,27 @@ class ChunkSender:
         for asset in self.assets:
             for seq, offset, data in asset.chunks(self.chunk_size):
                 yield asset, seq, offset, data
+        yield from self._added()
+
+    def _added(self) -> Iterator[tuple[Asset, int, int, bytes]]:
+        while self._more:
+            asset = self._more.popleft()  # not kept once its chunks are out (streamed images)
+            for seq, offset, data in asset.chunks(self.chunk_size):
+                yield asset, seq, offset, data
+            del asset
+
+    def add(self, asset: Asset) -> None:
+        """Queue one more asset after the others and send what the window allows.
+
+        Unlike the constructor's ``assets``, an added asset is not kept once its last
+        chunk is sent: a batch streams its images through one sender.
+        """
+        self._more.append(asset)
+        self.total_bytes += asset.size
+        if self._exhausted:
+            self._exhausted = False
+            self._queue = self._added()
+        self._fill()
 
     @property
     def done(self) -> bool:

@@ -1,9 +1,13 @@
 // One batch view's job: receive the kernel's assets, spread the images over the page's
 // worker pool (one single-threaded onnxruntime-web session per worker) and send each mask
 // back with the worker index and its start/end on the page clock.
-import type { BatchKernelMsg, BatchPlanMsg } from "../protocol/batch";
+// Images are streamed: the kernel sends a few at a time (pool size + 1, widget/batch/stream.py)
+// and the view drops each image's bytes as soon as a worker has them; the next comes when a
+// mask (or a failure) went back.
+import type { BatchKernelMsg, BatchPlanMsg, ImageAssetMsg } from "../protocol/batch";
 import type { AssetInfo, ChunkMsg } from "../protocol/common";
 import { maskBitmap } from "../engine/decode";
+import { recycleEngines } from "../engine/recycle";
 import { browserPoolSize, type Pool } from "../engine/worker-pool";
 import { Deferred } from "../shared/deferred";
 import { asError, errorMessage } from "../shared/errors";
@@ -21,8 +25,23 @@ interface Incoming {
   done: Deferred<void>;
 }
 
+/** A streamed image: its bytes, assembled from the chunks addressed by its key. */
+interface Streamed {
+  index: number;
+  info: AssetInfo;
+  bytes: Uint8Array;
+  received: number;
+}
+
+/** The kernel could not read the image again: it does not come (its error is the kernel's). */
+class Skipped extends Error {}
+
 export class BatchJob {
   private readonly incoming = new Map<string, Incoming>();
+  /** Streamed images being received, by key. */
+  private readonly streamed = new Map<string, Streamed>();
+  /** Per image index, resolved with its bytes once they all arrived. */
+  private readonly arrivals = new Map<number, Deferred<Streamed>>();
   private closed = false;
   /** Whether every model/wasm asset sent to worker 0 landed in the IndexedDB cache. */
   private shared = true;
@@ -42,18 +61,63 @@ export class BatchJob {
   handle(msg: BatchKernelMsg, buffers: DataView[]): void {
     if (this.closed) return;
     if (msg.type === "plan") this.onPlan(msg);
+    else if (msg.type === "img_asset") this.onImageAsset(msg);
+    else if (msg.type === "img_skip") this.arrival(msg.index).reject(new Skipped(msg.error));
+    else if (msg.type === "recycle") recycleEngines();
+    else if (this.streamed.has(msg.sha256)) this.onImageChunk(msg, buffers[0]);
     else void this.onChunk(msg, buffers[0]);
   }
 
   close(): void {
     this.closed = true;
     this.settledDeferred.resolve();
+    this.streamed.clear();
+    for (const d of this.arrivals.values()) d.reject(new Skipped("the view closed"));
+    this.arrivals.clear();
+    for (const inc of this.incoming.values()) inc.bytes = null;
+    // the pool's workers keep nothing of this view's images
+    for (const client of this.pool?.running() ?? []) {
+      void client.request({ type: "forget", prefix: `${this.link.id}/` }, PUT_TIMEOUT_MS).catch(() => undefined);
+    }
+  }
+
+  private arrival(index: number): Deferred<Streamed> {
+    let d = this.arrivals.get(index);
+    if (!d) {
+      d = new Deferred<Streamed>();
+      d.promise.catch(() => undefined); // a skip may come before anyone waits
+      this.arrivals.set(index, d);
+    }
+    return d;
+  }
+
+  private onImageAsset(msg: ImageAssetMsg): void {
+    const s: Streamed = { index: msg.index, info: msg.info, bytes: new Uint8Array(msg.info.size), received: 0 };
+    this.streamed.set(msg.key, s);
+    if (msg.info.size === 0) this.arrival(msg.index).resolve(s);
+  }
+
+  private onImageChunk(msg: ChunkMsg, data: DataView | undefined): void {
+    const s = this.streamed.get(msg.sha256);
+    if (!s || !data) return;
+    try {
+      s.bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), msg.offset);
+    } catch (err) {
+      this.streamed.delete(msg.sha256);
+      this.arrival(s.index).reject(asError(err));
+      return;
+    }
+    this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
+    if (++s.received === msg.total) {
+      this.streamed.delete(msg.sha256);
+      this.arrival(s.index).resolve(s);
+    }
   }
 
   private onPlan(plan: BatchPlanMsg): void {
     this.plannedDeferred.resolve();
     this.view.setImages(plan.errors, plan.thumb_side);
-    const infos = [plan.model, plan.wasm, ...plan.images.filter((i): i is AssetInfo => i !== null)];
+    const infos = [plan.model, plan.wasm];
     for (const info of infos) {
       if (this.incoming.has(info.sha256)) continue;
       const inc: Incoming = { info, bytes: null, received: 0, done: new Deferred() };
@@ -95,7 +159,7 @@ export class BatchJob {
   }
 
   private async run(plan: BatchPlanMsg, pool: Pool): Promise<void> {
-    const jobs = plan.images.flatMap((info, i) => (info ? [i] : []));
+    const jobs = plan.errors.flatMap((err, i) => (err ? [] : [i]));
     let { size, reason } = browserPoolSize(plan.workers, plan.max_workers, jobs.length);
     try {
       await Promise.all([plan.model, plan.wasm].map((i) => this.incoming.get(i.sha256)?.done.promise));
@@ -122,13 +186,17 @@ export class BatchJob {
   }
 
   private async one(plan: BatchPlanMsg, pool: Pool, worker: number, index: number, t0: number): Promise<void> {
-    const info = plan.images[index] as AssetInfo;
-    const inc = this.incoming.get(info.sha256) as Incoming;
     let stage = "transfer";
     try {
-      await inc.done.promise;
-      if (!inc.bytes) throw new Error(`image ${index} arrived without bytes`);
-      const bytes = inc.bytes;
+      let image: Streamed;
+      try {
+        image = await this.arrival(index).promise;
+      } finally {
+        this.arrivals.delete(index);
+      }
+      const info = image.info;
+      let bytes: Uint8Array | null = image.bytes;
+      image.bytes = new Uint8Array(0);
       this.link.send({ type: "img_start", index, worker });
       this.setActivity(worker, `image ${index}`);
       this.view.cellState(index, "running", `#${index} · worker ${worker}`);
@@ -139,7 +207,8 @@ export class BatchJob {
         const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: 1 }, LOAD_TIMEOUT_MS);
         stage = "transfer";
         const slot = `${this.link.id}/${index}`;
-        const data = bytes.slice().buffer as ArrayBuffer;
+        const data = (bytes as Uint8Array).buffer as ArrayBuffer; // moved to the worker, not copied
+        bytes = null;
         const put = { type: "put" as const, sha256: info.sha256, seq: 0, total: 1, size: info.size, offset: 0, cache: false, slot, data };
         await c.request(put, PUT_TIMEOUT_MS, [data]);
         stage = "decode";
@@ -172,6 +241,12 @@ export class BatchJob {
       this.view.drawCutout(index, r.decoded.preview, alpha, `#${index} · w${worker} · ${seconds} s`);
     } catch (err) {
       if (this.closed) return;
+      if (err instanceof Skipped) {
+        // unreadable when the kernel read it again, or the kernel computed it meanwhile
+        if (err.message) this.view.cellState(index, "error", `#${index}: error`);
+        else this.view.cellState(index, "done", `#${index} · kernel`);
+        return;
+      }
       this.link.send({ type: "img_failed", index, stage, reason: errorMessage(err) });
       this.view.cellState(index, "failed", `#${index}: ${stage} failed (kernel)`);
     }

@@ -4,7 +4,7 @@ import type { AnyModel } from "@anywidget/types";
 import type { BatchKernelMsg, BatchOutgoingMsg, ImageBeginMsg } from "../protocol/batch";
 import { ViewLink } from "../shared/kernel-link";
 
-const KERNEL_TYPES: ReadonlySet<BatchKernelMsg["type"]> = new Set(["plan", "chunk"]);
+const KERNEL_TYPES: ReadonlySet<BatchKernelMsg["type"]> = new Set(["plan", "chunk", "img_asset", "img_skip", "recycle"]);
 
 export class BatchLink extends ViewLink<BatchKernelMsg, BatchOutgoingMsg> {
   constructor(model: AnyModel, onMessage: (msg: BatchKernelMsg, buffers: DataView[]) => void) {

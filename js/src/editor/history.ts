@@ -51,6 +51,16 @@ export class EditHistory {
   /** Applied ops, the part of the log that defines the mask. */
   applied(): EditOp[] { return this.log.slice(0, this.cursor); }
 
+  /** Drop the undo patches, decoded loads and stroke (the editor goes; widget close()). */
+  dispose(): void {
+    this.patches.clear();
+    this.patchBytes = 0;
+    this.loads.clear();
+    this.stroke = null;
+    this.log = [];
+    this.cursor = 0;
+  }
+
   private keep(index: number, p: Patch): void {
     this.patches.set(index, p);
     this.patchBytes += p.bytes.length;

@@ -295,6 +295,6 @@ export function mountEditor(host: HTMLElement, opts: EditorOptions): Editor {
     idle: () => serial(() => undefined),
     busy: () => input.stroking || root.dataset.busy !== undefined,
     imageToClient: (x, y) => stage.toClient(x, y),
-    destroy: () => { stage.destroy(); offload.destroy(); bgImage?.close(); imageBitmap?.close(); root.remove(); },
+    destroy: () => { stage.destroy(); offload.destroy(); history.dispose(); bgImage?.close(); imageBitmap?.close(); root.remove(); },
   };
 }

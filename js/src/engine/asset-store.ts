@@ -60,3 +60,15 @@ export async function take(sha: string): Promise<Uint8Array> {
 export function forgetUntaken(): void {
   memory.clear();
 }
+
+/** Drop the assets being assembled or not yet consumed whose slot starts with `prefix` (a
+ * view's images, see worker-protocol.ts `forget`); returns how many went. */
+export function forgetSlots(prefix: string): number {
+  let n = 0;
+  for (const map of [pending, memory] as Map<string, unknown>[]) {
+    for (const slot of [...map.keys()]) {
+      if (slot.startsWith(prefix)) n += Number(map.delete(slot));
+    }
+  }
+  return n;
+}

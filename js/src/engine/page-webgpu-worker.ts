@@ -3,7 +3,7 @@
 // its last job so a re-run cell finds its session, recycled when another model comes.
 import webgpuWorkerSource from "virtual:worker-webgpu-source";
 import { IDLE_WORKER_MS } from "./page-worker";
-import { WorkerClient } from "./worker-client";
+import { recycleIdleMs, WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 
@@ -29,9 +29,22 @@ export function acquireWebgpuWorker(model: string): WorkerClient {
     current.terminate("switching models");
     page.worker = null;
   }
-  if (!page.worker || !page.worker.alive) page.worker = new WorkerClient(webgpuWorkerSource);
+  if (!page.worker || !page.worker.alive) {
+    const client = new WorkerClient(webgpuWorkerSource);
+    client.recycleWhenIdleFor(recycleIdleMs(), () => {
+      if (page.worker === client) page.worker = null;
+    });
+    page.worker = client;
+  }
   page.users++;
   return page.worker;
+}
+
+/** Recycle the page's WebGPU worker now, or once its current request ends. */
+export function recycleWebgpuWorker(): boolean {
+  const worker = gpuState().worker;
+  worker?.recycle();
+  return worker !== null;
 }
 
 /** Drop one user of `client`; the worker goes once none is left for IDLE_WORKER_MS. */

@@ -2,7 +2,7 @@
 // anywidget evaluates widget.js once per widget model, so module variables are per widget.
 // What the page's widgets share (one worker, one hello queue) lives on globalThis, under a key
 // that includes the build id: widgets of another build get their own.
-import { WorkerClient } from "./worker-client";
+import { recycleIdleMs, WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 
@@ -28,9 +28,26 @@ export function acquireWorker(): WorkerClient {
   const page = pageState();
   if (page.idleTimer) clearTimeout(page.idleTimer);
   page.idleTimer = null;
-  if (!page.worker || !page.worker.alive) page.worker = new WorkerClient();
+  if (!page.worker || !page.worker.alive) page.worker = newPageWorker(page);
   page.users++;
   return page.worker;
+}
+
+/** A fresh page worker that recycles itself after idling (worker-client.ts RECYCLE_IDLE_MS). */
+function newPageWorker(page: PageState): WorkerClient {
+  const client = new WorkerClient();
+  client.recycleWhenIdleFor(recycleIdleMs(), () => {
+    if (page.worker === client) page.worker = null;
+  });
+  return client;
+}
+
+/** Recycle the page's engine worker now (or when its current request ends): the kernel
+ * asked (`recycle_engine()`). The next run starts a fresh worker. */
+export function recyclePageWorker(): boolean {
+  const worker = pageState().worker;
+  worker?.recycle();
+  return worker !== null;
 }
 
 /** Drop one user; once none is left for IDLE_WORKER_MS the worker is terminated (returning
@@ -58,7 +75,7 @@ export function workerFor(client: WorkerClient, model: string): WorkerClient {
   if (client !== page.worker || !client.alive) return client;
   if (client.model !== null && client.model !== model && !client.busy) {
     client.terminate("switching models");
-    page.worker = new WorkerClient();
+    page.worker = newPageWorker(page);
     return page.worker;
   }
   return client;

@@ -21,6 +21,19 @@ export class WorkerDied extends Error {}
 
 const FATAL_ON_TIMEOUT: ReadonlySet<WorkerRequestType> = new Set(["load", "run"]);
 
+/** How long a shared engine worker may sit idle (no request in flight) before it recycles
+ * itself: WASM memory never shrinks, so a worker keeps its peak heap (~1 GB for ISNet at
+ * 1024x1024) until it is terminated. The next run starts a fresh worker, which re-creates
+ * the session from the browser's asset cache. A page may set `__pixelLiberationRecycleMs`
+ * on `globalThis` to change it (0: never). */
+export const RECYCLE_IDLE_MS = 120_000;
+
+/** The page's idle delay before a shared worker recycles itself (see RECYCLE_IDLE_MS). */
+export function recycleIdleMs(): number {
+  const v = (globalThis as { __pixelLiberationRecycleMs?: unknown }).__pixelLiberationRecycleMs;
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : RECYCLE_IDLE_MS;
+}
+
 export class WorkerClient {
   private readonly worker: Worker;
   private url: string | null;
@@ -29,6 +42,10 @@ export class WorkerClient {
   private dead: string | null = null;
   /** sha256 of the model whose session the worker holds (null: none). */
   model: string | null = null;
+  private idleMs = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private recycleSoon = false;
+  private onRecycled: (() => void) | null = null;
 
   /** `source`: the worker bundle to run (default: the wasm engine; see page-webgpu-worker.ts). */
   constructor(source: string = workerSource) {
@@ -65,6 +82,37 @@ export class WorkerClient {
     if (w.timer) clearTimeout(w.timer);
     if ("error" in msg) w.reject(new Error(msg.error));
     else w.resolve(msg.result as never);
+    this.armIdle();
+  }
+
+  /** Recycle (terminate) this worker once no request has been in flight for `ms` (0: never);
+   * `onRecycled` then lets its owner forget it (a fresh worker starts on next use). */
+  recycleWhenIdleFor(ms: number, onRecycled: () => void): void {
+    this.idleMs = ms;
+    this.onRecycled = onRecycled;
+    this.armIdle();
+  }
+
+  /** Recycle as soon as no request is in flight (now, if none is). */
+  recycle(): void {
+    this.recycleSoon = true;
+    this.armIdle();
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.dead !== null || this.waiters.size > 0) return;
+    if (!this.recycleSoon && this.idleMs <= 0) return;
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = null;
+        if (this.dead !== null || this.waiters.size > 0) return;
+        this.terminate(this.recycleSoon ? "recycled on request" : "recycled after idling");
+        this.onRecycled?.();
+      },
+      this.recycleSoon ? 0 : this.idleMs,
+    );
   }
 
   private fail(reason: string): void {
@@ -88,18 +136,22 @@ export class WorkerClient {
         timeoutMs > 0
           ? setTimeout(() => {
               this.waiters.delete(id);
+              this.armIdle();
               reject(new Error(`worker '${req.type}' timed out after ${Math.round(timeoutMs / 1000)} s`));
               // a stuck model run or load is fatal; other requests may just wait behind one
               if (FATAL_ON_TIMEOUT.has(req.type)) this.terminate(`'${req.type}' timed out`);
             }, timeoutMs)
           : null;
       this.waiters.set(id, { resolve: resolve as (v: never) => void, reject, timer });
+      this.armIdle(); // busy again: no recycling now
       const env: WorkerEnvelope = { id, req };
       this.worker.postMessage(env, transfer);
     });
   }
 
   terminate(reason = "terminated"): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     this.worker.terminate();
     this.revoke();
     this.fail(reason);

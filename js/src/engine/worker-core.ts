@@ -6,7 +6,7 @@
 // started from a Blob URL.
 import type * as OrtModule from "onnxruntime-web";
 import { cached } from "./asset-cache";
-import { forgetUntaken, put, take } from "./asset-store";
+import { forgetSlots, forgetUntaken, put, take } from "./asset-store";
 import { probeCapabilities } from "./capabilities";
 import { pixelsChecksum } from "./checksum";
 import { decodeImage, previewBitmap, type Decoded } from "./decode";
@@ -32,9 +32,19 @@ async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]
 }
 
 async function run(req: RequestOf<"run">): Promise<WorkerReplies["run"]> {
-  const result = await runSession(req.model, images.get(req.image));
-  images.delete(req.image);
-  return result;
+  try {
+    return await runSession(req.model, images.get(req.image));
+  } finally {
+    images.delete(req.image); // a failed run must not keep the decoded pixels either
+  }
+}
+
+async function forget(req: RequestOf<"forget">): Promise<WorkerReplies["forget"]> {
+  let forgotten = forgetSlots(req.prefix);
+  for (const slot of [...images.keys()]) {
+    if (slot.startsWith(req.prefix)) forgotten += Number(images.delete(slot));
+  }
+  return { forgotten };
 }
 
 async function release(): Promise<WorkerReplies["release"]> {
@@ -63,6 +73,7 @@ const handlers: { [T in WorkerRequestType]: Handler<T> } = {
   decode,
   run: exclusive(run),
   release: exclusive(release),
+  forget,
 };
 
 function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[] {

@@ -6,7 +6,7 @@
 // The pool lives on globalThis under the build id, like the single widget's worker
 // (page-worker.ts), so all batch widgets of a page share it; it is terminated IDLE_POOL_MS after
 // its last user left.
-import { WorkerClient } from "./worker-client";
+import { recycleIdleMs, WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 
@@ -78,10 +78,18 @@ export class Pool {
     while (slots.length <= index) slots.push(null);
     let slot = slots[index];
     if (!slot || !slot.client.alive) {
-      slot = { client: new WorkerClient(), tail: Promise.resolve() };
+      const client = new WorkerClient();
+      // an idle pool worker recycles itself; the next task re-creates it (session from IndexedDB)
+      client.recycleWhenIdleFor(recycleIdleMs(), () => undefined);
+      slot = { client, tail: Promise.resolve() };
       slots[index] = slot;
     }
     return slot.client;
+  }
+
+  /** The pool's workers that are running now (none is started). */
+  running(): WorkerClient[] {
+    return this.state.slots.flatMap((s) => (s && s.client.alive ? [s.client] : []));
   }
 
   /** Run `task` on worker `index` once the tasks queued before it there have finished. */
@@ -117,4 +125,17 @@ export function acquirePool(): Pool {
   state.idleTimer = null;
   state.users++;
   return new Pool(state);
+}
+
+/** Recycle every worker of the page's pool now, or each once its current request ends. */
+export function recyclePool(): number {
+  const slots = poolState().slots;
+  let n = 0;
+  for (const slot of slots) {
+    if (slot && slot.client.alive) {
+      slot.client.recycle();
+      n++;
+    }
+  }
+  return n;
 }

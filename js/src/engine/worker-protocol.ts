@@ -23,7 +23,10 @@ export type WorkerRequest =
   | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec }
   | { type: "decode"; image: string; mime: string; width: number; height: number; maxSide: number }
   | { type: "run"; model: string; image: string }
-  | { type: "release" };
+  | { type: "release" }
+  /** Drop the images (assembled, untaken, decoded) whose slot starts with `prefix`: a view
+   * that goes away leaves nothing of its image in the worker. */
+  | { type: "forget"; prefix: string };
 
 export interface WorkerReplies {
   probe: Capabilities;
@@ -47,6 +50,7 @@ export interface WorkerReplies {
     fallback?: string | null;
   };
   release: { released: boolean };
+  forget: { forgotten: number };
 }
 
 export type WorkerRequestType = WorkerRequest["type"];

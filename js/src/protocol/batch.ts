@@ -1,7 +1,7 @@
 // Messages of the BatchRemover widget: kernel <-> view (anywidget custom messages).
 // Python twin: widget/protocol/batch.py. The batch view also sends the shared `hello` and
 // `ack` and receives the shared `chunk` (common.ts, widget/protocol/common.py).
-import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg } from "./common";
+import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg, RecycleMsg } from "./common";
 
 // ---------------------------------------------------------------- kernel -> view
 export interface BatchPlanMsg {
@@ -9,9 +9,8 @@ export interface BatchPlanMsg {
   view: string;
   model: AssetInfo;
   wasm: AssetInfo;
-  /** Per image, what the kernel sends (null: the kernel could not read it). */
-  images: (AssetInfo | null)[];
-  /** Per image, why it could not be read ("" if it could). */
+  /** Per image, why it could not be read ("" if it could): one entry per image. The readable
+   * ones are streamed after the `pool` message, a few at a time (`img_asset` + chunks). */
   errors: string[];
   send: string[];
   run: boolean;
@@ -21,7 +20,24 @@ export interface BatchPlanMsg {
   timeout_s: number;
   thumb_side: number;
 }
-export type BatchKernelMsg = BatchPlanMsg | ChunkMsg;
+/** Image `index` comes next: its chunks are addressed by `key` (not its sha256, so that two
+ * identical images are two transfers); `info` describes the image itself. The view releases
+ * the bytes once the image ran (or failed); the kernel then sends the next one. */
+export interface ImageAssetMsg {
+  type: "img_asset";
+  view: string;
+  index: number;
+  key: string;
+  info: AssetInfo;
+}
+/** Image `index` could not be read again: it will not come (its error is in the kernel). */
+export interface ImageSkipMsg {
+  type: "img_skip";
+  view: string;
+  index: number;
+  error: string;
+}
+export type BatchKernelMsg = BatchPlanMsg | ChunkMsg | ImageAssetMsg | ImageSkipMsg | RecycleMsg;
 
 // ---------------------------------------------------------------- view -> kernel
 export interface PoolMsg {

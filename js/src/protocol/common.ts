@@ -44,6 +44,11 @@ export interface ChunkMsg {
   total: number;
   offset: number;
 }
+/** Recycle the page's engine workers now (`recycle_engine()` in Python; engine/recycle.ts). */
+export interface RecycleMsg {
+  type: "recycle";
+  view: string;
+}
 
 // ---------------------------------------------------------------- view -> kernel
 export interface HelloMsg {

@@ -1,7 +1,7 @@
 // Messages of the BackgroundRemover widget: kernel <-> view (anywidget custom messages).
 // Python twin: widget/protocol/remover.py. The shapes it shares with the batch widget
 // (hello, chunk, ack, AssetInfo, Capabilities) are in common.ts (widget/protocol/common.py).
-import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg } from "./common";
+import type { AckMsg, AssetInfo, ChunkMsg, HelloMsg, RecycleMsg } from "./common";
 
 // ---------------------------------------------------------------- kernel -> view
 export interface PlanMsg {
@@ -33,7 +33,7 @@ export interface ResultMsg {
   size: number;
   source: "browser" | "kernel";
 }
-export type KernelMsg = PlanMsg | ChunkMsg | ResultMsg;
+export type KernelMsg = PlanMsg | ChunkMsg | ResultMsg | RecycleMsg;
 
 // ---------------------------------------------------------------- view -> kernel
 export interface Timings {

@@ -5,6 +5,7 @@ import { availableThreads } from "../engine/capabilities";
 import { decodeImage, maskBitmap, previewBitmap } from "../engine/decode";
 import { acquireWebgpuWorker, releaseWebgpuWorker } from "../engine/page-webgpu-worker";
 import { workerFor } from "../engine/page-worker";
+import { recycleEngines } from "../engine/recycle";
 import type { ProbeSpec } from "../engine/parity";
 import type { WorkerClient } from "../engine/worker-client";
 import type { AssetInfo, ChunkMsg } from "../protocol/common";
@@ -56,11 +57,18 @@ export class Job {
     if (msg.type === "plan") this.onPlan(msg, buffers);
     else if (msg.type === "chunk") void this.onChunk(msg, buffers[0]);
     else if (msg.type === "result") void this.onResult(msg, buffers[0]);
+    else if (msg.type === "recycle") recycleEngines();
   }
 
   close(): void {
     this.closed = true;
     this.settledDeferred.resolve();
+    // the worker keeps nothing of this view's image: assembled, untaken or decoded
+    const client = this.client;
+    if (client && client.alive) void client.request({ type: "forget", prefix: `${this.link.id}/` }, PUT_TIMEOUT_MS).catch(() => undefined);
+    for (const inc of this.incoming.values()) inc.local = null;
+    this.incoming.clear();
+    this.result = null;
     if (this.gpu) releaseWebgpuWorker(this.gpu);
     this.gpu = null;
   }

@@ -4,7 +4,7 @@ import type { AnyModel } from "@anywidget/types";
 import type { KernelMsg, MaskBeginMsg, ViewMsg } from "../protocol/remover";
 import { ViewLink } from "../shared/kernel-link";
 
-const KERNEL_TYPES: ReadonlySet<KernelMsg["type"]> = new Set(["plan", "chunk", "result"]);
+const KERNEL_TYPES: ReadonlySet<KernelMsg["type"]> = new Set(["plan", "chunk", "result", "recycle"]);
 
 export class KernelLink extends ViewLink<KernelMsg, ViewMsg> {
   constructor(model: AnyModel, onMessage: (msg: KernelMsg, buffers: DataView[]) => void) {

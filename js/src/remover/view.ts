@@ -92,6 +92,15 @@ export class View {
     this.onMask(mask, width, height, this.imageBitmap);
   }
 
+  /** The editor took over (it keeps its own pixels) and the figure is hidden: drop the figure's
+   * full-size bitmap and canvases, so that a view holds one full-size copy of the image. */
+  releaseFigure(): void {
+    this.imageBitmap?.close();
+    this.maskBitmap?.close();
+    this.imageBitmap = this.maskBitmap = null;
+    this.image.width = this.image.height = this.cutout.width = this.cutout.height = 0;
+  }
+
   dispose(): void {
     this.imageBitmap?.close();
     this.maskBitmap?.close();

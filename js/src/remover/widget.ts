@@ -38,6 +38,7 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
     saved?.remove();
     edit = attachEditor(model, view.root, { image, modelMask: mask, width, height });
     view.figure.style.display = "none"; // the editor shows image, mask and cutout
+    void edit.editor.ready.then(() => view.releaseFigure(), () => undefined);
   };
   const client = startWorkers(acquireWorker, "engine worker");
   let job: Job | null = null;
