@@ -31,6 +31,7 @@ from widget.batch.state import BatchTraits
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
+from widget.protocol.batch import MAX_POOL_WORKERS
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
 from widget.transfer.chunks import ChunkSender
 
@@ -49,8 +50,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     model, precision, registry
         As for :class:`widget.BackgroundRemover`.
     workers : int, optional
-        Pool workers to use. Default: ``min(navigator.hardwareConcurrency, 4)``, and at
-        most one per 2 GB of ``navigator.deviceMemory``. Never more than the images.
+        Pool workers to use (1..32). Default: ``min(navigator.hardwareConcurrency, 4)``, and
+        at most one per 2 GB of ``navigator.deviceMemory``. Never more than the images.
     backend : str
         ``"auto"`` (browser, kernel for what it cannot do) or ``"kernel"``.
     timeout_s : float
@@ -81,8 +82,14 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             raise TypeError(f"images must be a list of images, got {type(images).__name__}")
         if len(images) == 0:
             raise ValueError("images is empty: pass at least one image")
-        if workers is not None and (not isinstance(workers, int) or workers < 1):
-            raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
+        if workers is not None and (
+            isinstance(workers, bool)
+            or not isinstance(workers, int)
+            or not 1 <= workers <= MAX_POOL_WORKERS
+        ):
+            raise ValueError(
+                f"workers must be an integer in 1..{MAX_POOL_WORKERS} or None, got {workers!r}"
+            )
         if backend not in ("auto", "kernel"):
             raise ValueError(f"backend must be 'auto' or 'kernel', got {backend!r}")
         if isinstance(model, ModelSpec):
@@ -187,6 +194,13 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             out.append(cmp)
         return out
 
+    def close(self) -> None:
+        """Close the widget and its views; masks still arriving are dropped."""
+        if hasattr(self, "_results"):  # also called by __del__ of a half-constructed widget
+            self._results.drop_all()
+            self._senders.clear()
+        super().close()
+
     # ------------------------------------------------------------------ kernel twin
     def _kernel(self, index: int, reason: str) -> None:
         img = self._images[index]
@@ -222,22 +236,34 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     def _dispatch(self, msg: bw.BatchMessage) -> None:
         if isinstance(msg, wire.Hello):
             self._on_hello(msg)
-        elif isinstance(msg, wire.Ack):
+            return
+        if isinstance(msg, wire.Ack):
             sender = self._senders.get(msg.view)
             if sender is not None:
                 sender.ack(msg.sha256, msg.seq)
-        elif isinstance(msg, bw.PoolReady):
-            self.set_trait("workers", msg.workers)
-            self.set_trait("worker_activity", ["idle"] * msg.workers)
+            return
+        if msg.view != self._runner:
+            kind = type(msg).__name__
+            raise wire.WireError(f"view {msg.view!r} sent {kind} but does not run the batch")
+        if isinstance(msg, bw.PoolReady):
+            self._on_pool(msg)
         elif isinstance(msg, bw.ImageStart):
+            self._check_worker(msg.worker)
+            if self._results.record(msg.index).size is None:
+                raise wire.WireError(
+                    f"image {msg.index} could not be read, yet a worker started it"
+                )
             self._set_activity(msg.worker, f"image {msg.index}")
         elif isinstance(msg, bw.ImageBegin):
-            self._results.begin(msg)
+            self._check_worker(msg.worker)
+            self._results.begin(msg, limit=self.workers)
         elif isinstance(msg, bw.ImageChunk):
             if self._results.chunk(msg):
                 self._set_activity(self._results.records[msg.index].timing["worker"], "idle")
                 self._update_status()
         elif isinstance(msg, bw.ImageFailed):
+            self._results.record(msg.index)  # raises for an index outside the batch
+            self._results.drop(msg.index)
             log.warning("browser failed on image %d (%s): %s", msg.index, msg.stage, msg.reason)
             if self._results.record(msg.index).browser is None:
                 self._kernel(msg.index, f"{msg.stage}: {msg.reason}")
@@ -245,11 +271,31 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             self.set_trait("worker_activity", activity)
             self._update_status()
 
+    def _pool_cap(self) -> int:
+        """Most workers the view may start: as asked (else the default cap), <= the images."""
+        readable = len(self._results) - sum(img is None for img in self._images)
+        return max(1, min(self._workers or DEFAULT_MAX_WORKERS, readable))
+
+    def _on_pool(self, msg: bw.PoolReady) -> None:
+        if self.workers:
+            raise wire.WireError(f"the pool already started with {self.workers} workers")
+        cap = self._pool_cap()
+        if msg.workers > cap:
+            raise wire.WireError(
+                f"the pool may have at most {cap} workers, the view says {msg.workers}"
+            )
+        self.set_trait("workers", msg.workers)
+        self.set_trait("worker_activity", ["idle"] * msg.workers)
+
     def _set_activity(self, worker: int, text: str) -> None:
         activity = list(self.worker_activity)
-        if 0 <= worker < len(activity):
-            activity[worker] = text
-            self.set_trait("worker_activity", activity)
+        activity[worker] = text  # the worker was checked against the pool
+        self.set_trait("worker_activity", activity)
+
+    def _check_worker(self, worker: int) -> None:
+        if not 0 <= worker < self.workers:
+            pool = f"the pool's {self.workers} workers" if self.workers else "no pool yet"
+            raise wire.WireError(f"worker {worker} is not one of {pool}")
 
     def _on_hello(self, msg: wire.Hello) -> None:
         self.set_trait("capabilities", msg.caps)
