@@ -1,9 +1,11 @@
 """Valid view -> kernel messages of both widgets, and a way to deliver them as ipywidgets does.
 
 The builders mirror what the front end sends (``js/src/transport.ts``, ``engine.ts``,
-``batch-job.ts``); tests mutate them to make malformed ones. :func:`deliver` goes through
-``Widget._handle_custom_msg``, the method ipywidgets calls for a custom message, with
-the buffers as the memoryviews the comm hands over.
+``batch-job.ts``); tests mutate them to make malformed ones. :func:`deliver` calls the
+handlers the widget registered with ``on_msg`` exactly as ipywidgets'
+``Widget._handle_custom_msg`` does (``callback(widget, content, buffers)``, the buffers
+as the memoryviews the comm hands over), except that an exception is not swallowed
+(ipywidgets' ``CallbackDispatcher`` only logs it), so a test sees anything that escapes.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ CHUNK = 2 * 1024 * 1024  # MASK_CHUNK of js/src/transport.ts
 Message = tuple[dict[str, Any], list[bytes]]
 
 
-def deliver(widget: Widget, content: object, buffers: Sequence[object] = ()) -> None:
-    """Hand ``(content, buffers)`` to ``widget`` the way ipywidgets delivers a custom message."""
-    views = [memoryview(b) if isinstance(b, bytes | bytearray) else b for b in buffers]
-    widget._handle_custom_msg(content, views)
+def deliver(widget: Widget, content: object, buffers: Sequence[object] | None = ()) -> None:
+    """Hand ``(content, buffers)`` to ``widget``'s message handlers as ipywidgets does."""
+    views = None
+    if buffers is not None:
+        views = [memoryview(b) if isinstance(b, bytes | bytearray) else b for b in buffers]
+    callbacks = widget._msg_callbacks.callbacks
+    assert callbacks, "the widget registered no message handler"
+    for callback in callbacks:
+        callback(widget, content, views)
 
 
 def hello(view: str = VIEW, **fields: Any) -> dict[str, Any]:
