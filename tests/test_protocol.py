@@ -280,3 +280,15 @@ def test_batch_checks_threads_and_clears_error(batch: BatchRemover) -> None:
     deliver(batch, *msgs.img_messages(0, some_mask(4))[0])
     assert "already received" in batch.error, batch.error
     np.testing.assert_array_equal(batch.masks[0], mask)
+
+
+def test_a_display_only_view_may_fail_without_changing_the_result(tiny_model: TinyModel) -> None:
+    w = BackgroundRemover(
+        red_square_rgba(), tiny_model.spec, "fp32", "kernel", registry=tiny_model.registry
+    )
+    deliver(w, msgs.hello())  # told not to run: the kernel computes the mask
+    assert w.backend_used == "kernel" and w.fallback_reason == "backend='kernel' was requested"
+    deliver(w, msgs.failed(stage="decode", reason="the view could not decode the image"))
+    assert w.error == "" and w.fallback_reason == "backend='kernel' was requested"
+    deliver(w, msgs.stage())  # but it may not report a run
+    assert "was not asked to run" in w.error and w.threads == 0

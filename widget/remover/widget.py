@@ -224,6 +224,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
                 sender.ack(msg.sha256, msg.seq)
             return
         if msg.view not in self._runners:
+            if isinstance(msg, wire.Failed):  # a view that only displays can fail to decode
+                log.warning("a view that does not run failed (%s): %s", msg.stage, msg.reason)
+                return
             kind = type(msg).__name__
             raise common.WireError(f"view {msg.view!r} sent {kind} but was not asked to run")
         if self._browser is not None and msg.view != self._delivered_by:
