@@ -1,9 +1,9 @@
 """Valid view -> kernel messages of both widgets, and a way to deliver them as ipywidgets does.
 
-The builders mirror what the front end sends (``js/src/transport.ts``, ``engine.ts``,
-``batch-job.ts``); tests mutate them to make malformed ones. :func:`deliver` calls the
-handlers the widget registered with ``on_msg`` exactly as ipywidgets'
-``Widget._handle_custom_msg`` does (``callback(widget, content, buffers)``, the buffers
+The builders mirror what the front end sends (``js/src/remover/link.ts`` and ``job.ts``,
+``js/src/batch/link.ts`` and ``job.ts``); tests mutate them to make malformed ones.
+:func:`deliver` calls the handlers the widget registered with ``on_msg`` exactly as
+ipywidgets' ``Widget._handle_custom_msg`` does (``callback(widget, content, buffers)``, the buffers
 as the memoryviews the comm hands over), except that an exception is not swallowed
 (ipywidgets' ``CallbackDispatcher`` only logs it), so a test sees anything that escapes.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from ipywidgets import Widget
 
 VIEW = "view0"
-CHUNK = 2 * 1024 * 1024  # MASK_CHUNK of js/src/transport.ts
+CHUNK = 2 * 1024 * 1024  # MASK_CHUNK of js/src/shared/kernel-link.ts
 
 Message = tuple[dict[str, Any], list[bytes]]
 

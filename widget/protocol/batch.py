@@ -8,7 +8,7 @@ naming the problem, with every field type- and range-checked by the shared reade
 of :mod:`widget.protocol.common`. What depends on the batch (the index exists, the
 worker is one of the pool's, the mask's size is the image's) is checked by the widget
 and :class:`widget.protocol.assembly.MaskAssembly`. The JavaScript side is
-``js/src/batch-protocol.ts``.
+``js/src/protocol/batch.ts``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ readers here, which check type *and* range (a bool is never a number, a float is
 never an integer, every number is finite). :func:`receive` puts a rejected message
 into the widget's ``error`` trait instead of crashing the kernel, and clears that
 trait again once a message is accepted. The JavaScript half is
-``js/src/protocol.ts``.
+``js/src/protocol/common.ts``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 #: Execution providers a view may report.
 EXECUTION_PROVIDERS = ("wasm", "webgpu")
 
-#: ``hello`` capabilities that are booleans (``Capabilities`` in js/src/protocol.ts).
+#: ``hello`` capabilities that are booleans (``Capabilities`` in js/src/protocol/common.ts).
 BOOL_CAPS = (
     "wasm",
     "simd",

@@ -6,7 +6,7 @@ the problem, so a malformed message becomes an ``error`` trait, never a crash.
 Every field is type- and range-checked here; what depends on the widget (the
 mask's size is the image's, the chunks cover it exactly) is checked by
 :class:`widget.protocol.assembly.MaskAssembly`. The JavaScript side of these
-shapes is ``js/src/protocol.ts``; the messages every widget shares are in
+shapes is ``js/src/protocol/remover.ts``; the messages every widget shares are in
 :mod:`widget.protocol.common`.
 """
 
@@ -37,7 +37,7 @@ from widget.protocol.common import (
     view_id,
 )
 
-#: Stages a view reports (``StageMsg`` in js/src/protocol.ts).
+#: Stages a view reports (``StageMsg`` in js/src/protocol/remover.ts).
 STAGES = ("caching", "loading", "running")
 
 
