@@ -287,7 +287,8 @@ def test_a_display_only_view_may_fail_without_changing_the_result(tiny_model: Ti
         red_square_rgba(), tiny_model.spec, "fp32", "kernel", registry=tiny_model.registry
     )
     deliver(w, msgs.hello())  # told not to run: the kernel computes the mask
-    assert w.backend_used == "kernel" and w.fallback_reason == "backend='kernel' was requested"
+    assert w.error == "" and w.backend_used == "kernel"
+    assert w.fallback_reason == "backend='kernel' was requested"
     deliver(w, msgs.failed(stage="decode", reason="the view could not decode the image"))
     assert w.error == "" and w.fallback_reason == "backend='kernel' was requested"
     deliver(w, msgs.stage())  # but it may not report a run

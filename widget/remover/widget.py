@@ -218,7 +218,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     def _dispatch(self, msg: wire.ViewMessage) -> None:
         if isinstance(msg, common.Hello):
             self._on_hello(msg)
-        elif isinstance(msg, common.Ack):
+            return
+        if isinstance(msg, common.Ack):
             sender = self._senders.get(msg.view)
             if sender is not None:
                 sender.ack(msg.sha256, msg.seq)
@@ -230,7 +231,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             kind = type(msg).__name__
             raise common.WireError(f"view {msg.view!r} sent {kind} but was not asked to run")
         if self._browser is not None and msg.view != self._delivered_by:
-            log.info("ignoring %s of view %r: another view's mask came first", msg, msg.view)
+            kind = type(msg).__name__
+            log.info("ignoring %s of view %r: another view's mask came first", kind, msg.view)
             return
         if isinstance(msg, wire.Stage):
             self._on_stage(msg)
