@@ -168,7 +168,7 @@ def pixels_checksum(rgba: np.ndarray) -> int:
     if rgba.dtype != np.uint8:
         raise ImageError(f"pixels_checksum needs uint8 pixels, got {rgba.dtype}")
     flat = np.ascontiguousarray(rgba).reshape(-1)
-    weights = (np.arange(_BLOCK, dtype=np.uint64) % CHECKSUM_MODULUS) + 1
+    weights = (np.arange(min(_BLOCK, flat.size), dtype=np.uint64) % CHECKSUM_MODULUS) + 1
     total = 0
     for start in range(0, flat.size, _BLOCK):
         block = flat[start : start + _BLOCK].astype(np.uint64)

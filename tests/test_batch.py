@@ -114,6 +114,7 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
     assert b.total == 3 and b.done == 1
     assert b.errors[1].startswith("image 1: <bytes>"), b.errors
+    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
     b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
     b._on_msg(b, {"type": "img_start", "view": "v", "index": 2, "worker": 1}, [])
     assert b.workers == 2 and b.worker_activity == ["idle", "image 2"]

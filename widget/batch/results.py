@@ -1,7 +1,8 @@
 """Bookkeeping of a batch: which image has a mask, from whom, when, or why not.
 
 :class:`BatchResults` assembles the masks the browser sends in chunks (one per
-image index), records per-image failures and kernel-twin masks, and summarises
+image index, byte-exact, with :class:`widget.protocol.assembly.PendingMasks`),
+records per-image failures and kernel-twin masks, and summarises
 the timings (per image: pool worker, start and end on the page's clock). It has
 no widget in it, so the rules are tested without a browser.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from widget.protocol.assembly import PendingMasks
 from widget.protocol.batch import ImageBegin, ImageChunk
 from widget.protocol.common import WireError
 
@@ -62,7 +64,7 @@ class BatchResults:
         if len(sizes) != len(errors):
             raise ValueError(f"{len(sizes)} sizes but {len(errors)} errors")
         self.records = [ImageRecord(s, e) for s, e in zip(sizes, errors, strict=True)]
-        self._incoming: dict[int, tuple[ImageBegin, bytearray, set[int]]] = {}
+        self._pending: PendingMasks[int, ImageBegin] = PendingMasks()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -78,32 +80,36 @@ class BatchResults:
         """Images with a mask or a final error."""
         return sum(r.finished for r in self.records)
 
-    def begin(self, head: ImageBegin) -> None:
-        """Start assembling image ``head.index``'s mask (its size must be the image's)."""
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes held by masks still arriving."""
+        return self._pending.held_bytes
+
+    def begin(self, head: ImageBegin, limit: int = 1) -> None:
+        """Start assembling image ``head.index``'s mask (its size must be the image's).
+
+        ``limit`` is how many masks may be arriving at once (the pool's workers).
+        Nothing is allocated unless the header fits the image.
+        """
         rec = self.record(head.index)
         if rec.size is None:
             raise WireError(f"image {head.index} could not be read, yet a mask arrived for it")
-        if (head.width, head.height) != rec.size:
-            w, h = rec.size
-            size = f"{head.width}x{head.height}"
-            raise WireError(f"browser mask of image {head.index} is {size}, the image is {w}x{h}")
-        self._incoming[head.index] = (head, bytearray(head.width * head.height), set())
+        if rec.browser is not None:
+            raise WireError(f"image {head.index}'s browser mask was already received")
+        size = (head.width, head.height)
+        what = f"image {head.index}'s mask"
+        self._pending.begin(head.index, head, size, head.total, rec.size, limit=limit, what=what)
 
     def chunk(self, msg: ImageChunk) -> bool:
         """Add a chunk; True once image ``msg.index``'s mask is complete (then stored)."""
-        entry = self._incoming.get(msg.index)
-        if entry is None:
-            raise WireError(f"img_chunk for image {msg.index} without img_begin")
-        head, buf, seen = entry
-        if msg.offset + len(msg.data) > len(buf):
-            raise WireError(f"mask chunk {msg.seq} overflows image {msg.index}'s mask")
-        buf[msg.offset : msg.offset + len(msg.data)] = msg.data
-        seen.add(msg.seq)
-        if len(seen) < head.total:
+        self.record(msg.index)
+        what = f"image {msg.index}'s mask"
+        done = self._pending.add(msg.index, msg.seq, msg.offset, msg.data, what)
+        if done is None:
             return False
-        del self._incoming[msg.index]
+        head, mask = done
         rec = self.records[msg.index]
-        rec.browser = np.frombuffer(bytes(buf), np.uint8).reshape(head.height, head.width)
+        rec.browser = mask
         rec.checksum = head.checksum
         rec.fallback_reason = ""
         rec.timing = {
@@ -115,6 +121,14 @@ class BatchResults:
             **head.timings,
         }
         return True
+
+    def drop(self, index: int) -> None:
+        """Forget image ``index``'s mask in progress, if any."""
+        self._pending.drop(index)
+
+    def drop_all(self) -> None:
+        """Forget every mask in progress."""
+        self._pending.clear()
 
     def set_kernel(self, index: int, mask: np.ndarray, ms: float, reason: str) -> None:
         """Store the kernel twin's mask of image ``index`` and why the kernel computed it."""

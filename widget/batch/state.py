@@ -17,7 +17,9 @@ class BatchTraits(DOMWidget):
     """What the batch is doing, e.g. ``"running: 3 / 8 (3 in the browser)"``."""
 
     error = t.Unicode("", read_only=True).tag(sync=True)
-    """The last error (a malformed message from the front end); empty if none."""
+    """The last error (a rejected message from the front end); empty if none.
+
+    The next message that is accepted clears it; the log keeps every one."""
 
     total = t.Int(0, read_only=True).tag(sync=True)
     """Images in the batch, unreadable ones included."""

@@ -40,6 +40,7 @@ from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.heap import trim_heap
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
+from widget.protocol.batch import MAX_POOL_WORKERS
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
 from widget.transfer.chunks import ChunkSender
 
@@ -58,8 +59,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     model, precision, registry
         As for :class:`widget.BackgroundRemover`.
     workers : int, optional
-        Pool workers to use. Default: ``min(navigator.hardwareConcurrency, 4)``, and at
-        most one per 2 GB of ``navigator.deviceMemory``. Never more than the images.
+        Pool workers to use (1..32). Default: ``min(navigator.hardwareConcurrency, 4)``, and
+        at most one per 2 GB of ``navigator.deviceMemory``. Never more than the images.
     backend : str
         ``"auto"`` (browser, kernel for what it cannot do) or ``"kernel"``.
     timeout_s : float
@@ -98,8 +99,14 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             raise TypeError(f"images must be a list of images, got {type(images).__name__}")
         if len(images) == 0:
             raise ValueError("images is empty: pass at least one image")
-        if workers is not None and (not isinstance(workers, int) or workers < 1):
-            raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
+        if workers is not None and (
+            isinstance(workers, bool)
+            or not isinstance(workers, int)
+            or not 1 <= workers <= MAX_POOL_WORKERS
+        ):
+            raise ValueError(
+                f"workers must be an integer in 1..{MAX_POOL_WORKERS} or None, got {workers!r}"
+            )
         if backend not in ("auto", "kernel"):
             raise ValueError(f"backend must be 'auto' or 'kernel', got {backend!r}")
         if isinstance(model, ModelSpec):
@@ -243,11 +250,13 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         cut-outs and the image bytes they still held; the page's worker pool is recycled
         once no batch uses it. Reading masks afterwards raises ``RuntimeError``.
         """
-        self._closed = True
-        self._stream = None
-        self._senders.clear()
-        for rec in self._results.records:
-            rec.browser = rec.kernel = None
+        if hasattr(self, "_senders"):  # also called by __del__ of a half-constructed widget
+            self._closed = True
+            self._stream = None
+            self._senders.clear()
+            self._results.drop_all()  # masks still arriving are dropped
+            for rec in self._results.records:
+                rec.browser = rec.kernel = None
         super().close()
         trim_heap()
 
@@ -331,22 +340,27 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     def _dispatch(self, msg: bw.BatchMessage) -> None:
         if isinstance(msg, wire.Hello):
             self._on_hello(msg)
-        elif isinstance(msg, wire.Ack):
+            return
+        if isinstance(msg, wire.Ack):
             sender = self._senders.get(msg.view)
             if sender is not None:
                 sender.ack(msg.sha256, msg.seq)
-        elif isinstance(msg, bw.PoolReady):
-            self.set_trait("workers", msg.workers)
-            self.set_trait("worker_activity", ["idle"] * msg.workers)
-            if msg.view == self._runner and self._stream is None:
-                # every image the plan called readable: the view waits for each, in this order
-                jobs = [i for i, e in enumerate(self._plan_errors) if not e]
-                self._stream = ImageStream(jobs, max(1, msg.workers) + 1)
-                self._feed()
+            return
+        if msg.view != self._runner:
+            kind = type(msg).__name__
+            raise wire.WireError(f"view {msg.view!r} sent {kind} but does not run the batch")
+        if isinstance(msg, bw.PoolReady):
+            self._on_pool(msg)
         elif isinstance(msg, bw.ImageStart):
+            self._check_worker(msg.worker)
+            if self._results.record(msg.index).size is None:
+                raise wire.WireError(
+                    f"image {msg.index} could not be read, yet a worker started it"
+                )
             self._set_activity(msg.worker, f"image {msg.index}")
         elif isinstance(msg, bw.ImageBegin):
-            self._results.begin(msg)
+            self._check_worker(msg.worker)
+            self._results.begin(msg, limit=self.workers)
         elif isinstance(msg, bw.ImageChunk):
             if self._results.chunk(msg):
                 self._set_activity(self._results.records[msg.index].timing["worker"], "idle")
@@ -354,6 +368,8 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
                 self._image_done(msg.index)
                 self._update_status()
         elif isinstance(msg, bw.ImageFailed):
+            self._results.record(msg.index)  # raises for an index outside the batch
+            self._results.drop(msg.index)
             log.warning("browser failed on image %d (%s): %s", msg.index, msg.stage, msg.reason)
             if self._results.record(msg.index).browser is None:
                 self._kernel(msg.index, f"{msg.stage}: {msg.reason}")
@@ -362,11 +378,36 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             self._image_done(msg.index)
             self._update_status()
 
+    def _pool_cap(self) -> int:
+        """Most workers the view may start: as asked (else the default cap), <= the images."""
+        readable = sum(r.size is not None for r in self._results.records)
+        return max(1, min(self._workers or DEFAULT_MAX_WORKERS, readable))
+
+    def _on_pool(self, msg: bw.PoolReady) -> None:
+        if self.workers:
+            raise wire.WireError(f"the pool already started with {self.workers} workers")
+        cap = self._pool_cap()
+        if msg.workers > cap:
+            raise wire.WireError(
+                f"the pool may have at most {cap} workers, the view says {msg.workers}"
+            )
+        self.set_trait("workers", msg.workers)
+        self.set_trait("worker_activity", ["idle"] * msg.workers)
+        if self._stream is None:
+            # every image the plan called readable: the view waits for each, in this order
+            jobs = [i for i, e in enumerate(self._plan_errors) if not e]
+            self._stream = ImageStream(jobs, max(1, msg.workers) + 1)
+            self._feed()
+
     def _set_activity(self, worker: int, text: str) -> None:
         activity = list(self.worker_activity)
-        if 0 <= worker < len(activity):
-            activity[worker] = text
-            self.set_trait("worker_activity", activity)
+        activity[worker] = text  # the worker was checked against the pool
+        self.set_trait("worker_activity", activity)
+
+    def _check_worker(self, worker: int) -> None:
+        if not 0 <= worker < self.workers:
+            pool = f"the pool's {self.workers} workers" if self.workers else "no pool yet"
+            raise wire.WireError(f"worker {worker} is not one of {pool}")
 
     def _on_hello(self, msg: wire.Hello) -> None:
         self.set_trait("capabilities", msg.caps)

@@ -1,10 +1,14 @@
 """Messages of the batch view (:class:`widget.batch.widget.BatchRemover`), with validation.
 
 The batch view speaks the single widget's ``hello`` and ``ack`` (parsed by
-:func:`widget.protocol.remover.parse_view_message`) plus per-image messages that carry the
+:func:`widget.protocol.common.parse_common`) plus per-image messages that carry the
 image's index and the pool worker that ran it. Everything a view sends is
-untrusted: :func:`parse_batch_message` raises :class:`widget.protocol.remover.WireError`
-naming the problem. The JavaScript side is ``js/src/protocol/batch.ts``.
+untrusted: :func:`parse_batch_message` raises :class:`widget.protocol.common.WireError`
+naming the problem, with every field type- and range-checked by the shared readers
+of :mod:`widget.protocol.common`. What depends on the batch (the index exists, the
+worker is one of the pool's, the mask's size is the image's) is checked by the widget
+and :class:`widget.protocol.assembly.MaskAssembly`. The JavaScript side is
+``js/src/protocol/batch.ts``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from widget.protocol.common import COMMON_TYPES, MAX_MASK_CHUNK, Ack, Hello, WireError, parse_common
+from widget.protocol.common import (
+    COMMON_TYPES,
+    Ack,
+    Hello,
+    WireError,
+    checksum,
+    chunk_count,
+    get,
+    integer,
+    mask_size,
+    name,
+    nonneg,
+    number,
+    one_buffer,
+    optional,
+    parse_common,
+    shown,
+    text,
+    threads,
+    timings,
+    view_id,
+)
+
+#: Most pool workers a batch may run (each holds a model session of up to ~1 GB).
+MAX_POOL_WORKERS = 32
 
 
 @dataclass(frozen=True)
@@ -78,52 +106,28 @@ class ImageFailed:
 BatchMessage = Hello | Ack | PoolReady | ImageStart | ImageBegin | ImageChunk | ImageFailed
 
 
-def _num(msg: dict[str, Any], key: str) -> float:
-    value = msg.get(key)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise WireError(f"{msg.get('type', '?')!s} message needs a number {key!r}, got {value!r}")
-    return float(value)
-
-
-def _nonneg(msg: dict[str, Any], key: str) -> int:
-    value = msg.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise WireError(f"{msg.get('type', '?')!s} message needs an integer {key!r} >= 0")
-    return value
-
-
-def _text(msg: dict[str, Any], key: str) -> str:
-    value = msg.get(key)
-    if not isinstance(value, str):
-        raise WireError(f"{msg.get('type', '?')!s} message needs a string {key!r}")
-    return value
-
-
-def _timings(raw: object) -> dict[str, float]:
-    if not isinstance(raw, dict):
-        raise WireError("'timings' must be an object")
-    return {str(k): _num(raw, str(k)) for k in raw}
+def _worker(msg: dict[str, Any]) -> int:
+    return integer(msg, "worker", 0, MAX_POOL_WORKERS - 1)
 
 
 def _begin(view: str, m: dict[str, Any]) -> ImageBegin:
-    width, height = _nonneg(m, "width"), _nonneg(m, "height")
-    if width == 0 or height == 0:
-        raise WireError(f"mask size {width}x{height} is empty")
-    start, end = _num(m, "start"), _num(m, "end")
+    index = nonneg(m, "index")
+    width, height = mask_size(m)
+    start, end = number(m, "start"), number(m, "end")
     if end < start:
-        raise WireError(f"image {m.get('index')} ends ({end}) before it starts ({start})")
+        raise WireError(f"image {index} ends ({end}) before it starts ({start})")
     return ImageBegin(
         view,
-        _nonneg(m, "index"),
-        _nonneg(m, "worker"),
+        index,
+        _worker(m),
         width,
         height,
-        _nonneg(m, "total"),
-        _nonneg(m, "checksum"),
+        chunk_count(m),
+        checksum(m),
         start,
         end,
-        _timings(m.get("timings")),
-        _nonneg(m, "threads"),
+        timings(get(m, "timings", dict)),
+        threads(m, "threads"),
     )
 
 
@@ -144,31 +148,27 @@ def parse_batch_message(content: Any, buffers: list[Any] | None) -> BatchMessage
     Raises
     ------
     WireError
-        If the message is not one of the batch protocol's shapes.
+        If the message is not one of the batch protocol's shapes, or a field is out of range.
 
     """
     if not isinstance(content, dict):
         raise WireError(f"a message must be a JSON object, got {type(content).__name__}")
-    kind = content.get("type")
+    kind = get(content, "type", str)
     if kind in COMMON_TYPES:
         return parse_common(content, buffers)
-    view = _text(content, "view")
+    view = view_id(content)
     if kind == "pool":
-        workers = _nonneg(content, "workers")
-        return PoolReady(view, workers, str(content.get("limit_reason", "")))
+        workers = integer(content, "workers", 1, MAX_POOL_WORKERS)
+        return PoolReady(view, workers, optional(content, "limit_reason", text) or "")
     if kind == "img_start":
-        return ImageStart(view, _nonneg(content, "index"), _nonneg(content, "worker"))
+        return ImageStart(view, nonneg(content, "index"), _worker(content))
     if kind == "img_begin":
         return _begin(view, content)
     if kind == "img_chunk":
-        if not buffers or len(buffers) != 1:
-            raise WireError("img_chunk needs exactly one binary buffer")
-        data = bytes(buffers[0])
-        if len(data) > MAX_MASK_CHUNK:
-            raise WireError(f"mask chunk of {len(data)} bytes exceeds {MAX_MASK_CHUNK}")
-        index, seq = _nonneg(content, "index"), _nonneg(content, "seq")
-        return ImageChunk(view, index, seq, _nonneg(content, "offset"), data)
+        data = one_buffer(buffers, "img_chunk")
+        index, seq = nonneg(content, "index"), nonneg(content, "seq")
+        return ImageChunk(view, index, seq, nonneg(content, "offset"), data)
     if kind == "img_failed":
-        index = _nonneg(content, "index")
-        return ImageFailed(view, index, _text(content, "stage"), _text(content, "reason"))
-    raise WireError(f"unknown batch message type {kind!r}")
+        index = nonneg(content, "index")
+        return ImageFailed(view, index, name(content, "stage"), text(content, "reason"))
+    raise WireError(f"unknown batch message type {shown(kind)}")

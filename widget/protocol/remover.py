@@ -3,8 +3,11 @@
 Everything a view sends is untrusted: :func:`parse_view_message` turns a custom
 message into one of the dataclasses below or raises :class:`WireError` naming
 the problem, so a malformed message becomes an ``error`` trait, never a crash.
-The JavaScript side of these shapes is ``js/src/protocol/remover.ts``;
-the messages every widget shares are in :mod:`widget.protocol.common`.
+Every field is type- and range-checked here; what depends on the widget (the
+mask's size is the image's, the chunks cover it exactly) is checked by
+:class:`widget.protocol.assembly.MaskAssembly`. The JavaScript side of these
+shapes is ``js/src/protocol/remover.ts``; the messages every widget shares are in
+:mod:`widget.protocol.common`.
 """
 
 from __future__ import annotations
@@ -14,20 +17,33 @@ from typing import Any
 
 from widget.protocol.common import (
     COMMON_TYPES,
-    MAX_MASK_CHUNK,
     Ack,
     Hello,
     WireError,
+    checksum,
+    chunk_count,
+    execution_provider,
+    get,
+    mask_size,
+    name,
+    nonneg,
+    one_buffer,
+    optional,
     parse_common,
+    shown,
+    text,
+    threads,
+    timings,
+    view_id,
 )
-from widget.protocol.common import get as _get
-from widget.protocol.common import nonneg as _nonneg
-from widget.protocol.common import timings as _timings
+
+#: Stages a view reports (``StageMsg`` in js/src/protocol/remover.ts).
+STAGES = ("caching", "loading", "running")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A view reached a stage (``loading`` or ``running``)."""
+    """A view reached a stage (``caching``, ``loading`` or ``running``)."""
 
     view: str
     stage: str
@@ -38,7 +54,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class MaskBegin:
-    """Header of a mask computed in the browser."""
+    """Header of a mask computed in the browser, sent in ``total`` chunks."""
 
     view: str
     width: int
@@ -89,47 +105,38 @@ def parse_view_message(content: Any, buffers: list[Any] | None) -> ViewMessage:
     Raises
     ------
     WireError
-        If the message is not one of the protocol's shapes.
+        If the message is not one of the protocol's shapes, or a field is out of range.
 
     """
     if not isinstance(content, dict):
         raise WireError(f"a message must be a JSON object, got {type(content).__name__}")
-    kind = _get(content, "type", str)
-    view = _get(content, "view", str)
+    kind = get(content, "type", str)
+    view = view_id(content)
     if kind in COMMON_TYPES:
         return parse_common(content, buffers)
     if kind == "stage":
-        ep = content.get("execution_provider")
-        threads = content.get("threads")
-        fallback = content.get("fallback")
         return Stage(
             view,
-            _get(content, "stage", str),
-            ep if isinstance(ep, str) else None,
-            threads if isinstance(threads, int) and not isinstance(threads, bool) else None,
-            fallback if isinstance(fallback, str) else None,
+            name(content, "stage", STAGES),
+            optional(content, "execution_provider", execution_provider),
+            optional(content, "threads", threads),
+            optional(content, "fallback", text),
         )
     if kind == "mask_begin":
-        width, height = _nonneg(content, "width"), _nonneg(content, "height")
-        if width == 0 or height == 0:
-            raise WireError(f"mask size {width}x{height} is empty")
+        width, height = mask_size(content)
         return MaskBegin(
             view,
             width,
             height,
-            _nonneg(content, "total"),
-            _nonneg(content, "checksum"),
-            _timings(_get(content, "timings", dict)),
-            _get(content, "execution_provider", str),
-            _nonneg(content, "threads"),
+            chunk_count(content),
+            checksum(content),
+            timings(get(content, "timings", dict)),
+            execution_provider(content, "execution_provider"),
+            threads(content, "threads"),
         )
     if kind == "mask_chunk":
-        if not buffers or len(buffers) != 1:
-            raise WireError("mask_chunk needs exactly one binary buffer")
-        data = bytes(buffers[0])
-        if len(data) > MAX_MASK_CHUNK:
-            raise WireError(f"mask chunk of {len(data)} bytes exceeds {MAX_MASK_CHUNK}")
-        return MaskChunk(view, _nonneg(content, "seq"), _nonneg(content, "offset"), data)
+        data = one_buffer(buffers, "mask_chunk")
+        return MaskChunk(view, nonneg(content, "seq"), nonneg(content, "offset"), data)
     if kind == "failed":
-        return Failed(view, _get(content, "stage", str), _get(content, "reason", str))
-    raise WireError(f"unknown message type {kind!r}")
+        return Failed(view, name(content, "stage"), text(content, "reason"))
+    raise WireError(f"unknown message type {shown(kind)}")

@@ -91,6 +91,10 @@ class MaskEditing(DOMWidget):
     def _editing_image(self) -> LoadedImage:
         raise NotImplementedError
 
+    def _model_mask_changed(self) -> None:
+        """Tell the editor that :attr:`model_mask` is now another mask (forget the replay)."""
+        self._replayed = None
+
     # ------------------------------------------------------------------ public API
     @property
     def model_mask(self) -> np.ndarray:

@@ -21,7 +21,8 @@ class EngineTraits(DOMWidget):
     """
 
     error = t.Unicode("", read_only=True).tag(sync=True)
-    """The last error (a malformed message from the front end, a failure); empty if none.
+    """The last error (a message from the front end that was rejected, a failure); empty
+    if none. The next message that is accepted clears it; the log keeps every one.
 
     - Type: ``str``
     - Default: ``""``

@@ -23,6 +23,7 @@ from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.heap import trim_heap
 from widget.protocol import common
 from widget.protocol import remover as wire
+from widget.protocol.assembly import PendingMasks
 from widget.remover.editing import MaskEditing
 from widget.remover.state import EngineTraits
 from widget.transfer.assets import STATIC, Asset, file_asset, wasm_asset
@@ -31,6 +32,9 @@ from widget.transfer.encoded import EncodedImage
 
 log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
+#: Browser masks that may be arriving at once (one per view told to run; views send a
+#: whole mask in one go, so more than one in flight means several pages run the widget).
+MAX_MASKS_IN_FLIGHT = 4
 
 
 class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
@@ -92,7 +96,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
         self._senders: dict[str, ChunkSender] = {}
-        self._incoming: dict[str, tuple[wire.MaskBegin, bytearray, set[int]]] = {}
+        self._runners: set[str] = set()  # views told to run the model
+        self._delivered_by = ""  # the view whose mask was accepted
+        self._pending: PendingMasks[str, wire.MaskBegin] = PendingMasks()
         self._browser: tuple[np.ndarray, int] | None = None
         self._kernel: tuple[np.ndarray, float] | None = None
         super().__init__(**kwargs)
@@ -189,10 +195,13 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         trim_heap()
 
     def _release_buffers(self) -> None:
+        if not hasattr(self, "_pending"):  # close() from __del__ of a half-constructed widget
+            return
         self._encoded = None
         self._browser = self._kernel = None
         self._senders.clear()
-        self._incoming.clear()
+        self._runners.clear()
+        self._pending.clear()  # masks still arriving are dropped
         self._replayed = None
 
     @property
@@ -251,17 +260,30 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     def _dispatch(self, msg: wire.ViewMessage) -> None:
         if isinstance(msg, common.Hello):
             self._on_hello(msg)
-        elif isinstance(msg, common.Ack):
+            return
+        if isinstance(msg, common.Ack):
             sender = self._senders.get(msg.view)
             if sender is not None:
                 sender.ack(msg.sha256, msg.seq)
-        elif isinstance(msg, wire.Stage):
+            return
+        if msg.view not in self._runners:
+            if isinstance(msg, wire.Failed):  # a view that only displays can fail to decode
+                log.warning("a view that does not run failed (%s): %s", msg.stage, msg.reason)
+                return
+            kind = type(msg).__name__
+            raise common.WireError(f"view {msg.view!r} sent {kind} but was not asked to run")
+        if self._browser is not None and msg.view != self._delivered_by:
+            kind = type(msg).__name__
+            log.info("ignoring %s of view %r: another view's mask came first", kind, msg.view)
+            return
+        if isinstance(msg, wire.Stage):
             self._on_stage(msg)
         elif isinstance(msg, wire.MaskBegin):
-            self._incoming[msg.view] = (msg, bytearray(msg.width * msg.height), set())
+            self._on_mask_begin(msg)
         elif isinstance(msg, wire.MaskChunk):
             self._on_mask_chunk(msg)
         elif isinstance(msg, wire.Failed):
+            self._pending.drop(msg.view)
             log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
             if self._browser is None:
                 self._fall_back(msg.view, f"{msg.stage}: {msg.reason}")
@@ -269,13 +291,15 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
     def _on_hello(self, msg: common.Hello) -> None:
         caps = msg.caps
         self.set_trait("capabilities", caps)
-        self.set_trait("cross_origin_isolated", bool(caps.get("crossOriginIsolated", False)))
+        self.set_trait("cross_origin_isolated", caps.get("crossOriginIsolated") is True)
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
         try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
         if run and why_not:
             self.set_trait("webgpu_fallback_reason", why_not)
+        if run:
+            self._runners.add(msg.view)
         if run and try_gpu:
             gpu = webgpu.gpu_plan(self._spec, self._registry)
             self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
@@ -313,6 +337,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self.set_trait("status", f"sending {acked / mib:.1f} / {total / mib:.1f} MiB")
 
     def _on_stage(self, msg: wire.Stage) -> None:
+        if self._browser is not None:
+            return  # a late report of a run whose mask is already here
         if msg.execution_provider:
             self.set_trait("execution_provider", msg.execution_provider)
         if msg.threads:
@@ -320,27 +346,32 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         if msg.fallback:
             log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
             self.set_trait("webgpu_fallback_reason", msg.fallback)
-        if self._browser is None:
-            text = {"loading": "loading the model in the browser"}
-            self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+        text = {"loading": "loading the model in the browser"}
+        self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+
+    def _on_mask_begin(self, msg: wire.MaskBegin) -> None:
+        if self._browser is not None:
+            raise common.WireError(f"view {msg.view!r} already delivered its mask (one per run)")
+        size = (msg.width, msg.height)
+        self._pending.begin(
+            msg.view,
+            msg,
+            size,
+            msg.total,
+            self._size,
+            limit=MAX_MASKS_IN_FLIGHT,
+            what=f"mask of view {msg.view!r}",
+        )
 
     def _on_mask_chunk(self, msg: wire.MaskChunk) -> None:
-        entry = self._incoming.get(msg.view)
-        if entry is None:
-            raise common.WireError("mask_chunk without mask_begin")
-        head, buf, seen = entry
-        if msg.offset + len(msg.data) > len(buf):
-            size = f"{head.width}x{head.height}"
-            raise common.WireError(f"mask chunk {msg.seq} overflows a {size} mask")
-        buf[msg.offset : msg.offset + len(msg.data)] = msg.data
-        seen.add(msg.seq)
-        if len(seen) < head.total:
+        what = f"mask of view {msg.view!r}"
+        done = self._pending.add(msg.view, msg.seq, msg.offset, msg.data, what)
+        if done is None:
             return
-        del self._incoming[msg.view]
-        w, h = self._size
-        if (head.width, head.height) != (w, h):
-            raise common.WireError(f"browser mask is {head.width}x{head.height}, image is {w}x{h}")
-        self._browser = (np.frombuffer(bytes(buf), np.uint8).reshape(h, w), head.checksum)
+        head, mask = done
+        self._pending.clear()  # other views' masks of the same image are no longer wanted
+        self._browser, self._delivered_by = (mask, head.checksum), msg.view
+        self._model_mask_changed()
         self.set_trait("backend_used", "browser")
         self.set_trait("fallback_reason", "")
         self.set_trait("execution_provider", head.execution_provider)
