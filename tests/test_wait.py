@@ -126,7 +126,8 @@ def test_comm_pump_delivers_comm_messages_to_a_blocked_cell_in_a_real_kernel() -
             msg = kc.get_iopub_msg(timeout=30)
             if msg["parent_header"].get("msg_id") == blocked and msg["msg_type"] == "execute_input":
                 break
-        after = kc.execute("print('next cell ran after', len(got))")
+        after = kc.execute("n_after = len(got)")
+        last = kc.execute("print('next cells ran in order after', n_after)")
         comm_id = "c0ffee"
         kc.shell_channel.send(
             kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "pl-test", "data": 1})
@@ -135,8 +136,9 @@ def test_comm_pump_delivers_comm_messages_to_a_blocked_cell_in_a_real_kernel() -
             kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": comm_id, "data": n}))
         out = _output_of(kc, blocked)
         assert "blocked cell saw 3 dispatched 3" in out, out
-        assert "deferred 1" in out, out  # the next cell's execute_request, run afterwards
-        assert "next cell ran after 3" in _output_of(kc, after)
+        assert "deferred 2" in out, out  # the next cells' execute_requests, run afterwards
+        _output_of(kc, after)
+        assert "next cells ran in order after 3" in _output_of(kc, last)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

@@ -116,7 +116,13 @@ class CommPump:
         self.deferred += 1
         shell_main = getattr(kernel, "shell_main", None)
         if shell_main is not None:  # ipykernel 7: waits for the main shell's lock (FIFO)
-            task = asyncio.ensure_future(shell_main(None, frames))
+            # The same two hops as the kernel's own receive path (a task that starts the
+            # handler's task): a message the kernel read just before the wait keeps its
+            # place ahead of these, one it reads after the cell stays behind them.
+            async def hop() -> None:
+                await asyncio.ensure_future(shell_main(None, frames))
+
+            task = asyncio.ensure_future(hop())
             _DEFERRED.add(task)
             task.add_done_callback(_DEFERRED.discard)
         else:  # ipykernel 6: the kernel's dispatch queue

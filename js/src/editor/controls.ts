@@ -47,7 +47,7 @@ function button(parent: HTMLElement, name: string, glyph: IconName, label: strin
 function select<T extends string>(parent: HTMLElement, name: string, label: string, options: [T, string][]): HTMLSelectElement {
   const wrap = el("label", parent, { className: "ple-select" });
   el("span", wrap, { textContent: label });
-  const s = el("select", wrap, {}, { "data-name": name, "aria-label": label });
+  const s = el("select", wrap, { title: label }, { "data-name": name, "aria-label": label });
   for (const [v, t] of options) el("option", s, { value: v, textContent: t });
   return s;
 }
@@ -155,10 +155,11 @@ export const CSS = `
 .ple-root { display: flex; flex-direction: column; gap: 4px; font-family: var(--jp-ui-font-family, system-ui, sans-serif); font-size: var(--jp-ui-font-size1, 13px); color: var(--jp-ui-font-color1, #212121); outline: none; max-width: 100%; container-type: inline-size; }
 .ple-root:focus-visible { box-shadow: 0 0 0 2px var(--jp-brand-color1, #1976d2); }
 .ple-toolbar { display: flex; flex-wrap: wrap; gap: 4px 0; align-items: center; padding: 2px 4px; background: var(--jp-toolbar-background, var(--jp-layout-color1, #fff)); border: var(--jp-border-width, 1px) solid var(--jp-border-color2, #e0e0e0); border-radius: var(--jp-border-radius, 2px); box-shadow: var(--jp-toolbar-box-shadow, none); }
-.ple-group { display: flex; flex-wrap: wrap; gap: 2px 4px; align-items: center; padding: 0 6px; }
+.ple-group { display: flex; flex-wrap: wrap; gap: 2px 4px; align-items: center; padding: 0 5px; }
+.ple-select > span { display: none; } /* the select shows its value; its label is the tooltip */
 .ple-group + .ple-group { border-left: var(--jp-border-width, 1px) solid var(--jp-border-color2, #e0e0e0); }
 .ple-slider, .ple-select, .ple-check { display: inline-flex; gap: 4px; align-items: center; color: var(--jp-ui-font-color2, #616161); }
-.ple-slider input { width: 72px; accent-color: var(--jp-brand-color1, #1976d2); }
+.ple-slider input { width: 60px; accent-color: var(--jp-brand-color1, #1976d2); }
 .ple-check input { accent-color: var(--jp-brand-color1, #1976d2); margin: 0; }
 .ple-root select { font: inherit; color: var(--jp-ui-font-color1, #212121); background: var(--jp-input-background, var(--jp-layout-color1, #fff)); border: var(--jp-border-width, 1px) solid var(--jp-border-color1, #bdbdbd); border-radius: var(--jp-border-radius, 2px); height: 24px; padding: 0 2px; }
 .ple-root .ple-btn { display: inline-flex; align-items: center; justify-content: center; gap: 3px; min-width: 24px; height: 24px; padding: 0 4px; margin: 0; font: inherit; color: var(--jp-ui-font-color1, #212121); background: transparent; border: var(--jp-border-width, 1px) solid transparent; border-radius: var(--jp-border-radius, 2px); cursor: pointer; }

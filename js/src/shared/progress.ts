@@ -73,11 +73,12 @@ export class ProgressLine {
     this.timer = setInterval(show, TICK_MS);
   }
 
-  /** The work is over: final text, no bar, and the timing summary (if any) in the details. */
+  /** The work is over: the line gives way to the timing summary (if any) in the details. */
   finish(text: string, summary = ""): void {
     this.stopTimer();
     this.set("done", text, null);
     this.bar.hidden = true;
+    this.root.hidden = summary !== ""; // the status line already says done; the details say how
     this.details.textContent = summary;
     this.details.hidden = summary === "";
   }
@@ -90,6 +91,7 @@ export class ProgressLine {
     this.root.dataset.stage = stage;
     this.text.textContent = text;
     this.bar.hidden = false;
+    this.root.hidden = false;
     if (fraction === null) this.bar.removeAttribute("value"); // indeterminate
     else this.bar.value = Math.max(0, Math.min(1, fraction));
   }
