@@ -95,7 +95,12 @@ class MaskEditing(DOMWidget):
     # ------------------------------------------------------------------ public API
     @property
     def model_mask(self) -> np.ndarray:
-        """The model's mask, untouched by edits (uint8 ``[H, W]``)."""
+        """The model's mask, untouched by edits (uint8 ``[H, W]``).
+
+        While a browser view is running the model, reading it waits for the browser's answer
+        (``wait()``) rather than starting a competing kernel inference; with no view it is
+        the kernel twin's mask (and ``fallback_reason`` says why).
+        """
         return self._editing_model_mask()
 
     @property
