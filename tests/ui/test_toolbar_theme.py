@@ -4,8 +4,9 @@ Real JupyterLab + Chromium. The toolbar's pixels must follow the theme (light, t
 dark through JupyterLab's ``apputils:change-theme`` command); the default view is the
 cut-out at the photo's natural size (never upscaled); the progress line ends with a timing
 summary; and a notebook run top to bottom with ``wait()`` gets the browser's mask in the
-next cell, for both widgets. Screenshots go to ``test-artifacts/`` (the light one with
-ISNet on a real photo is the README's ``docs/widget.png``).
+next cell, for both widgets, in JupyterLab and Notebook 7. Screenshots go to
+``test-artifacts/`` (the light one with ISNet on a real photo is the README's
+``docs/widget.png``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import ARTIFACTS, Notebook
+from tests.ui.harness import ARTIFACTS, Notebook, Ui
 
 CAT = Path(str(resources.files("skimage") / "data" / "chelsea.png"))  # 451 x 300 photo
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
@@ -114,8 +115,9 @@ def test_toolbar_follows_light_and_dark_theme_result_first(
     assert luminance(undo_dark) < 110  # no bright grey buttons in the dark theme
 
 
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_run_all_with_wait_gets_the_browsers_masks(
-    notebook: NotebookFactory, tmp_path: Path
+    notebook: NotebookFactory, tmp_path: Path, ui: Ui
 ) -> None:
     cells = [
         tiny_setup(tmp_path) + "\nimg = red_square_rgba(300, 400)",
@@ -125,7 +127,7 @@ def test_run_all_with_wait_gets_the_browsers_masks(
         "b = widget.BatchRemover([img, red_square_rgba(120, 160, 30)], spec)\nb",
         "rb = b.wait(timeout=300)\nprint(rb.source, b.backends, [m is not None for m in b.masks])",
     ]
-    nb = notebook(cells)
+    nb = notebook(cells, ui=ui)
     nb.run_all(timeout_s=600)
     assert nb.cell_text(2).split() == ["browser", "browser", "True", "1"], nb.cell_text(2)
     assert nb.cell_text(4).strip() == "browser ['browser', 'browser'] [True, True]", nb.cell_text(4)
