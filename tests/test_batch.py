@@ -128,7 +128,11 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     # a malformed message sets `error`, never raises
     b._on_msg(b, {"type": "img_begin", "view": "v"}, [])
     assert "malformed" in b.error
-    masks = b.masks  # what no browser answered for is computed in the kernel
+    masks = b.masks  # a view runs the batch: what it still owes is None, no kernel work
+    assert masks[0] is None and b.backends == ["", "", "kernel"]
+    result = b.wait(timeout=0.5)  # the view never answers: the kernel takes over
+    assert result.source == "kernel" and result.reason, result
+    masks = b.masks
     assert masks[1] is None and b.backends == ["kernel", "", "kernel"]
     expected, _ = run_twin(tiny_model.spec, tiny_model.registry, imgs[0])
     np.testing.assert_array_equal(masks[0], expected)

@@ -44,16 +44,18 @@ w
 # %% [markdown]
 # ## Get the mask in Python
 #
-# When the view says *done in the browser*, the mask is in the kernel as `w.mask` (uint8,
-# 255 = subject, soft values on the edges). Run the next cells then.
+# `w.wait()` blocks this cell until the browser has answered (so *Run All* works), then the
+# mask is in the kernel as `w.mask` (uint8, 255 = subject, soft values on the edges). It
+# returns who computed it and, if the kernel did, why.
 #
-# **No browser?** When nothing answered (the notebook runs under `nbconvert` or `nbval`, the
-# tab was closed, or you ran all cells before the browser finished), `w.mask` is computed by
-# the **kernel twin**: the same ONNX file with the same pre- and post-processing, run by
-# onnxruntime in the kernel. `w.backend_used` says which side computed it, and
-# `w.fallback_reason` why the kernel did.
+# **No browser?** When nothing can answer (the notebook runs under `nbconvert` or `nbval`,
+# the tab was closed), `wait()` returns within seconds and the mask comes from the **kernel
+# twin**: the same ONNX file with the same pre- and post-processing, run by onnxruntime in
+# the kernel. `w.backend_used` says which side computed it, `w.fallback_reason` why the
+# kernel did.
 
 # %%
+result = w.wait(timeout=600)
 mask = w.mask
 print(f"mask: {mask.shape[1]}x{mask.shape[0]} {mask.dtype}, computed by the {w.backend_used}")
 if w.fallback_reason:

@@ -43,23 +43,23 @@ print(f"  {np.median(kernel_ms):.0f} ms for {w.image.shape[1]}x{w.image.shape[0]
 # %% [markdown]
 # ## Parity
 #
-# Once the view says *done in the browser*, compare the browser's mask with the kernel's:
-# IoU of the masks thresholded at 0.5, mean and largest absolute difference of the soft
-# masks, and whether the browser decoded exactly the kernel's pixels (`pixels_match`).
-#
-# *Run All* reaches this cell before the browser has answered: run it again when the widget
-# says done. Without a browser (`nbconvert`, `nbval`) there is nothing to compare and the
-# cell says so; the real-browser tests of the project run this notebook in JupyterLab.
+# `w.wait()` blocks until the browser has answered (so *Run All* gets here with the browser's
+# mask); then compare it with the kernel's: IoU of the masks thresholded at 0.5, mean and
+# largest absolute difference of the soft masks, and whether the browser decoded exactly
+# the kernel's pixels (`pixels_match`). Without a browser (`nbconvert`, `nbval`) `wait()`
+# returns within seconds, there is nothing to compare and the cell says so; the
+# real-browser tests of the project run this notebook in JupyterLab.
 
 # %%
-if w.backend_used == "browser":
+result = w.wait(timeout=600)
+if result.source == "browser":
     cmp = w.compare()
     print(pd.Series(cmp).to_string())
     assert cmp["pixels_match"], "the browser fed the model other pixels than the kernel"
     assert cmp["iou"] >= 0.999 and cmp["mae"] <= 0.002, cmp
     browser_mask = w.mask
 else:
-    print(f"no mask from a browser yet (widget status: {w.status!r})")
+    print(f"no mask from a browser: {result.reason}")
     print("showing the kernel side only")
     browser_mask = None
 

@@ -95,7 +95,7 @@ def test_quickstart_in_notebook7(notebook: NotebookFactory) -> None:
 def test_browser_vs_python_in_jupyterlab(notebook: NotebookFactory) -> None:
     nb, cells = open_notebook(notebook, "03_browser_vs_python.ipynb", "lab")
     run_like_a_user(nb, cells)
-    parity = nb.cell_text(cell_index(cells, 'if w.backend_used == "browser":'))
+    parity = nb.cell_text(cell_index(cells, 'if result.source == "browser":'))
     assert "pixels_match" in parity and "True" in parity, parity  # the browser branch ran
     stages = nb.kernel_eval("sorted(w.timings)")
     assert {"inference", "total"} <= set(stages), stages

@@ -37,6 +37,7 @@ from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
@@ -49,7 +50,7 @@ log = logging.getLogger("pixel_liberation.widget")
 DEFAULT_MAX_WORKERS = 4
 
 
-class BatchRemover(BatchTraits, anywidget.AnyWidget):
+class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
     """Remove the backgrounds of ``images`` in the browser's worker pool.
 
     Parameters
@@ -152,11 +153,15 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     def masks(self) -> list[np.ndarray | None]:
         """uint8 ``[H, W]`` mask per image (None for an unreadable image).
 
-        Images the browser has not answered for (yet) are computed by the kernel twin.
+        While a browser view runs the batch, images it has not answered for yet are None
+        (reading this property starts no kernel work: call :meth:`wait` to block until the
+        browser is done). Without a running view, the kernel twin computes the pending ones.
         With ``keep_masks=False`` the masks are read back from ``out_dir``: all of them
         in memory at once, so prefer :meth:`mask` or :attr:`mask_paths` for big batches.
         """
         self._check_open()
+        if self._browser_runs():
+            return [self._stored_mask(i) for i in range(len(self._results))]
         pending = self._results.pending()
         for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
             self._kernel(i, "no browser answered (yet)")
@@ -164,10 +169,13 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         return [self._stored_mask(i) for i in range(len(self._results))]
 
     def mask(self, index: int) -> np.ndarray | None:
-        """Image ``index``'s uint8 ``[H, W]`` mask (kernel twin if no browser answered yet)."""
+        """Image ``index``'s uint8 ``[H, W]`` mask, None while a running browser view owes it.
+
+        Without a running view, the kernel twin computes a missing one (see :attr:`masks`).
+        """
         self._check_open()
         rec = self._results.records[index]
-        if rec.size is not None and not rec.finished:
+        if rec.size is not None and not rec.finished and not self._browser_runs():
             self._kernel(index, "no browser answered (yet)")
             self._update_status()
         return self._stored_mask(index)
@@ -476,3 +484,46 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     def _image_done(self, index: int) -> None:
         if self._stream is not None and self._stream.finish(index):
             self._feed()
+
+    # ------------------------------------------------------------------ waiting
+    def _browser_runs(self) -> bool:
+        """Whether a view is running the batch (and has images left)."""
+        return self._runner is not None and bool(self._results.pending())
+
+    def wait(self, timeout: float | None = None) -> WaitResult:
+        """Block the cell until the browser answered for every image; return who computed them.
+
+        The view's messages are processed meanwhile (see :meth:`BackgroundRemover.wait`).
+        Images the browser could not do, or all pending ones when no browser answers
+        (nbconvert, nbval, plain Python, not displayed, the timeout passed), are computed
+        by the kernel twin.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Most seconds to wait for the whole batch (default: ``timeout_s`` per image).
+
+        Returns
+        -------
+        WaitResult
+            ``source``: ``"browser"``, ``"kernel"`` or ``"mixed"``; ``reason``: why the kernel
+            computed some (the distinct reasons, joined), empty if none.
+
+        """
+        if timeout is None:
+            timeout = self._timeout_s * max(1, len(self._results))
+        reason = ""
+        if self._backend != "kernel":
+            reason = wait_for_browser(
+                lambda: not self._results.pending(),
+                lambda: self._runner is not None,
+                displayed=self._displayed,
+                timeout=float(timeout),
+            )
+        if self._results.pending():
+            self._runner = None  # the kernel takes over what is left
+            self._fall_back_all(reason or "backend='kernel' was requested")
+        used = {b for b in self.backends if b}
+        source = used.pop() if len(used) == 1 else ("mixed" if used else "kernel")
+        reasons = dict.fromkeys(r for r in self.fallback_reasons if r)
+        return WaitResult(source, "; ".join(reasons))

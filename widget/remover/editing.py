@@ -30,7 +30,7 @@ from segmentation import mask_edits
 from segmentation.cutouts import Background, compose
 from segmentation.images import LoadedImage
 
-VIEWS = ("overlay", "cutout", "mask")
+VIEWS = ("cutout", "original", "overlay", "mask")
 BACKGROUNDS = ("transparent", "color", "image", "blur")
 #: Largest background image a view may send (the websocket drops frames over 10 MiB).
 MAX_BACKGROUND_BYTES = 8 * 1024 * 1024
@@ -64,7 +64,8 @@ class MaskEditing(DOMWidget):
     """Last revision the kernel has taken in (the views show unsynced edits)."""
 
     editor_settings = t.Dict({}).tag(sync=True)
-    """View state: ``view`` (overlay|cutout|mask), ``opacity``, ``tool``, ``radius``,
+    """View state: ``view`` (cutout, the default|original|overlay|mask), ``opacity``, ``tool``,
+    ``radius``,
     ``hardness``, ``background`` (transparent|color|image|blur), ``color`` (#rrggbb), ``blur``."""
 
     background_image = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
@@ -98,7 +99,12 @@ class MaskEditing(DOMWidget):
     # ------------------------------------------------------------------ public API
     @property
     def model_mask(self) -> np.ndarray:
-        """The model's mask, untouched by edits (uint8 ``[H, W]``)."""
+        """The model's mask, untouched by edits (uint8 ``[H, W]``).
+
+        While a browser view is running the model, reading it waits for the browser's answer
+        (``wait()``) rather than starting a competing kernel inference; with no view it is
+        the kernel twin's mask (and ``fallback_reason`` says why).
+        """
         return self._editing_model_mask()
 
     @property
@@ -209,7 +215,7 @@ class MaskEditing(DOMWidget):
     @t.validate("editor_settings")
     def _check_settings(self, proposal: t.Bunch) -> dict[str, Any]:
         s = dict(proposal["value"])
-        if s.get("view", "overlay") not in VIEWS:
+        if s.get("view", "cutout") not in VIEWS:
             raise t.TraitError(f"editor view must be one of {VIEWS}, got {s['view']!r}")
         if s.get("background", "transparent") not in BACKGROUNDS:
             got = s["background"]

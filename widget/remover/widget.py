@@ -20,6 +20,7 @@ from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
 from widget.protocol import common
 from widget.protocol import remover as wire
@@ -37,7 +38,7 @@ BACKENDS = ("auto", "browser", "kernel")
 MAX_MASKS_IN_FLIGHT = 4
 
 
-class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
+class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.AnyWidget):
     """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
 
     Parameters
@@ -101,6 +102,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self._pending: PendingMasks[str, wire.MaskBegin] = PendingMasks()
         self._browser: tuple[np.ndarray, int] | None = None
         self._kernel: tuple[np.ndarray, float] | None = None
+        self._views = 0  # views that said hello
+        self._browser_runs = False  # a view is running the model
         super().__init__(**kwargs)
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
@@ -128,7 +131,11 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's.
 
         Public as ``model_mask``; ``mask`` is the edited one (see :mod:`widget.remover.editing`).
+        While a browser view is running the model, the read waits for it (see :meth:`wait`)
+        instead of starting a competing kernel inference.
         """
+        if self._browser is None and self._kernel is None and self._browser_runs:
+            self.wait()
         if self._browser is not None:
             return self._browser[0]
         if not self.backend_used:
@@ -286,9 +293,11 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self._pending.drop(msg.view)
             log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
             if self._browser is None:
+                self._browser_runs = False
                 self._fall_back(msg.view, f"{msg.stage}: {msg.reason}")
 
     def _on_hello(self, msg: common.Hello) -> None:
+        self._views += 1
         caps = msg.caps
         self.set_trait("capabilities", caps)
         self.set_trait("cross_origin_isolated", caps.get("crossOriginIsolated") is True)
@@ -328,6 +337,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             reason = msg.blocker or "backend='kernel' was requested"
             self._fall_back(msg.view, reason)
         else:
+            self._browser_runs = True
             self.set_trait("status", "sending assets to the browser")
 
     def _on_progress(self, acked: int, total: int) -> None:
@@ -382,3 +392,45 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
         ep = head.execution_provider
         self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")
+
+    # ------------------------------------------------------------------ waiting
+    def wait(self, timeout: float | None = None) -> WaitResult:
+        """Block the cell until the browser answered (or cannot); return who computed the mask.
+
+        Meanwhile the view's messages are processed (the cell would otherwise hold them
+        back), so a notebook run top to bottom (*Run All*, papermill with a browser) gets
+        the browser's mask in the next cell. Without a browser (nbconvert, nbval, plain
+        Python, a widget never displayed) it returns at once, or after a short attach window,
+        with the kernel twin's mask and the reason.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Most seconds to wait (default: the widget's ``timeout_s``). When it passes, the
+            kernel computes the mask.
+
+        Returns
+        -------
+        WaitResult
+            ``source`` (``"browser"`` or ``"kernel"``) and ``reason`` (why the kernel).
+
+        """
+        if self._backend == "kernel":
+            self._kernel_mask()
+            return WaitResult("kernel", "backend='kernel' was requested")
+        reason = wait_for_browser(
+            lambda: (
+                self._browser is not None or (self._kernel is not None and not self._browser_runs)
+            ),
+            lambda: self._views > 0,
+            displayed=self._displayed,
+            timeout=self._timeout_s if timeout is None else float(timeout),
+        )
+        if self._browser is not None:
+            return WaitResult("browser", "")
+        if reason:
+            self._browser_runs = False
+            self.set_trait("fallback_reason", reason)
+            self._kernel_mask()
+            self.set_trait("status", f"done in the kernel: {reason}")
+        return WaitResult("kernel", reason or self.fallback_reason)

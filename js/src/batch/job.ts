@@ -12,6 +12,7 @@ import { browserPoolSize, type Pool } from "../engine/worker-pool";
 import { Deferred } from "../shared/deferred";
 import { asError, errorMessage } from "../shared/errors";
 import { ownBuffer } from "../shared/kernel-link";
+import { describeTimings, type TransferPart } from "../shared/progress";
 import type { BatchLink } from "./link";
 import type { BatchView } from "./view";
 
@@ -22,6 +23,9 @@ interface Incoming {
   info: AssetInfo;
   bytes: Uint8Array | null;
   received: number;
+  /** Bytes acknowledged (for the progress line); cached: the browser had it. */
+  got: number;
+  cached: boolean;
   done: Deferred<void>;
 }
 
@@ -120,10 +124,14 @@ export class BatchJob {
     const infos = [plan.model, plan.wasm];
     for (const info of infos) {
       if (this.incoming.has(info.sha256)) continue;
-      const inc: Incoming = { info, bytes: null, received: 0, done: new Deferred() };
-      if (!plan.send.includes(info.sha256)) inc.done.resolve();
+      const cached = !plan.send.includes(info.sha256);
+      const inc: Incoming = { info, bytes: null, received: 0, got: 0, cached, done: new Deferred() };
+      if (cached) inc.done.resolve();
       this.incoming.set(info.sha256, inc);
     }
+    this.engineAssets = [plan.model.sha256, plan.wasm.sha256];
+    if (plan.run) this.showTransfer();
+    else this.view.phase.finish("the kernel computes the masks");
     const engine = [plan.model, plan.wasm].map((i) => this.incoming.get(i.sha256)?.done.promise);
     void Promise.allSettled(engine).then(() => this.settledDeferred.resolve());
     if (plan.run && this.pool) void this.run(plan, this.pool);
@@ -147,10 +155,31 @@ export class BatchJob {
         if (complete) this.shared = this.shared && r.cached;
       }
       this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
+      inc.got += data.byteLength;
+      if (!this.running) this.showTransfer();
       if (complete) inc.done.resolve();
     } catch (err) {
       inc.done.reject(asError(err));
     }
+  }
+
+  private engineAssets: string[] = [];
+  private running = false;
+
+  /** "transfer: model 3.1 of 45.0 MB · runtime cached · images 0.4 of 1.2 MB". */
+  private showTransfer(): void {
+    const parts: TransferPart[] = [];
+    const images: TransferPart = { label: "images", received: 0, total: 0, cached: true };
+    for (const inc of this.incoming.values()) {
+      if (inc.info.kind === "image") {
+        images.received += inc.got;
+        images.total += inc.info.size;
+        images.cached = images.cached && inc.cached;
+      } else if (this.engineAssets.includes(inc.info.sha256)) {
+        parts.push({ label: inc.info.kind === "wasm" ? "runtime" : "model", received: inc.got, total: inc.info.size, cached: inc.cached });
+      }
+    }
+    this.view.phase.transfer([...parts, images]);
   }
 
   private setActivity(worker: number, text: string): void {
@@ -172,6 +201,9 @@ export class BatchJob {
       [size, reason] = [1, "the IndexedDB asset cache is unavailable"];
     }
     this.link.send({ type: "pool", workers: size, limit_reason: reason });
+    this.running = true;
+    const transferMs = performance.now() - this.created;
+    this.view.phase.phase("inference", `starting the runtime and running ${jobs.length} image${jobs.length === 1 ? "" : "s"} on ${size} worker${size === 1 ? "" : "s"}`);
     this.activity = Array.from({ length: size }, () => "idle");
     this.view.setWorkers(this.activity);
     const queue = [...jobs];
@@ -183,7 +215,19 @@ export class BatchJob {
       this.setActivity(worker, "idle");
     };
     await Promise.all(Array.from({ length: size }, (_, w) => loop(w)));
+    if (this.closed) return;
+    const wall = performance.now() - t0;
+    this.view.phase.finish(
+      `done in the browser: ${this.ok} of ${jobs.length} images on ${size} worker${size === 1 ? "" : "s"}`,
+      describeTimings({ transfer: transferMs, session_create: this.sessionMs, inference: this.inferenceMs, wall, busy: this.busyMs }),
+    );
   }
+
+  private readonly created = performance.now();
+  private ok = 0;
+  private sessionMs = 0;
+  private inferenceMs = 0;
+  private busyMs = 0;
 
   private async one(plan: BatchPlanMsg, pool: Pool, worker: number, index: number, t0: number): Promise<void> {
     let stage = "transfer";
@@ -236,6 +280,10 @@ export class BatchJob {
         },
         mask,
       );
+      this.ok++;
+      this.sessionMs += r.loaded.session_create;
+      this.inferenceMs += r.out.inference;
+      this.busyMs += r.end - r.start;
       const seconds = ((r.end - r.start) / 1000).toFixed(1);
       const alpha = await maskBitmap(mask, r.out.width, r.out.height, thumb);
       this.view.drawCutout(index, r.decoded.preview, alpha, `#${index} · w${worker} · ${seconds} s`);

@@ -1,5 +1,6 @@
 // The batch widget's DOM: status, progress bar, one line per pool worker, a grid of cut-outs.
 import { el } from "../shared/dom";
+import { ProgressLine } from "../shared/progress";
 
 const CHECKER =
   "repeating-conic-gradient(#ccc 0% 25%, #fff 0% 50%) 50% / 12px 12px";
@@ -8,6 +9,8 @@ export class BatchView {
   readonly root: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly progress: HTMLProgressElement;
+  /** Transfer, runtime start, inference, then the timing summary. */
+  readonly phase: ProgressLine;
   private readonly workers: HTMLDivElement;
   private readonly grid: HTMLDivElement;
   private cells: HTMLDivElement[] = [];
@@ -19,6 +22,8 @@ export class BatchView {
     this.progress = el("progress", "pl-progress", this.root);
     this.progress.max = 1;
     this.progress.value = 0;
+    this.progress.title = "images done";
+    this.phase = new ProgressLine(this.root);
     this.workers = el("div", "pl-batch-workers", this.root);
     this.workers.style.cssText = "display:flex;gap:12px;flex-wrap:wrap;font-size:12px;opacity:0.8";
     this.grid = el("div", "pl-batch-grid", this.root);
@@ -99,6 +104,7 @@ export class BatchView {
   }
 
   dispose(): void {
+    this.phase.dispose();
     this.root.remove();
   }
 }

@@ -26,7 +26,7 @@ export interface EditorSettings {
 }
 
 export const DEFAULT_SETTINGS: EditorSettings = {
-  view: "overlay", opacity: 0.5, compare: false, tool: "brush", radius: 20, hardness: 0.7,
+  view: "cutout", opacity: 0.5, compare: false, tool: "brush", radius: 20, hardness: 0.7,
   background: "transparent", color: "#ffffff", blur: 12, featherRadius: 3,
 };
 

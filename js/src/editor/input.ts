@@ -4,6 +4,7 @@ import type { EditHistory } from "./history";
 import type { EditorSettings } from "./index";
 import type { Stage } from "./stage";
 import type { EditOp, Rect } from "./types";
+import type { ViewMode } from "./render";
 
 /** What input needs from the editor. */
 export interface InputHost {
@@ -23,6 +24,9 @@ export interface InputHost {
   toggleHelp(): void;
 }
 
+/** The V key's cycle: result, photo, overlay, mask. */
+const NEXT_VIEW: Record<ViewMode, ViewMode> = { cutout: "original", original: "overlay", overlay: "mask", mask: "cutout" };
+
 /** Wire pointer and keyboard events; the returned state says whether a stroke is under way. */
 export function bindInput(h: InputHost): { stroking: boolean } {
   const { root, stage, history } = h;
@@ -33,6 +37,7 @@ export function bindInput(h: InputHost): { stroking: boolean } {
   // --- pointer -------------------------------------------------------------------------
   let panFrom: { x: number; y: number } | null = null;
   let spaceDown = false;
+  let beforeOriginal: ViewMode = "cutout";
   const round2 = (v: number): number => Math.round(v * 100) / 100;
   const cv = stage.canvas;
 
@@ -158,7 +163,8 @@ export function bindInput(h: InputHost): { stroking: boolean } {
     else if (k === "h") change({ tool: "pan" });
     else if (k === "[") change({ radius: Math.max(1, Math.round(s.radius / 1.25)) });
     else if (k === "]") change({ radius: Math.min(200, Math.round(s.radius * 1.25) + 1) });
-    else if (k === "v") change({ view: s.view === "overlay" ? "cutout" : s.view === "cutout" ? "mask" : "overlay" });
+    else if (k === "v") change({ view: NEXT_VIEW[s.view] });
+    else if (k === "o") { if (s.view === "original") change({ view: beforeOriginal }); else { beforeOriginal = s.view; change({ view: "original" }); } }
     else if (k === "c") change({ compare: !s.compare });
     else if (k === "f") void push({ op: "fill" });
     else if (k === "+" || k === "=") stage.zoomAt(1.5);

@@ -4,7 +4,8 @@
 // Uint8ClampedArray round to nearest, so quotients are not floored by hand.
 import type { Rect } from "./types";
 
-export type ViewMode = "overlay" | "cutout" | "mask";
+/** "cutout" (the result, default), "original" (the photo alone), "overlay" (tinted mask), "mask". */
+export type ViewMode = "cutout" | "original" | "overlay" | "mask";
 export type BackgroundKind = "transparent" | "color" | "image" | "blur";
 
 export interface Scene {
@@ -49,6 +50,8 @@ export function composite(out: Uint8ClampedArray, s: Scene, mask: Uint8Array, r:
       const m = mask[i];
       if (mode === "mask") {
         out[j] = out[j + 1] = out[j + 2] = m;
+      } else if (mode === "original") {
+        out[j] = img[j]; out[j + 1] = img[j + 1]; out[j + 2] = img[j + 2];
       } else if (mode === "overlay") {
         const k = alpha * m; // 0..65025
         out[j] = (img[j] * (65025 - k) + tr * k ) / 65025;

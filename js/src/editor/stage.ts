@@ -75,8 +75,9 @@ export class Stage {
   }
 
   layout(): void {
-    const w = Math.max(1, this.el.clientWidth);
     const { width: iw, height: ih } = this.scene;
+    // the photo's natural size, capped by the cell width: never upscaled (zoom in for that)
+    const w = Math.max(1, Math.min(this.el.clientWidth, iw));
     const maxH = Math.min(MAX_STAGE_HEIGHT, Math.max(240, Math.round(window.innerHeight * 0.7)));
     const h = Math.max(80, Math.min(maxH, Math.round((w * ih) / iw)));
     const dpr = window.devicePixelRatio || 1;

@@ -13,6 +13,7 @@ import type { KernelMsg, PlanMsg, ResultMsg, Timings } from "../protocol/remover
 import { Deferred } from "../shared/deferred";
 import { asError, errorMessage } from "../shared/errors";
 import { ownBuffer } from "../shared/kernel-link";
+import { describeTimings, type TransferPart } from "../shared/progress";
 import type { KernelLink } from "./link";
 import { PREVIEW_SIDE, type View } from "./view";
 
@@ -26,6 +27,10 @@ const MAX_THREADS = 4;
 interface Incoming {
   info: AssetInfo;
   received: number;
+  /** Bytes acknowledged so far (for the progress line). */
+  got: number;
+  /** The view had it cached: nothing to transfer. */
+  cached: boolean;
   local: Uint8Array | null;
   done: Deferred<void>;
 }
@@ -75,6 +80,7 @@ export class Job {
 
   private fail(stage: string, err: unknown): void {
     if (this.closed) return;
+    this.view.phase.finish(`${stage} failed in the browser: ${errorMessage(err)}; the kernel computes the mask`);
     this.link.send({ type: "failed", stage, reason: errorMessage(err) });
   }
 
@@ -86,10 +92,13 @@ export class Job {
       this.probe = { ...plan.probe, pixels: ownBuffer(buffers[0]), expected: ownBuffer(buffers[1]) };
     } else if (this.client) this.client = workerFor(this.client, plan.model.sha256);
     for (const info of [plan.image, plan.model, plan.wasm]) {
-      const inc: Incoming = { info, received: 0, local: null, done: new Deferred() };
-      if (!plan.send.includes(info.sha256)) inc.done.resolve();
+      const cached = !plan.send.includes(info.sha256);
+      const inc: Incoming = { info, received: 0, got: 0, cached, local: null, done: new Deferred() };
+      if (cached) inc.done.resolve();
       this.incoming.set(info.sha256, inc);
     }
+    if (plan.run) this.showTransfer();
+    else this.view.phase.phase("kernel", "the kernel computes the mask");
     const all = [...this.incoming.values()].map((i) => i.done.promise);
     void Promise.allSettled(all).then(() => this.settledDeferred.resolve());
     void this.pipeline(plan);
@@ -118,10 +127,26 @@ export class Job {
           ).complete
         : this.putLocal(inc, msg, data);
       this.link.send({ type: "ack", sha256: msg.sha256, seq: msg.seq });
+      inc.got += data.byteLength;
+      if (!this.loading) this.showTransfer();
       if (complete) inc.done.resolve();
     } catch (err) {
       inc.done.reject(asError(err));
     }
+  }
+
+  private loading = false;
+
+  /** "transfer: model 12.3 of 45.0 MB · runtime cached · image 0.2 of 0.2 MB". */
+  private showTransfer(): void {
+    const labels: Record<AssetInfo["kind"], string> = { model: "model", wasm: "runtime", image: "image" };
+    const parts: TransferPart[] = [...this.incoming.values()].map((i) => ({
+      label: labels[i.info.kind] ?? i.info.kind,
+      received: i.got,
+      total: i.info.size,
+      cached: i.cached,
+    }));
+    this.view.phase.transfer(parts);
   }
 
   private slotOf(info: AssetInfo): string {
@@ -164,6 +189,8 @@ export class Job {
       stage = "load";
       this.link.send({ type: "stage", stage: "loading" });
       const ep = this.probe ? "webgpu" : "wasm";
+      this.loading = true;
+      this.view.phase.phase("runtime", `starting the runtime (onnxruntime-web, ${ep}) and the model session`);
       const loaded = await this.client.request(
         { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
         // a WebGPU load also runs the probe image: allow it a model run
@@ -178,6 +205,7 @@ export class Job {
         threads: loaded.threads,
         ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
       });
+      this.view.phase.phase("inference", `inference in the browser (${loaded.execution_provider}, ${loaded.threads} thread${loaded.threads === 1 ? "" : "s"})`);
       const out = await this.client.request(
         { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image) },
         plan.timeout_s * 1000,
@@ -195,6 +223,7 @@ export class Job {
         total: performance.now() - this.t0,
       };
       stage = "send";
+      this.view.phase.finish(`done in the browser (${usedEp})`, describeTimings(timings));
       this.link.sendMask(
         {
           width: out.width,
@@ -224,6 +253,8 @@ export class Job {
     this.link.send({ type: "ack", sha256: "result", seq: msg.seq });
     if (r.received === msg.total) {
       this.result = null;
+      if (msg.source === "kernel") this.view.phase.finish("done in the kernel");
+      else this.view.phase.finish("done in the browser");
       try {
         this.view.showCutout(await maskBitmap(r.mask, r.width, r.height, PREVIEW_SIDE));
         this.view.maskReady(r.mask, r.width, r.height);

@@ -1,13 +1,15 @@
-// The BackgroundRemover widget's DOM: status line, progress bar, the image and its cut-out side by side.
+// The BackgroundRemover widget's DOM: status line, progress line (stage, bar, timing details), and
+// the cut-out first with the original beside it, each at its natural size capped by the cell width.
 // Kept free of engine logic so other components (an editor) can compose it.
 import { el } from "../shared/dom";
+import { ProgressLine } from "../shared/progress";
 
 export const PREVIEW_SIDE = 1024;
 
 export class View {
   readonly root: HTMLDivElement;
   readonly status: HTMLDivElement;
-  readonly progress: HTMLProgressElement;
+  readonly phase: ProgressLine;
   readonly figure: HTMLDivElement;
   readonly image: HTMLCanvasElement;
   readonly cutout: HTMLCanvasElement;
@@ -19,12 +21,10 @@ export class View {
   constructor(host: HTMLElement) {
     this.root = el("div", "pl-root", host);
     this.status = el("div", "pl-status", this.root);
-    this.progress = el("progress", "pl-progress", this.root);
-    this.progress.max = 1;
-    this.progress.hidden = true;
+    this.phase = new ProgressLine(this.root);
     this.figure = el("div", "pl-figure", this.root);
+    this.cutout = el("canvas", "pl-cutout", this.figure); // the result first
     this.image = el("canvas", "pl-image", this.figure);
-    this.cutout = el("canvas", "pl-cutout", this.figure);
     this.image.width = this.image.height = this.cutout.width = this.cutout.height = 0;
     this.setStatus("starting", "busy");
   }
@@ -33,11 +33,6 @@ export class View {
     this.status.textContent = text;
     this.status.dataset.kind = kind;
     this.root.dataset.state = kind;
-  }
-
-  setProgress(fraction: number | null): void {
-    this.progress.hidden = fraction === null;
-    if (fraction !== null) this.progress.value = Math.max(0, Math.min(1, fraction));
   }
 
   showImage(bitmap: ImageBitmap): void {
@@ -105,6 +100,7 @@ export class View {
     this.imageBitmap?.close();
     this.maskBitmap?.close();
     this.imageBitmap = this.maskBitmap = null;
+    this.phase.dispose();
     this.root.remove();
   }
 }

@@ -25,8 +25,6 @@ function showTraits(model: AnyModel<Traits>, view: View): void {
   if (error) view.setStatus(`error: ${error}`, "error");
   else if (fallback && model.get("backend_used") === "kernel") view.setStatus(status, "warn");
   else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
-  const p = model.get("progress");
-  view.setProgress(p > 0 && p < 1 ? p : null);
 }
 
 const render: Render<Traits & EditTraits> = async ({ model, el }) => {
