@@ -108,3 +108,12 @@ class EngineTraits(DOMWidget):
     - Type: ``float``
     - Default: ``0.0``
     """
+
+    threads_hint = t.Unicode("", read_only=True).tag(sync=True)
+    """One line the view shows when the page is not cross-origin isolated (one thread):
+    the command that enables threads (``python -m widget threads on``) and the measured
+    gain; empty when isolated or before a view said hello.
+
+    - Type: ``str``
+    - Default: ``""``
+    """

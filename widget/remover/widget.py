@@ -19,6 +19,7 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
+from widget import isolation
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.protocol import common
@@ -221,6 +222,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         caps = msg.caps
         self.set_trait("capabilities", caps)
         self.set_trait("cross_origin_isolated", bool(caps.get("crossOriginIsolated", False)))
+        self.set_trait("threads_hint", isolation.hint(self.cross_origin_isolated))
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
