@@ -39,18 +39,29 @@ function create(bytes: Uint8Array, ep: EngineRuntime): Promise<OrtModule.Inferen
   return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: "all" });
 }
 
+/** The wrapped graph's model-input size input (segmentation/variants/wrapper.py RESOLUTION). */
+const RESOLUTION_INPUT = "resolution";
+/** [height, width] of the model input; [0, 0]: the model's own size. */
+export type Resolution = readonly [number, number];
+
 async function runPixels(
   s: OrtModule.InferenceSession,
   pixels: Uint8Array,
   width: number,
   height: number,
+  resolution: Resolution = [0, 0],
 ): Promise<Uint8Array> {
   const input = new ort.Tensor("uint8", pixels, [height, width, 4]);
-  const out = await s.run({ [s.inputNames[0]]: input });
+  const feeds: Record<string, OrtModule.Tensor> = { [s.inputNames[0]]: input };
+  if (s.inputNames.includes(RESOLUTION_INPUT)) {
+    const size = BigInt64Array.from(resolution, (v) => BigInt(Math.max(0, Math.trunc(v))));
+    feeds[RESOLUTION_INPUT] = new ort.Tensor("int64", size, [2]);
+  }
+  const out = await s.run(feeds);
   const tensor = out[s.outputNames[0]];
   const mask = (tensor.data as Uint8Array).slice();
   tensor.dispose();
-  input.dispose();
+  for (const t of Object.values(feeds)) t.dispose();
   return mask;
 }
 
@@ -112,14 +123,18 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
 }
 
 /** Run the loaded `model` on a decoded image (undefined: it was not decoded). */
-export async function runSession(model: string, d: Decoded | undefined): Promise<WorkerReplies["run"]> {
+export async function runSession(
+  model: string,
+  d: Decoded | undefined,
+  resolution?: Resolution,
+): Promise<WorkerReplies["run"]> {
   if (!session || session.sha !== model) throw new Error("the model is not loaded");
   if (!d) throw new Error("the image was not decoded");
   const pixels = new Uint8Array(d.pixels.buffer, d.pixels.byteOffset, d.pixels.byteLength);
   const t0 = performance.now();
   let mask: Uint8Array;
   try {
-    mask = await runPixels(session.session, pixels, d.width, d.height);
+    mask = await runPixels(session.session, pixels, d.width, d.height, resolution);
   } catch (err) {
     if (session.ep !== "webgpu" || !session.bytes) throw err;
     // WebGPU passed its probe but failed on this image (device lost, out of memory...)
@@ -127,7 +142,7 @@ export async function runSession(model: string, d: Decoded | undefined): Promise
     const bytes = session.bytes;
     await session.session.release().catch(() => undefined);
     session = { ...session, session: await create(bytes, "wasm"), ep: "wasm", fallback: reason, bytes: null };
-    mask = await runPixels(session.session, pixels, d.width, d.height);
+    mask = await runPixels(session.session, pixels, d.width, d.height, resolution);
   }
   const inference = performance.now() - t0;
   return {

@@ -32,8 +32,8 @@ async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]
 }
 
 async function run(req: RequestOf<"run">): Promise<WorkerReplies["run"]> {
-  const result = await runSession(req.model, images.get(req.image));
-  images.delete(req.image);
+  const result = await runSession(req.model, images.get(req.image), req.resolution);
+  if (!req.keep) images.delete(req.image);
   return result;
 }
 
