@@ -189,7 +189,10 @@ def test_resolution_changes_the_model_input_not_the_mask_size(tiny_model) -> Non
         mask = seg.run_pixels(rgba, res)
         assert mask.shape == (90, 120)
         assert mask[38:52, 48:72].min() > 200 and mask[:20].max() < 40
-        assert Segmenter("tiny-test", registry=tiny_model.registry, resolution=res).run_pixels(
-            rgba
-        ).tobytes() == mask.tobytes()
+        assert (
+            Segmenter("tiny-test", registry=tiny_model.registry, resolution=res)
+            .run_pixels(rgba)
+            .tobytes()
+            == mask.tobytes()
+        )
     assert not np.array_equal(seg.run_pixels(rgba, 32), default), "a coarser input changes it"

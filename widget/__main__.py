@@ -40,8 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.action == "off":
             removed = isolation.switch_off()
             path = isolation.config_path()
-            print(f"threads off: {'removed' if removed else 'there was no'} {path}"
-                  + ("; restart Jupyter for it to apply" if removed else ""))
+            print(
+                f"threads off: {'removed' if removed else 'there was no'} {path}"
+                + ("; restart Jupyter for it to apply" if removed else "")
+            )
         else:
             print("\n".join(isolation.status_lines()))
             return 0

@@ -123,7 +123,7 @@ def _server_isolated(url: str, token: str) -> bool | None:
 
 def running_servers() -> list[RunningServer]:
     """Return the Jupyter servers of this user's runtime dir, each asked for its headers."""
-    from jupyter_server.serverapp import list_running_servers  # noqa: PLC0415  (heavy import)
+    from jupyter_server.serverapp import list_running_servers
 
     out = []
     for info in list_running_servers():
@@ -166,4 +166,3 @@ def hint(cross_origin_isolated: bool) -> str:
         f"one WebAssembly thread: this page is not cross-origin isolated. `{THREADS_COMMAND}`"
         f" and a Jupyter restart give up to 4 ({MEASURED_GAIN})"
     )
-

@@ -54,7 +54,9 @@ def check_resolution(resolution: int | tuple[int, int] | list[int]) -> tuple[int
     An int means a square. Each side must be a positive multiple of
     :data:`RESOLUTION_STEP` up to :data:`MAX_RESOLUTION`.
     """
-    allowed = f"sides must be multiples of {RESOLUTION_STEP} from {RESOLUTION_STEP} to {MAX_RESOLUTION}"
+    allowed = (
+        f"sides must be multiples of {RESOLUTION_STEP} from {RESOLUTION_STEP} to {MAX_RESOLUTION}"
+    )
     if isinstance(resolution, int) and not isinstance(resolution, bool):
         pair: tuple[object, ...] = (resolution, resolution)
     elif isinstance(resolution, (tuple, list)):
@@ -73,8 +75,22 @@ def check_resolution(resolution: int | tuple[int, int] | list[int]) -> tuple[int
 
 
 def resolution_feed(resolution: tuple[int, int]) -> np.ndarray:
-    """The ``resolution`` input's value: int64 ``[height, width]``."""
+    """Return the ``resolution`` input's value: int64 ``[height, width]``."""
     return np.asarray(resolution, np.int64)
+
+
+def wrapped_feeds(
+    input_names: list[str], rgba: np.ndarray, resolution: tuple[int, int] = (0, 0)
+) -> dict[str, np.ndarray]:
+    """Return the feeds of a wrapped session with inputs ``input_names``.
+
+    Files wrapped before :data:`RESOLUTION` existed have only ``pixels``;
+    ``(0, 0)`` means the spec's size.
+    """
+    out = {PIXELS: rgba}
+    if RESOLUTION in input_names:
+        out[RESOLUTION] = resolution_feed(resolution)
+    return out
 
 
 def _const(name: str, value: np.ndarray) -> onnx.NodeProto:

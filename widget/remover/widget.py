@@ -19,6 +19,7 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
+from segmentation.variants.wrapper import check_resolution
 from widget import isolation
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
@@ -31,6 +32,8 @@ from widget.transfer.chunks import ChunkSender, send_mask
 
 log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
+#: Side of the browser's first, low-resolution pass (measured: about 1/7 of the 1024 work).
+DEFAULT_PREVIEW = 384
 
 
 class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
@@ -57,6 +60,14 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         :attr:`webgpu_fallback_reason` says why); ``"wasm"``: always the wasm provider.
         The trait :attr:`execution_provider` says which one ran
         (see :mod:`widget.engine.webgpu_plan`).
+    resolution : int or tuple of int, optional
+        Model input ``(height, width)`` (an int: a square), each side a multiple of 32
+        up to 2048; None: the model's (1024 for IS-Net). Lower is faster and coarser;
+        the kernel twin runs the same resolution, so the masks still match.
+    preview : int, optional
+        Side of a first, low-resolution pass (default 384) that the browser draws
+        within about a second, before the full mask replaces it; same weights, same
+        file. None, or a side not below ``resolution``, runs the full pass only.
 
     """
 
@@ -73,10 +84,14 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         registry: Registry | None = None,
         timeout_s: float = 600.0,
         execution_provider: str = "auto",
+        resolution: int | tuple[int, int] | None = None,
+        preview: int | None = DEFAULT_PREVIEW,
         **kwargs: Any,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self._resolution_asked = None if resolution is None else check_resolution(resolution)
+        self._preview_asked = None if preview is None else check_resolution(preview)[0]
         self._ep_requested = webgpu.checked_request(execution_provider)
         if isinstance(model, ModelSpec):
             self._registry = registry or Registry([model])
@@ -86,6 +101,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self._spec = self._registry.get(model, precision)
         self._backend = backend
         self._timeout_s = float(timeout_s)
+        self._precision_asked = (
+            precision if not isinstance(model, ModelSpec) else self._spec.precision
+        )
         self._image = load_image(image)
         self._image_asset = image_asset(image, self._image)
         self._checksum = pixels_checksum(self._image.pixels)
@@ -96,9 +114,19 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         self._browser: tuple[np.ndarray, int] | None = None
         self._kernel: tuple[np.ndarray, float] | None = None
         super().__init__(**kwargs)
+        self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
         self.on_msg(self._on_msg)
+
+    def _set_resolution(self) -> None:
+        """Resolve ``resolution`` and ``preview`` against the current spec into traits."""
+        spec_hw = (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
+        self._resolution = self._resolution_asked or spec_hw
+        p = self._preview_asked
+        self._preview = (p, p) if p is not None and p < min(self._resolution) else None
+        self.set_trait("resolution", list(self._resolution))
+        self.set_trait("preview_resolution", self._preview[0] if self._preview else 0)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -168,7 +196,9 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
 
     def _kernel_mask(self) -> np.ndarray:
         if self._kernel is None:
-            self._kernel = run_twin(self._spec, self._registry, self._image.pixels)
+            self._kernel = run_twin(
+                self._spec, self._registry, self._image.pixels, self._resolution
+            )
             if self._browser is None:
                 self.set_trait("backend_used", "kernel")
                 self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
@@ -226,6 +256,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
+        if run and self._variant_free and self._ep_requested == "auto":
+            self._choose_gpu_variant(caps)
         try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
         if run and why_not:
             self.set_trait("webgpu_fallback_reason", why_not)
@@ -245,6 +277,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             "run": run,
             "timeout_s": self._timeout_s,
             "chunk_size": 0,
+            "resolution": list(self._resolution),
+            "preview": list(self._preview) if self._preview else None,
             **(gpu.fields if gpu else {}),
         }
         self._send_custom(plan, gpu.buffers if gpu else [])
@@ -258,6 +292,23 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self._fall_back(msg.view, reason)
         else:
             self.set_trait("status", "sending assets to the browser")
+
+    def _choose_gpu_variant(self, caps: dict[str, Any]) -> None:
+        """With a WebGPU adapter and no precision asked, run the float variant it can run.
+
+        The default static int8 model stays on wasm (see :mod:`widget.engine.webgpu_plan`),
+        so an adapter with ``shader-f16`` gets fp16 and one without gets fp32; the twin
+        then runs that same file. Sets :attr:`variant_reason` either way.
+        """
+        precision, reason = webgpu.gpu_variant(caps, self._spec, self._registry)
+        if precision is None or precision == self._spec.precision:
+            self.set_trait("variant_reason", reason)
+            return
+        self._spec = self._registry.get(self._spec.name, precision)
+        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._set_resolution()
+        self.set_trait("model_key", self._spec.key)
+        self.set_trait("variant_reason", reason)
 
     def _on_progress(self, acked: int, total: int) -> None:
         self.set_trait("progress", acked / total if total else 1.0)
@@ -273,6 +324,10 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         if msg.fallback:
             log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
             self.set_trait("webgpu_fallback_reason", msg.fallback)
+        if msg.stage == "preview" and self._browser is None:
+            side = self.preview_resolution
+            self.set_trait("status", f"preview drawn ({side} px); running the full mask")
+            return
         if self._browser is None:
             text = {"loading": "loading the model in the browser"}
             self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
