@@ -26,7 +26,7 @@ def test_on_status_off_round_trip(tmp_path: Path) -> None:
     assert proc.stdout.startswith("threads: off")
     proc = run_threads("on", cfg, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    path = cfg / "jupyter_server_config.d" / isolation.CONFIG_NAME
+    path = cfg / "jupyter_server_config.json"
     assert str(path) in proc.stdout and "restart" in proc.stdout
     data = json.loads(path.read_text())
     assert data["ServerApp"]["tornado_settings"]["headers"] == isolation.HEADERS
@@ -39,7 +39,31 @@ def test_on_status_off_round_trip(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "removed" in proc.stdout
     assert not path.exists() and not isolation.is_on(cfg)
     proc = run_threads("off", cfg, tmp_path)
-    assert proc.returncode == 0 and "there was no" in proc.stdout
+    assert proc.returncode == 0 and "no header in" in proc.stdout
+
+
+def test_on_and_off_keep_the_users_other_settings(tmp_path: Path) -> None:
+    path = isolation.config_path(tmp_path)
+    mine = {
+        "ServerApp": {"tornado_settings": {"headers": {"X-Mine": "1"}, "debug": True}},
+        "LabApp": {"dev_mode": False},
+    }
+    path.write_text(json.dumps(mine))
+    isolation.switch_on(tmp_path)
+    data = json.loads(path.read_text())
+    assert data["LabApp"] == mine["LabApp"]
+    assert data["ServerApp"]["tornado_settings"]["debug"] is True
+    assert data["ServerApp"]["tornado_settings"]["headers"] == {"X-Mine": "1", **isolation.HEADERS}
+    assert isolation.switch_off(tmp_path) is True
+    assert json.loads(path.read_text()) == mine
+    path.write_text("{broken")
+    try:
+        isolation.switch_on(tmp_path)
+    except isolation.IsolationConfigError as exc:
+        assert "not valid JSON" in str(exc)
+    else:
+        raise AssertionError("a broken config was overwritten")
+    assert path.read_text() == "{broken"
 
 
 def test_on_with_unwritable_config_dir_is_one_line_error(tmp_path: Path) -> None:
@@ -82,7 +106,6 @@ def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
 
 def test_a_foreign_file_is_not_on(tmp_path: Path) -> None:
     path = isolation.config_path(tmp_path)
-    path.parent.mkdir(parents=True)
     path.write_text('{"ServerApp": {"tornado_settings": {"headers": {}}}}')
     assert not isolation.is_on(tmp_path)
     path.write_text("{not json")

@@ -41,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             removed = isolation.switch_off()
             path = isolation.config_path()
             print(
-                f"threads off: {'removed' if removed else 'there was no'} {path}"
-                + ("; restart Jupyter for it to apply" if removed else "")
+                f"threads off: {'removed the headers from' if removed else 'no header in'}"
+                f" {path}" + ("; restart Jupyter for it to apply" if removed else "")
             )
         else:
             print("\n".join(isolation.status_lines()))

@@ -101,9 +101,7 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
             self._spec = self._registry.get(model, precision)
         self._backend = backend
         self._timeout_s = float(timeout_s)
-        self._precision_asked = (
-            precision if not isinstance(model, ModelSpec) else self._spec.precision
-        )
+        self._variant_free = precision is None and not isinstance(model, ModelSpec)
         self._image = load_image(image)
         self._image_asset = image_asset(image, self._image)
         self._checksum = pixels_checksum(self._image.pixels)
