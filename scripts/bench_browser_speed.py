@@ -158,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--previews", nargs="*", type=int, default=[320, 384])
     ap.add_argument("--limit", type=int, default=6, help="photos per dataset (0: no accuracy)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
+    ap.add_argument("--accuracy-only", action="store_true", help="skip the speed table")
     args = ap.parse_args(argv)
+    if args.accuracy_only:
+        print_accuracy([*args.previews, 1024], args.limit)
+        return 0
     image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     load_before = os.getloadavg()[0]
     rows = kernel_rows(image, [1024, *args.previews]) + browser_rows(
@@ -175,10 +179,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['iou'] or float('nan'):>13.4f}")  # fmt: skip
     print("first/full: ms from the view's job start (browser) or one inference (kernel).")
     if args.limit > 0:
-        print(f"\n{'dataset':<14} {'side':>5} {'IoU gt':>7} {'MAE gt':>7} {'IoU vs 1024':>11}")
-        for ds, side, i_gt, m_gt, i_full in accuracy_rows([*args.previews, 1024], args.limit):
-            print(f"{ds:<14} {side:>5} {i_gt:>7.3f} {m_gt:>7.3f} {i_full:>11.3f}")
+        print_accuracy([*args.previews, 1024], args.limit)
     return 0
+
+
+def print_accuracy(sides: list[int], limit: int) -> None:
+    """Print :func:`accuracy_rows` (datasets from ``PIXEL_LIBERATION_DATASETS``)."""
+    print(f"\n{'dataset':<14} {'side':>5} {'IoU gt':>7} {'MAE gt':>7} {'IoU vs 1024':>11}")
+    for ds, side, i_gt, m_gt, i_full in accuracy_rows(sides, limit):
+        print(f"{ds:<14} {side:>5} {i_gt:>7.3f} {m_gt:>7.3f} {i_full:>11.3f}")
+    print(f"mean of the first {limit} photos per dataset; kernel twin (the browser matches it)")
 
 
 if __name__ == "__main__":
