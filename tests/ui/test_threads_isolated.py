@@ -17,9 +17,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -63,6 +65,18 @@ def other_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         httpd.server_close()
 
 
+def _wait_batch(nb: Notebook, timeout_s: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if nb.kernel_eval("b.done == b.total or bool(b.error)"):
+            break
+        time.sleep(0.5)
+    return nb.kernel_eval(
+        "{'backends': b.backends, 'layout': b.layout, 'error': b.error,"
+        " 'cmp': [{'iou': c['iou']} for c in b.compare()]}"
+    )
+
+
 def _add_markdown(path: Path, text: str) -> None:
     nb = json.loads(path.read_text())
     nb["cells"].append({"cell_type": "markdown", "id": "md0", "metadata": {}, "source": text})
@@ -83,6 +97,10 @@ def test_isolated_page_runs_threads_with_the_kernels_mask(
     request.node.stash[_SERVER] = isolated_server
     cells = tiny_cells(tmp_path, ["w"])
     cells.append("p = widget.BackgroundRemover(img, spec, resolution=128, preview=64)\np")
+    cells.append(
+        "b = widget.BatchRemover([img, img[::2, ::2].copy()], spec, workers=1,"
+        " threads_per_worker=2)\nb"
+    )
     nb = Notebook(page, isolated_server, f"threads-{ui}.ipynb", page_log, ws_meter).write(cells)
     _add_markdown(nb.path, f"![dot]({other_origin}/dot.png)")
     nb.open(ui)
@@ -105,6 +123,11 @@ def test_isolated_page_runs_threads_with_the_kernels_mask(
         assert info["cmp"]["max_abs_diff"] <= 1 / 255, info["cmp"]
     assert info["res"] == [128, 128] and info["preview"] == 64, info
     assert 0 < info["timings"]["first_mask"] < info["timings"]["total"], info["timings"]
+    # a batch on one worker of 2 threads: same masks as the kernel, layout says so
+    batch = _wait_batch(nb)
+    assert batch["backends"] == ["browser", "browser"], batch
+    assert batch["layout"].startswith(f"1 workers x {expected} threads"), batch
+    assert all(c["iou"] == 1.0 for c in batch["cmp"]), batch["cmp"]
     # the Markdown image from the other origin rendered (credentialless lets it load)
     width = page.wait_for_function(
         f"() => {{ const i = [...document.querySelectorAll('img')]"

@@ -57,6 +57,11 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         How long one image may run in a worker before the kernel computes it instead.
     thumb_side : int
         Longest side, in CSS pixels, of the cut-outs in the view's grid.
+    threads_per_worker : int, optional
+        WebAssembly threads per pool worker in a cross-origin isolated page
+        (``python -m widget threads on``); elsewhere always 1. Default 1: workers x 1
+        thread, until ``scripts/bench_batch.py --isolated --layouts`` measures another
+        layout faster. :attr:`layout` says which ran and why.
 
     """
 
@@ -74,8 +79,17 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         registry: Registry | None = None,
         timeout_s: float = 600.0,
         thumb_side: int = 96,
+        threads_per_worker: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if threads_per_worker is not None and (
+            not isinstance(threads_per_worker, int) or not 1 <= threads_per_worker <= 16
+        ):
+            raise ValueError(
+                f"threads_per_worker must be an integer from 1 to 16 or None,"
+                f" got {threads_per_worker!r}"
+            )
+        self._threads_asked = threads_per_worker
         single = isinstance(images, str | bytes | Path | np.ndarray | Image.Image)
         if single or not isinstance(images, Sequence):
             raise TypeError(f"images must be a list of images, got {type(images).__name__}")
@@ -219,6 +233,21 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
     def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
         wire.receive(self, bw.parse_batch_message, self._dispatch, content, buffers)
 
+    def _layout(self, workers: int) -> str:
+        """Return "W workers x T threads" and why, for the page that said hello."""
+        caps = self.capabilities
+        isolated = caps.get("crossOriginIsolated") is True and caps.get("threads") is True
+        cores = caps.get("hardwareConcurrency")
+        asked = self._threads_asked or 1
+        threads = min(asked, cores) if isolated and isinstance(cores, int) and cores > 0 else 1
+        if not isolated:
+            why = "the page is not cross-origin isolated (python -m widget threads on)"
+        elif self._threads_asked is None:
+            why = "default: single-threaded workers until another layout is measured faster"
+        else:
+            why = "threads_per_worker asked"
+        return f"{workers} workers x {threads} thread{'s' if threads > 1 else ''}: {why}"
+
     def _dispatch(self, msg: bw.BatchMessage) -> None:
         if isinstance(msg, wire.Hello):
             self._on_hello(msg)
@@ -229,6 +258,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         elif isinstance(msg, bw.PoolReady):
             self.set_trait("workers", msg.workers)
             self.set_trait("worker_activity", ["idle"] * msg.workers)
+            self.set_trait("layout", self._layout(msg.workers))
         elif isinstance(msg, bw.ImageStart):
             self._set_activity(msg.worker, f"image {msg.index}")
         elif isinstance(msg, bw.ImageBegin):
@@ -274,6 +304,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             "max_workers": DEFAULT_MAX_WORKERS,
             "timeout_s": self._timeout_s,
             "thumb_side": self._thumb_side,
+            "threads_per_worker": self._threads_asked or 1,
         }
         self.send(plan, [])
         if not runs:

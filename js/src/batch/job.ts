@@ -3,6 +3,7 @@
 // back with the worker index and its start/end on the page clock.
 import type { BatchKernelMsg, BatchPlanMsg } from "../protocol/batch";
 import type { AssetInfo, ChunkMsg } from "../protocol/common";
+import { availableThreads } from "../engine/capabilities";
 import { maskBitmap } from "../engine/decode";
 import { browserPoolSize, type Pool } from "../engine/worker-pool";
 import { Deferred } from "../shared/deferred";
@@ -136,7 +137,7 @@ export class BatchJob {
       const r = await pool.use(worker, async (c) => {
         const start = performance.now() - t0;
         stage = "load";
-        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: 1 }, LOAD_TIMEOUT_MS);
+        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(plan.threads_per_worker ?? 1) }, LOAD_TIMEOUT_MS);
         stage = "transfer";
         const slot = `${this.link.id}/${index}`;
         const data = bytes.slice().buffer as ArrayBuffer;

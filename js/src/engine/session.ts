@@ -12,6 +12,8 @@ export type EngineRuntime = "wasm" | "webgpu";
 let ort!: Ort;
 let runtime: EngineRuntime = "wasm";
 let envWasm: string | null = null;
+/** Threads the runtime was started with (onnxruntime-web reads numThreads once per worker). */
+let envThreads = 1;
 
 interface Loaded {
   sha: string;
@@ -98,6 +100,7 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
   if (envWasm === null) {
     ort.env.wasm.wasmBinary = await take(req.wasm);
     ort.env.wasm.numThreads = req.threads;
+    envThreads = req.threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = "warning";
     envWasm = req.wasm;
@@ -112,13 +115,13 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
   if (ep === "webgpu") {
     const gpu = await webgpuSession(bytes, req.probe);
     if ("session" in gpu) {
-      session = { sha: req.model, session: gpu.session, threads: req.threads, ep, fallback, bytes };
+      session = { sha: req.model, session: gpu.session, threads: envThreads, ep, fallback, bytes };
       return loadReply(session, performance.now() - t0, false);
     }
     fallback = `webgpu: ${gpu.reason}`;
   }
   const s = await create(bytes, "wasm");
-  session = { sha: req.model, session: s, threads: req.threads, ep: "wasm", fallback, bytes: null };
+  session = { sha: req.model, session: s, threads: envThreads, ep: "wasm", fallback, bytes: null };
   return loadReply(session, performance.now() - t0, false);
 }
 

@@ -20,6 +20,8 @@ export interface BatchPlanMsg {
   max_workers: number;
   timeout_s: number;
   thumb_side: number;
+  /** WebAssembly threads per worker (cross-origin isolated pages only; else 1). */
+  threads_per_worker?: number;
 }
 export type BatchKernelMsg = BatchPlanMsg | ChunkMsg;
 
