@@ -32,7 +32,7 @@ from widget.transfer.chunks import ChunkSender, send_mask
 
 log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
-#: Side of the browser's first, low-resolution pass (measured: about 1/7 of the 1024 work).
+#: Side of the browser's first, low-resolution pass: (384/1024)^2, 1/7 of the full pass's pixels.
 DEFAULT_PREVIEW = 384
 
 
@@ -66,8 +66,8 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         the kernel twin runs the same resolution, so the masks still match.
     preview : int, optional
         Side of a first, low-resolution pass (default 384) that the browser draws
-        within about a second, before the full mask replaces it; same weights, same
-        file. None, or a side not below ``resolution``, runs the full pass only.
+        before the full mask replaces it (``timings["first_mask"]``); same weights,
+        same file. None, or a side not below ``resolution``, runs the full pass only.
 
     """
 
@@ -356,4 +356,5 @@ class BackgroundRemover(EngineTraits, MaskEditing, anywidget.AnyWidget):
         total = head.timings.get("total", 0.0)
         note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
         ep = head.execution_provider
-        self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")
+        what = f"{ep}, {self._spec.precision}, {self.threads} thread{'s' * (self.threads > 1)}"
+        self.set_trait("status", f"done in the browser ({what}, {total / 1000:.1f} s){note}")
