@@ -27,7 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from tests.ui.conftest import _SERVER
+from tests.ui.conftest import _SERVER, NotebookFactory
 from tests.ui.harness import Notebook, Ui
 from tests.ui.harness_page import PageLog, WsMeter
 from tests.ui.harness_server import JupyterServer
@@ -123,6 +123,7 @@ def test_isolated_page_runs_threads_with_the_kernels_mask(
         assert info["cmp"]["max_abs_diff"] <= 1 / 255, info["cmp"]
     assert info["res"] == [128, 128] and info["preview"] == 64, info
     assert 0 < info["timings"]["first_mask"] < info["timings"]["total"], info["timings"]
+    assert page.locator(".pl-root[data-preview='64']").count() == 1  # the preview was drawn
     # a batch on one worker of 2 threads: same masks as the kernel, layout says so
     batch = _wait_batch(nb)
     assert batch["backends"] == ["browser", "browser"], batch
@@ -146,3 +147,19 @@ def test_isolated_page_runs_threads_with_the_kernels_mask(
     assert proc.stdout.startswith("threads: on"), proc.stdout + proc.stderr
     assert f"{isolated_server.url}/: isolated, up to date" in proc.stdout, proc.stdout
     nb.screenshot(f"threads-isolated-{ui}")
+
+
+def test_plain_page_keeps_one_thread_and_shows_the_hint(
+    notebook: NotebookFactory, tmp_path: Path
+) -> None:
+    nb = notebook(tiny_cells(tmp_path, ["w"]))
+    nb.run_all()
+    state = wait_result(nb)
+    assert state["backend_used"] == "browser", state
+    info = nb.kernel_eval(
+        "{'t': w.threads, 'coi': w.cross_origin_isolated, 'hint': w.threads_hint}"
+    )
+    assert info["t"] == 1 and info["coi"] is False, info
+    assert "python -m widget threads on" in info["hint"], info
+    shown = nb.page.locator(".pl-hint").first
+    assert shown.is_visible() and shown.inner_text() == info["hint"]
