@@ -8,7 +8,8 @@ warm re-run of the cell after a cold one):
 - browser, N threads: a second JupyterLab started with the config that
   ``python -m widget threads on`` writes (N = min(cores, 4));
 - for each preview side: the widget with ``preview=side`` in the isolated page
-  (time to the first, low-resolution mask and to the full one).
+  (time to the first, low-resolution mask and to the full one);
+- for each ``--resolutions`` side: the widget with ``resolution=side`` (no preview).
 
 Columns: time to first mask and to full mask (ms, the widget's ``timings``:
 from the view's job start), the ratio to the 1-thread full time, the Chromium
@@ -17,7 +18,7 @@ resolution's accuracy against ground truth (IoU, MAE; both datasets, kernel
 twin, which the browser matches) and against the 1024 mask. Usage::
 
     .venv/bin/python scripts/bench_browser_speed.py [--image PATH] [--previews 320 384]
-        [--limit 6]   # photos per dataset for the accuracy table (0: skip it)
+        [--resolutions 512] [--limit 6]   # photos per dataset for accuracy (0: none)
 
 Wall times on a loaded machine mean little: run it on a quiet one.
 """
@@ -80,13 +81,17 @@ def widget_run(nb: Notebook, timeout_s: float) -> dict[str, Any]:
     }
 
 
-def browser_rows(image: Path, previews: list[int], timeout_s: float) -> list[dict[str, Any]]:
-    """Return the 1-thread row, the N-thread row and one row per preview side."""
+def browser_rows(
+    image: Path, previews: list[int], resolutions: list[int], timeout_s: float
+) -> list[dict[str, Any]]:
+    """Return the 1-thread row, the N-thread row, one row per preview side and resolution."""
     rows: list[dict[str, Any]] = []
-    cases: list[tuple[str, bool, int | None]] = [
-        ("browser 1 thread", False, None),
-        ("browser N threads", True, None),
-    ] + [(f"browser N threads, preview {p}", True, p) for p in previews]
+    cases: list[tuple[str, bool, int | None, int | None]] = [
+        ("browser 1 thread", False, None, None),
+        ("browser N threads", True, None, None),
+    ]
+    cases += [(f"browser N threads, preview {p}", True, p, None) for p in previews]
+    cases += [(f"browser N threads, resolution {r}", True, None, r) for r in resolutions]
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         servers = {
             False: JupyterServer(Path(tmp) / "plain").start(),
@@ -94,13 +99,14 @@ def browser_rows(image: Path, previews: list[int], timeout_s: float) -> list[dic
         }
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            for label, isolated, preview in tqdm(cases, desc="browser modes"):
+            for label, isolated, preview, res in tqdm(cases, desc="browser modes"):
                 context = browser.new_context()
                 page = context.new_page()
                 log, meter = PageLog().attach(page), WsMeter().attach(page)
                 cells = [
                     "import widget",
-                    f"w = widget.BackgroundRemover({str(image)!r}, preview={preview!r})\nw",
+                    f"w = widget.BackgroundRemover({str(image)!r}, preview={preview!r},"
+                    f" resolution={res!r})\nw",
                 ]
                 name = f"speed-{len(rows)}.ipynb"
                 nb = Notebook(page, servers[isolated], name, log, meter).write(cells)
@@ -156,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--image", type=Path, default=None, help="default: grace_hopper.jpg")
     ap.add_argument("--previews", nargs="*", type=int, default=[320, 384])
+    ap.add_argument("--resolutions", nargs="*", type=int, default=[512])
     ap.add_argument("--limit", type=int, default=6, help="photos per dataset (0: no accuracy)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     ap.add_argument("--accuracy-only", action="store_true", help="skip the speed table")
@@ -165,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     load_before = os.getloadavg()[0]
-    rows = kernel_rows(image, [1024, *args.previews]) + browser_rows(
-        image, args.previews, args.timeout
+    sides = [1024, *args.previews, *args.resolutions]
+    rows = kernel_rows(image, sides) + browser_rows(
+        image, args.previews, args.resolutions, args.timeout
     )
     one = next(r["full"] for r in rows if r["mode"] == "browser 1 thread")
     print(f"\nimage {image.name}; {os.cpu_count()} CPUs; load {load_before:.1f} before, "
