@@ -175,3 +175,20 @@ def test_layout_says_workers_and_threads(
     assert plan["threads_per_worker"] == (asked or 1)
     b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
     assert b.layout.startswith(expected), b.layout
+
+
+def test_resolution_reaches_the_plan_and_the_twin(tiny_model: TinyModel) -> None:
+    img = red_square_rgba()
+    with pytest.raises(ValueError, match="multiples of 32"):
+        BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=50)
+    b = BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=128)
+    sent: list[dict[str, object]] = []
+    b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
+    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
+    assert next(m for m in sent if m.get("type") == "plan")["resolution"] == [128, 128]
+    expected, _ = run_twin(tiny_model.spec, tiny_model.registry, img, (128, 128))
+    default, _ = run_twin(tiny_model.spec, tiny_model.registry, img)
+    assert not np.array_equal(expected, default)
+    masks = b.masks
+    assert masks[0] is not None
+    np.testing.assert_array_equal(masks[0], expected)

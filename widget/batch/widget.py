@@ -26,6 +26,7 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
+from segmentation.variants.wrapper import check_resolution
 from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
@@ -62,6 +63,9 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         (``python -m widget threads on``); elsewhere always 1. Default 1: workers x 1
         thread, until ``scripts/bench_batch.py --isolated --layouts`` measures another
         layout faster. :attr:`layout` says which ran and why.
+    resolution : int or tuple of int, optional
+        Model input ``(height, width)``, as for :class:`widget.BackgroundRemover`
+        (multiples of 32 up to 2048; None: the model's); the twin runs the same.
 
     """
 
@@ -80,8 +84,10 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         timeout_s: float = 600.0,
         thumb_side: int = 96,
         threads_per_worker: int | None = None,
+        resolution: int | tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
+        asked = None if resolution is None else check_resolution(resolution)
         if threads_per_worker is not None and (
             not isinstance(threads_per_worker, int) or not 1 <= threads_per_worker <= 16
         ):
@@ -105,6 +111,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             self._registry = registry or _default_registry()
             self._spec = self._registry.get(model, precision)
         self._backend, self._timeout_s, self._workers = backend, float(timeout_s), workers
+        self._resolution = asked or (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
         self._thumb_side = int(thumb_side)
         self._images: list[LoadedImage | None] = []
         self._assets: list[Asset | None] = []
@@ -206,7 +213,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
         img = self._images[index]
         if img is None or self._results.records[index].kernel is not None:
             return
-        mask, ms = run_twin(self._spec, self._registry, img.pixels)
+        mask, ms = run_twin(self._spec, self._registry, img.pixels, self._resolution)
         self._results.set_kernel(index, mask, ms, reason)
 
     def _update_status(self) -> None:
@@ -305,6 +312,7 @@ class BatchRemover(BatchTraits, anywidget.AnyWidget):
             "timeout_s": self._timeout_s,
             "thumb_side": self._thumb_side,
             "threads_per_worker": self._threads_asked or 1,
+            "resolution": list(self._resolution),
         }
         self.send(plan, [])
         if not runs:

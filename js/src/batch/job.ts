@@ -149,7 +149,7 @@ export class BatchJob {
           LOAD_TIMEOUT_MS,
         );
         stage = "run";
-        const out = await c.request({ type: "run", model: plan.model.sha256, image: slot }, plan.timeout_s * 1000);
+        const out = await c.request({ type: "run", model: plan.model.sha256, image: slot, resolution: plan.resolution }, plan.timeout_s * 1000);
         return { start, end: performance.now() - t0, loaded, decoded, out };
       });
       stage = "send";

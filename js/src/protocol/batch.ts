@@ -22,6 +22,8 @@ export interface BatchPlanMsg {
   thumb_side: number;
   /** WebAssembly threads per worker (cross-origin isolated pages only; else 1). */
   threads_per_worker?: number;
+  /** Model input [height, width] (the kernel twin runs the same). */
+  resolution?: [number, number];
 }
 export type BatchKernelMsg = BatchPlanMsg | ChunkMsg;
 
