@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accuracy-only", action="store_true", help="skip the speed table")
     args = ap.parse_args(argv)
     if args.accuracy_only:
-        print_accuracy([*args.previews, 1024], args.limit)
+        print_accuracy(sorted({*args.previews, *args.resolutions, 1024}), args.limit)
         return 0
     image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     load_before = os.getloadavg()[0]
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['iou'] or float('nan'):>13.4f}")  # fmt: skip
     print("first/full: ms from the view's job start (browser) or one inference (kernel).")
     if args.limit > 0:
-        print_accuracy([*args.previews, 1024], args.limit)
+        print_accuracy(sorted({*args.previews, *args.resolutions, 1024}), args.limit)
     return 0
 
 
