@@ -7,13 +7,17 @@ of this script, in one page:
 1. warm-up: a batch on the pool (the model and the wasm cross the websocket once and
    land in IndexedDB; every pool worker creates its session; session times printed);
 2. the subset with ``workers=1``;
-3. the same subset with the default pool (``workers=None``: min(cores, 4), memory cap).
+3. the same subset with the default pool (``workers=None``: min(cores, 4), memory cap);
+4. with ``--isolated`` (a JupyterLab started with ``python -m widget threads on``'s
+   config), each ``--layouts`` entry ``WxT``: W workers of T threads each, to choose the
+   layout with the best throughput.
 
 Sessions are warm in 2 and 3. It prints, per run, the in-page wall time (first image
 start to last image end), throughput, the CPU seconds of every process this script
 started (Chromium, the Jupyter server and the kernel) and the speed-up. Usage::
 
     .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision int8-static]
+        [--isolated --layouts 2x1 1x2]
 """
 
 from __future__ import annotations
@@ -75,8 +79,25 @@ def run_batch(nb: Notebook, cell: int, var: str, timeout_s: float) -> dict[str, 
     return {"timings": info["t"], "workers": info["w"], "e2e_s": wall, "cpu_s": cpu}
 
 
-def bench(images: list[Path], precision: str, timeout_s: float) -> list[dict[str, Any]]:
-    """Warm-up, then 1 worker, then the pool; one row per run."""
+def parse_layout(text: str) -> tuple[int, int]:
+    """``"2x1"`` -> (2 workers, 1 thread each)."""
+    try:
+        w, t = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a layout is WxT (e.g. 2x1), got {text!r}") from None
+    if w < 1 or t < 1:
+        raise argparse.ArgumentTypeError(f"workers and threads must be >= 1, got {text!r}")
+    return w, t
+
+
+def bench(
+    images: list[Path],
+    precision: str,
+    timeout_s: float,
+    isolated: bool = False,
+    layouts: list[tuple[int, int]] | None = None,
+) -> list[dict[str, Any]]:
+    """Warm-up, then 1 worker, then the pool, then each layout; one row per run."""
     paths = [str(p) for p in images]
     cells = [
         f"import widget\nimgs = {paths!r}\nP = {precision!r}",
@@ -84,9 +105,16 @@ def bench(images: list[Path], precision: str, timeout_s: float) -> list[dict[str
         "one = widget.BatchRemover(imgs, precision=P, workers=1)\none",
         "pool = widget.BatchRemover(imgs, precision=P)\npool",
     ]
+    runs = [("warm-up", "warm"), ("1 worker", "one"), ("pool", "pool")]
+    for i, (w, t) in enumerate(layouts or []):
+        cells.append(
+            f"lay{i} = widget.BatchRemover(imgs, precision=P, workers={w},"
+            f" threads_per_worker={t})\nlay{i}"
+        )
+        runs.append((f"{w}x{t}", f"lay{i}"))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        server = JupyterServer(Path(tmp)).start()
+        server = JupyterServer(Path(tmp), isolated=isolated).start()
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_context().new_page()
@@ -94,9 +122,10 @@ def bench(images: list[Path], precision: str, timeout_s: float) -> list[dict[str
             nb = Notebook(page, server, "bench-batch.ipynb", log, meter).write(cells)
             nb.open()
             nb.run_cell(0, timeout_s=timeout_s)
-            for cell, label in tqdm(list(enumerate(("warm-up", "1 worker", "pool"), 1))):
-                var = ("warm", "one", "pool")[cell - 1]
-                rows.append({"run": label, **run_batch(nb, cell, var, timeout_s)})
+            for cell, (label, var) in tqdm(list(enumerate(runs, 1))):
+                row = {"run": label, **run_batch(nb, cell, var, timeout_s)}
+                row["layout"] = nb.kernel_eval(f"{var}.layout")
+                rows.append(row)
         finally:
             browser.close()
             server.stop()
@@ -110,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=4, help="default subset size")
     ap.add_argument("--precision", default=DEFAULT_PRECISION, help="default: the widget's default")
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per batch")
+    ap.add_argument("--isolated", action="store_true", help="cross-origin isolated JupyterLab")
+    ap.add_argument("--layouts", nargs="*", type=parse_layout, default=[], metavar="WxT")
     args = ap.parse_args(argv)
     images = args.images or default_images(args.count)
     load_before = os.getloadavg()[0]
-    rows = bench(images, args.precision, args.timeout)
+    rows = bench(images, args.precision, args.timeout, args.isolated, args.layouts)
     print(f"\nISNet {args.precision}, {len(images)} images ({', '.join(p.name for p in images)});")
     print(f"{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (other jobs share this machine)")  # fmt: skip
@@ -132,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     one, pool = rows[1]["timings"]["wall"], rows[2]["timings"]["wall"]
     print(f"speed-up of the pool ({rows[2]['workers']} workers) over 1 worker: {one / pool:.2f}x")
+    for r in rows:
+        print(f"{r['run']:<9} {r['layout']}")
+    if args.layouts:
+        best = min(rows[3:], key=lambda r: r["timings"]["wall"])
+        print(f"best throughput of the layouts: {best['run']} ({best['layout']})")
     print("page wall = first image start to last mask in the page; busy = sum of per-image")
     print("worker time; conc = busy / page wall (workers busy at once on average); e2e = cell")
     print("run to all masks in the kernel; CPU = every child process (Chromium, Jupyter, kernel).")

@@ -34,7 +34,7 @@ from segmentation.models.registry import default_registry
 from segmentation.store import ensure_model
 from segmentation.variants.calibration import ImageCalibrationReader, preprocess_model
 from segmentation.variants.quantize import quantize_static_qdq
-from segmentation.variants.wrapper import wrap_model
+from segmentation.variants.wrapper import wrap_model, wrapped_feeds
 
 NODE_RUN = Path(__file__).with_name("ort_web_node_run.mjs")
 SIZE = (1024, 1024)
@@ -117,7 +117,10 @@ def accuracy(models: dict[str, Path], limit: int) -> None:
         ref_iou: dict[str, list[float]] = {k: [] for k in sessions}
         for sample in load_dataset(ds, limit=limit, max_side=640):
             px = sample.image()
-            outs = {k: s.run(None, {"pixels": px})[0] for k, s in sessions.items()}
+            outs = {
+                k: s.run(None, wrapped_feeds([i.name for i in s.get_inputs()], px))[0]
+                for k, s in sessions.items()
+            }
             gt = sample.mask(px.shape[:2])
             for k, out in outs.items():
                 gt_iou[k].append(iou(out, gt))

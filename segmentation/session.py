@@ -34,7 +34,13 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.store import ensure_wrapped
-from segmentation.variants.wrapper import MASK, PIXELS
+from segmentation.variants.wrapper import (
+    MASK,
+    PIXELS,
+    RESOLUTION,
+    check_resolution,
+    resolution_feed,
+)
 
 #: Photos with more pixels than this are fed to the model reduced (see :class:`Segmenter`).
 REDUCE_ABOVE_PIXELS = 50_000_000
@@ -87,9 +93,11 @@ class Segmenter:
     precision : str
         ``"int8-static"``, ``"fp16"``, ``"fp32"`` or ``"int8"``; None (default):
         ``"int8-static"`` where the model has it, else its only precision.
-    resolution : tuple of int, optional
-        Model input ``(height, width)``; only the spec's own size is
-        supported for now (None means that size).
+    resolution : int or tuple of int, optional
+        Model input ``(height, width)`` (an int: a square), each side a positive
+        multiple of 32 up to 2048; None: the spec's size (1024 for IS-Net). Lower
+        is faster and coarser; the same file runs every resolution, and the
+        browser given the same resolution computes the same mask.
     threads : int, optional
         onnxruntime intra-op threads (None: onnxruntime's default).
     providers : sequence of str, optional
@@ -121,6 +129,8 @@ class Segmenter:
     Attributes
     ----------
     spec : ModelSpec
+    resolution : tuple of int
+        The model input ``(height, width)`` :meth:`run_pixels` uses by default.
     model_path : pathlib.Path
         The wrapped ONNX file the session runs.
     last_timings : dict of str to float
@@ -148,11 +158,11 @@ class Segmenter:
         self.reduce_above = reduce_above
         reg = registry or _default_registry()
         self.spec: ModelSpec = reg.get(model, precision)
-        if resolution is not None and tuple(resolution) != tuple(self.spec.input_size):
-            raise NotImplementedError(
-                f"{self.spec.key} runs at {self.spec.input_size[0]}x{self.spec.input_size[1]}; "
-                f"other resolutions ({resolution[0]}x{resolution[1]} asked) are not supported yet"
-            )
+        self.resolution: tuple[int, int] = (
+            (int(self.spec.input_size[0]), int(self.spec.input_size[1]))
+            if resolution is None
+            else check_resolution(resolution)
+        )
         self.threads = threads
         options = session_options(threads)
         self.model_path: Path = ensure_wrapped(self.spec, registry=reg, progress=progress)
@@ -167,11 +177,12 @@ class Segmenter:
         self.last_timings: dict[str, float] = {}
 
     def __repr__(self) -> str:
-        return f"Segmenter({self.spec.key!r}, threads={self.threads})"
+        return f"Segmenter({self.spec.key!r}, resolution={self.resolution}, threads={self.threads})"
 
-    def _infer(self, rgba: np.ndarray) -> np.ndarray:
+    def _infer(self, rgba: np.ndarray, resolution: tuple[int, int] | None = None) -> np.ndarray:
+        size = self.resolution if resolution is None else resolution
         try:
-            (mask,) = self.session.run([MASK], {PIXELS: rgba})
+            (mask,) = self.session.run([MASK], {PIXELS: rgba, RESOLUTION: resolution_feed(size)})
         except Exception as exc:  # onnxruntime raises bare Exception subclasses
             raise SegmentationError(
                 f"{self.spec.key}: inference failed on a {rgba.shape[1]}x{rgba.shape[0]} "
@@ -179,11 +190,17 @@ class Segmenter:
             ) from exc
         return np.asarray(mask, dtype=np.uint8)
 
-    def run_pixels(self, rgba: np.ndarray) -> np.ndarray:
-        """Return the mask of exactly these pixels (no decoding, no EXIF): uint8 ``[H, W]``."""
+    def run_pixels(
+        self, rgba: np.ndarray, resolution: int | tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """Return the mask of exactly these pixels (no decoding, no EXIF): uint8 ``[H, W]``.
+
+        ``resolution`` overrides :attr:`resolution` for this call (same rules).
+        """
         pixels = check_pixels(rgba)
+        size = None if resolution is None else check_resolution(resolution)
         start = time.perf_counter()
-        mask = self._infer(pixels)
+        mask = self._infer(pixels, size)
         spent = time.perf_counter() - start
         self.last_timings = {"decode": 0.0, "inference": spent, "total": spent}
         return mask
@@ -284,7 +301,7 @@ class Segmenter:
         return list(self.imap(images, progress=progress, on_error=on_error))
 
 
-_CACHE: dict[tuple[str, str, int | None, int], Segmenter] = {}
+_CACHE: dict[tuple[str, str, int | None, int, tuple[int, int] | None], Segmenter] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -295,6 +312,7 @@ def get_segmenter(
     *,
     registry: Registry | None = None,
     progress: bool | Progress = False,
+    resolution: int | tuple[int, int] | None = None,
 ) -> Segmenter:
     """Return the process-wide :class:`Segmenter` for these settings, created once.
 
@@ -302,16 +320,26 @@ def get_segmenter(
     kernel twin all get their sessions here, so one model is loaded once.
     Entries are keyed by the spec as ``registry`` (default: the process-wide
     one) resolves it now, so ``precision=None`` and the default share a session
-    and a re-registered file gets a new one.
+    and a re-registered file gets a new one. ``resolution`` (default: the
+    spec's) is the returned segmenter's; one session can also run others
+    through :meth:`Segmenter.run_pixels`.
     """
     reg = registry or _default_registry()
     spec = reg.get(model, precision)
-    key = (spec.key, repr(spec.sources), threads, id(reg))
+    size = None if resolution is None else check_resolution(resolution)
+    if size == tuple(spec.input_size):
+        size = None
+    key = (spec.key, repr(spec.sources), threads, id(reg), size)
     with _CACHE_LOCK:
         seg = _CACHE.get(key)
         if seg is None:
             seg = Segmenter(
-                spec.name, spec.precision, threads=threads, registry=reg, progress=progress
+                spec.name,
+                spec.precision,
+                size,
+                threads=threads,
+                registry=reg,
+                progress=progress,
             )
             _CACHE[key] = seg
         return seg

@@ -146,3 +146,56 @@ def test_blocked_browser_runs_everything_in_the_kernel(tiny_model: TinyModel) ->
     assert b.backends == ["kernel", "kernel"]
     assert b.fallback_reasons == ["no WebAssembly"] * 2
     assert b.status.startswith("done: 2 / 2") and b.bytes_sent["model"] == 0
+
+
+@pytest.mark.parametrize("bad", [0, 17, 1.5, "2"])
+def test_bad_threads_per_worker(tiny_model: TinyModel, bad: object) -> None:
+    with pytest.raises(ValueError, match="threads_per_worker must be an integer from 1 to 16"):
+        BatchRemover([red_square_rgba()], tiny_model.spec, threads_per_worker=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("caps", "asked", "expected"),
+    [
+        ({}, 2, "2 workers x 1 thread: the page is not cross-origin isolated"),
+        ({"crossOriginIsolated": True, "threads": True, "hardwareConcurrency": 8}, None,
+         "2 workers x 1 thread: default"),
+        ({"crossOriginIsolated": True, "threads": True, "hardwareConcurrency": 8}, 3,
+         "2 workers x 3 threads: threads_per_worker asked"),
+        ({"crossOriginIsolated": True, "threads": True, "hardwareConcurrency": 2}, 3,
+         "2 workers x 2 threads: threads_per_worker asked"),
+    ],
+)  # fmt: skip
+def test_layout_says_workers_and_threads(
+    tiny_model: TinyModel, caps: dict[str, object], asked: int | None, expected: str
+) -> None:
+    b = BatchRemover(
+        [red_square_rgba()] * 2, tiny_model.spec, registry=tiny_model.registry,
+        threads_per_worker=asked,
+    )  # fmt: skip
+    sent: list[dict[str, object]] = []
+    b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
+    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": caps, "blocker": None}, [])
+    plan = next(m for m in sent if m.get("type") == "plan")
+    assert plan["threads_per_worker"] == (asked or 1)
+    b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
+    assert b.layout.startswith(expected), b.layout
+
+
+def test_resolution_reaches_the_plan_and_the_twin(tiny_model: TinyModel) -> None:
+    img = red_square_rgba()
+    with pytest.raises(ValueError, match="multiples of 32"):
+        BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=50)
+    b = BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=128)
+    sent: list[dict[str, object]] = []
+    b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
+    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
+    assert next(m for m in sent if m.get("type") == "plan")["resolution"] == [128, 128]
+    expected, _ = run_twin(tiny_model.spec, tiny_model.registry, img, (128, 128))
+    default, _ = run_twin(tiny_model.spec, tiny_model.registry, img)
+    assert not np.array_equal(expected, default)
+    assert b.masks == [None]  # the view that said hello runs the batch: no kernel work yet
+    b.wait(timeout=0.2)  # it never answers: the twin computes the mask, at the same resolution
+    masks = b.masks
+    assert masks[0] is not None
+    np.testing.assert_array_equal(masks[0], expected)

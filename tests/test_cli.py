@@ -147,3 +147,15 @@ def test_fetch_prepares_the_four_variants(tmp_path: Path) -> None:
         "isnet-general-use:int8-static",
     ]
     assert all(Path(path).is_file() and path.endswith(".onnx") for _, path in rows)
+
+
+@pytest.mark.parametrize("value", ["100", "0", "4096"])
+def test_remove_bad_resolution_is_one_line_error(tmp_path: Path, value: str) -> None:
+    img = tmp_path / "a.png"
+    Image.fromarray(photo_like(40, 30)).save(img)
+    proc = run_cli(
+        "remove", str(img), "-o", str(tmp_path / "out"), "--resolution", value, cwd=tmp_path
+    )
+    line = assert_one_line_error(proc)
+    assert "multiples of 32 from 32 to 2048" in line and value in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -18,7 +18,7 @@ from PIL import Image
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
-from segmentation.variants.wrapper import MASK, PIXELS, wrap_model
+from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests._images import photo_like
 
 
@@ -78,7 +78,8 @@ def check_against_reference(
     wrapped: onnx.ModelProto, bare: ort.InferenceSession, spec: ModelSpec, rgba: np.ndarray
 ) -> None:
     mask, tensor, y = debug_session(wrapped, spec).run(
-        [MASK, spec.input_name, spec.output_name], {PIXELS: rgba}
+        [MASK, spec.input_name, spec.output_name],
+        {PIXELS: rgba, RESOLUTION: resolution_feed(spec.input_size)},
     )
     ref_tensor = reference_pre(rgba, spec)
     np.testing.assert_allclose(tensor, ref_tensor, atol=2e-4)
@@ -101,16 +102,18 @@ def test_tiny_graph_matches_reference(tiny_model, size: tuple[int, int]) -> None
 def test_tiny_graph_io_and_transparency(tiny_model) -> None:
     path = ensure_wrapped(tiny_model.spec, registry=tiny_model.registry)
     sess = bare_session(path)
-    (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
+    (inp, res), (out,) = sess.get_inputs(), sess.get_outputs()
     assert (inp.name, inp.type, inp.shape) == (PIXELS, "tensor(uint8)", ["height", "width", 4])
+    assert (res.name, res.type, res.shape) == (RESOLUTION, "tensor(int64)", [2])
+    size = resolution_feed(tiny_model.spec.input_size)
     assert (out.name, out.type, out.shape) == (MASK, "tensor(uint8)", ["height", "width"])
     red = np.zeros((50, 80, 4), np.uint8)
     red[..., :3] = (200, 20, 20)
     red[..., 3] = 255
-    (mask,) = sess.run([MASK], {PIXELS: red})
+    (mask,) = sess.run([MASK], {PIXELS: red, RESOLUTION: size})
     assert mask[3:-3, 3:-3].min() > 200, "the tiny model sees red as foreground"
     red[:, :40, 3] = 0
-    (mask,) = sess.run([MASK], {PIXELS: red})
+    (mask,) = sess.run([MASK], {PIXELS: red, RESOLUTION: size})
     assert (mask[:, :40] == 0).all() and mask[3:-3, 44:-3].min() > 200
 
 
@@ -125,3 +128,16 @@ def test_isnet_graph_matches_reference() -> None:
     rgba = np.array(big)
     rgba[:100, :100, 3] = 0
     check_against_reference(wrapped, bare_session(ensure_model(spec)), spec, rgba)
+
+
+@pytest.mark.isnet
+def test_isnet_runs_at_lower_resolutions_from_one_file() -> None:
+    spec = default_registry().get("isnet-general-use", None)
+    sess = bare_session(ensure_wrapped(spec))
+    rgba = rgba_photo(300, 200)
+    full = sess.run([MASK], {PIXELS: rgba, RESOLUTION: resolution_feed((1024, 1024))})[0]
+    default = sess.run([MASK], {PIXELS: rgba, RESOLUTION: resolution_feed((0, 0))})[0]
+    assert np.array_equal(full, default)
+    for side in (320, 384, 512):
+        small = sess.run([MASK], {PIXELS: rgba, RESOLUTION: resolution_feed((side, side))})[0]
+        assert small.shape == full.shape and not np.array_equal(small, full)

@@ -17,10 +17,11 @@ from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_wrapped
 from segmentation.variants.webgpu_graph import webgpu_variant, webgpu_variant_path
-from segmentation.variants.wrapper import MASK, PIXELS, wrap_model
+from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests.test_graph import rgba_photo
 from tests.tinymodel import build_tiny_model
 
+DEFAULT_SIZE = {RESOLUTION: resolution_feed((0, 0))}
 SIZES = [(300, 200), (37, 53), (64, 64), (1, 1), (1, 90), (500, 1), (7, 300), (130, 20)]
 
 
@@ -54,7 +55,7 @@ def test_variant_has_no_antialiased_resize(tiny_pair: tuple[ModelSpec, onnx.Mode
     variant = webgpu_variant(wrapped)
     assert "Resize" not in _ops(variant) and "MatMul" in _ops(variant)
     onnx.checker.check_model(variant, full_check=True)
-    assert [i.name for i in variant.graph.input] == [PIXELS]
+    assert [i.name for i in variant.graph.input] == [PIXELS, RESOLUTION]
     assert [o.name for o in variant.graph.output] == [MASK]
 
 
@@ -63,9 +64,11 @@ def test_variant_matches_resize(tiny_pair: tuple[ModelSpec, onnx.ModelProto], si
     spec, wrapped = tiny_pair
     rgba = rgba_photo(*size)
     rgba[size[1] // 3 :, size[0] // 3 :, :3] = (220, 30, 30)  # a red block: a real foreground
-    mask_a, pre_a = _session(wrapped, spec).run([MASK, spec.input_name], {PIXELS: rgba})
+    mask_a, pre_a = _session(wrapped, spec).run(
+        [MASK, spec.input_name], {PIXELS: rgba, **DEFAULT_SIZE}
+    )
     mask_b, pre_b = _session(webgpu_variant(wrapped), spec).run(
-        [MASK, spec.input_name], {PIXELS: rgba}
+        [MASK, spec.input_name], {PIXELS: rgba, **DEFAULT_SIZE}
     )
     assert pre_b.shape == pre_a.shape == (1, 3, *spec.input_size)
     np.testing.assert_allclose(pre_b, pre_a, atol=1e-4)
@@ -149,8 +152,8 @@ def test_isnet_variant_matches_resize() -> None:
     b = ort.InferenceSession(
         str(webgpu_variant_path(wrapped)), opts, providers=["CPUExecutionProvider"]
     )
-    (mask_a,) = a.run([MASK], {PIXELS: rgba})
-    (mask_b,) = b.run([MASK], {PIXELS: rgba})
+    (mask_a,) = a.run([MASK], {PIXELS: rgba, **DEFAULT_SIZE})
+    (mask_b,) = b.run([MASK], {PIXELS: rgba, **DEFAULT_SIZE})
     diff = np.abs(mask_a.astype(int) - mask_b.astype(int))
     assert diff.mean() < 0.5 and _iou(mask_a, mask_b) >= 0.999, (diff.mean(), diff.max())
 

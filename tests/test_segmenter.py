@@ -103,12 +103,11 @@ def test_bad_settings(tiny_model) -> None:
     reg = tiny_model.registry
     with pytest.raises(UnknownModelError, match="known models: tiny-test"):
         Segmenter("nope", registry=reg)
-    with pytest.raises(NotImplementedError, match="runs at 64x64"):
-        Segmenter("tiny-test", "fp32", resolution=(512, 512), registry=reg)
-    assert Segmenter("tiny-test", "fp32", resolution=(64, 64), registry=reg).spec.input_size == (
-        64,
-        64,
-    )
+    for bad in (0, 48, -32, 2080, (64, 50), (64,), 64.0, True):
+        with pytest.raises(ValueError, match="multiples of 32 from 32 to 2048"):
+            Segmenter("tiny-test", "fp32", resolution=bad, registry=reg)  # type: ignore[arg-type]
+    assert Segmenter("tiny-test", "fp32", resolution=(64, 64), registry=reg).resolution == (64, 64)
+    assert Segmenter("tiny-test", "fp32", resolution=96, registry=reg).resolution == (96, 96)
     with pytest.raises(ValueError, match="threads"):
         Segmenter("tiny-test", "fp32", threads=0, registry=reg)
 
@@ -176,3 +175,24 @@ def test_default_precision_shares_the_session(isnet_masks: dict[str, np.ndarray]
     default = get_segmenter("isnet-general-use")
     assert default.spec.precision == "int8-static"
     assert get_segmenter("isnet-general-use", "int8-static") is default
+
+
+def test_resolution_changes_the_model_input_not_the_mask_size(tiny_model) -> None:
+    seg = Segmenter("tiny-test", "fp32", registry=tiny_model.registry)
+    rgba = np.zeros((90, 120, 4), np.uint8)
+    rgba[..., :3] = 128
+    rgba[..., 3] = 255
+    rgba[30:60, 40:80, :3] = (220, 30, 30)
+    default = seg.run_pixels(rgba)
+    assert np.array_equal(default, seg.run_pixels(rgba, (64, 64)))  # the spec's size
+    for res in (32, (96, 128), 256):
+        mask = seg.run_pixels(rgba, res)
+        assert mask.shape == (90, 120)
+        assert mask[38:52, 48:72].min() > 200 and mask[:20].max() < 40
+        assert (
+            Segmenter("tiny-test", registry=tiny_model.registry, resolution=res)
+            .run_pixels(rgba)
+            .tobytes()
+            == mask.tobytes()
+        )
+    assert not np.array_equal(seg.run_pixels(rgba, 32), default), "a coarser input changes it"

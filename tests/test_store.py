@@ -30,8 +30,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _run_wrapped(path: Path, rgba: np.ndarray) -> np.ndarray:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert [i.name for i in sess.get_inputs()] == ["pixels"]
-    return sess.run(["mask"], {"pixels": rgba})[0]
+    assert [i.name for i in sess.get_inputs()] == ["pixels", "resolution"]
+    return sess.run(["mask"], {"pixels": rgba, "resolution": np.array([64, 64], np.int64)})[0]
 
 
 def _rgba(h: int = 5, w: int = 7) -> np.ndarray:

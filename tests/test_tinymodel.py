@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from segmentation.variants.wrapper import MASK, PIXELS, wrap_model
+from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba, tiny_model_proto
 
@@ -24,7 +24,9 @@ def test_wrapped_model_masks_the_red_square(tiny_model: TinyModel) -> None:
     wrapped = wrap_model(tiny_model_proto(), tiny_model.spec)
     sess = ort.InferenceSession(wrapped.SerializeToString(), providers=["CPUExecutionProvider"])
     img = red_square_rgba(96, 128, margin=24)
-    (mask,) = sess.run([MASK], {PIXELS: img})
+    (mask,) = sess.run(
+        [MASK], {PIXELS: img, RESOLUTION: resolution_feed(tiny_model.spec.input_size)}
+    )
     assert mask.shape == (96, 128)
     assert mask.dtype == np.uint8
     inside = mask[32:64, 32:96]
@@ -38,7 +40,9 @@ def test_transparent_pixels_are_background(tiny_model: TinyModel) -> None:
     sess = ort.InferenceSession(wrapped.SerializeToString(), providers=["CPUExecutionProvider"])
     img = red_square_rgba(64, 64, margin=8)
     img[..., 3] = 0
-    (mask,) = sess.run([MASK], {PIXELS: img})
+    (mask,) = sess.run(
+        [MASK], {PIXELS: img, RESOLUTION: resolution_feed(tiny_model.spec.input_size)}
+    )
     assert mask.max() == 0
 
 

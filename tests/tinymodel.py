@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import CalibrationDataReader
 
 from segmentation.models.spec import LocalSource, ModelSpec
 
@@ -121,3 +122,42 @@ def red_square_rgba(height: int = 96, width: int = 128, margin: int = 24) -> np.
     img = np.full((height, width, 4), (128, 128, 128, 255), np.uint8)
     img[margin : height - margin, margin : width - margin, :3] = (220, 30, 30)
     return img
+
+
+class _RandomReader(CalibrationDataReader):  # type: ignore[misc]
+    """Calibration data for the tiny model: a few seeded random inputs."""
+
+    def __init__(self, n: int = 4) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self._all = [
+            {"input": rng.uniform(-0.5, 0.5, (1, 3, SIZE, SIZE)).astype(np.float32)}
+            for _ in range(n)
+        ]
+        self._n = n
+        self._items = iter(self._all)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._items, None)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self._items = iter(self._all[start_index:end_index])
+
+
+def build_tiny_int8_static(folder: str | Path) -> tuple[Path, ModelSpec]:
+    """Write a static int8 (QDQ) tiny model beside the float one; return it and its spec.
+
+    Its QuantizeLinear nodes make the widget treat it like the default IS-Net
+    (static int8 stays on wasm), which the GPU-aware variant choice is tested on.
+    """
+    from segmentation.variants.quantize import quantize_static_qdq
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / "tiny-test-int8-static.onnx"
+    quantize_static_qdq(tiny_model_proto(), dest, _RandomReader(), method="minmax")
+    _, spec = build_tiny_model(folder / "tiny-test.onnx")
+    return dest, replace(spec, precision="int8-static", sources=(LocalSource(dest),))

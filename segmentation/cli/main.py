@@ -30,6 +30,7 @@ from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
 from segmentation.session import Segmenter, get_segmenter
 from segmentation.store import DEFAULT_FETCH, fetch_models, model_path
+from segmentation.variants.wrapper import MAX_RESOLUTION, RESOLUTION_STEP, check_resolution
 
 #: Modules that may add subcommands: each defines ``add_subcommands(subparsers)``
 #: and gives its parsers ``set_defaults(func=handler)`` with ``handler(args) -> int``.
@@ -80,7 +81,7 @@ class _LazySegmenter:
         return self.segmenter
 
     def run_pixels(self, rgba: np.ndarray) -> np.ndarray:
-        return self.get().run_pixels(rgba)
+        return self.get().run_pixels(rgba, getattr(self.args, "resolution", None))
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -109,6 +110,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
         parse_color(args.background)  # a bad colour fails before any work
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    if args.resolution is not None:
+        check_resolution(args.resolution)  # a bad resolution fails before any work
     sources = expand_inputs(args.inputs)
     if not sources:
         raise SegmentationError(f"no images found in {', '.join(args.inputs)}")
@@ -198,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     _add_model_options(p)
+    p.add_argument(
+        "--resolution",
+        type=int,
+        default=None,
+        metavar="PX",
+        help=f"model input side: a multiple of {RESOLUTION_STEP} up to {MAX_RESOLUTION}"
+        " (default: the model's, 1024 for IS-Net); lower is faster and coarser",
+    )
     p.add_argument("--mask-only", action="store_true", help="write <name>.mask.png only")
     p.add_argument("--background", metavar="COLOR", help="fill colour, e.g. white or #00ff00")
     p.set_defaults(func=cmd_remove)

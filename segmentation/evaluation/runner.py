@@ -24,6 +24,7 @@ from segmentation.evaluation.datasets import Dataset
 from segmentation.evaluation.metrics import aggregate, compare
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
+from segmentation.variants.wrapper import wrapped_feeds
 
 Runner = Callable[[np.ndarray], np.ndarray]
 
@@ -62,7 +63,8 @@ class PythonRuntime:
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
         sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
-        return lambda rgba: sess.run(["mask"], {"pixels": rgba})[0]
+        names = [i.name for i in sess.get_inputs()]
+        return lambda rgba: sess.run(["mask"], wrapped_feeds(names, rgba))[0]
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,16 @@ def write_quiet_settings(settings_dir: Path) -> None:
 
 
 class JupyterServer:
-    """A ``jupyter lab`` process serving ``root`` on a free port with a random token."""
+    """A ``jupyter lab`` process serving ``root`` on a free port with a random token.
 
-    def __init__(self, base: Path) -> None:
+    ``isolated=True`` first runs ``python -m widget threads on`` in the server's
+    private config dir, so its pages are cross-origin isolated (the default server
+    is not: other tests rely on that).
+    """
+
+    def __init__(self, base: Path, isolated: bool = False) -> None:
         self.base = base
+        self.isolated = isolated
         self.root = base / "root"
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -92,6 +98,11 @@ class JupyterServer:
         self.root.mkdir(parents=True, exist_ok=True)
         write_kernelspec(self.base / "data")
         write_quiet_settings(self.base / "settings")
+        if self.isolated:
+            subprocess.run(
+                [sys.executable, "-m", "widget", "threads", "on"],
+                env=self.env(), check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
             f"--port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",

@@ -41,3 +41,10 @@ class BatchTraits(DOMWidget):
 
     model_key = t.Unicode("", read_only=True).tag(sync=True)
     """The model run, as ``name:precision``."""
+
+    layout = t.Unicode("", read_only=True).tag(sync=True)
+    """How the view ran the batch: ``"W workers x T threads: why"`` (empty until it said).
+
+    - Type: ``str``
+    - Default: ``""``
+    """

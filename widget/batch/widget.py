@@ -33,6 +33,7 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
+from segmentation.variants.wrapper import check_resolution
 from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore
@@ -74,6 +75,14 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
         Keep the full masks in memory (default: True without ``out_dir``, else False).
         With ``out_dir`` and ``keep_masks=False`` the kernel's memory does not grow with
         the number of images; :meth:`mask` and :attr:`masks` read the files back.
+    threads_per_worker : int, optional
+        WebAssembly threads per pool worker in a cross-origin isolated page
+        (``python -m widget threads on``); elsewhere always 1. Default 1: workers x 1
+        thread, until ``scripts/bench_batch.py --isolated --layouts`` measures another
+        layout faster. :attr:`layout` says which ran and why.
+    resolution : int or tuple of int, optional
+        Model input ``(height, width)``, as for :class:`widget.BackgroundRemover`
+        (multiples of 32 up to 2048; None: the model's); the twin runs the same.
 
     """
 
@@ -93,8 +102,19 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
         thumb_side: int = 96,
         out_dir: str | os.PathLike[str] | None = None,
         keep_masks: bool | None = None,
+        threads_per_worker: int | None = None,
+        resolution: int | tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
+        asked = None if resolution is None else check_resolution(resolution)
+        if threads_per_worker is not None and (
+            not isinstance(threads_per_worker, int) or not 1 <= threads_per_worker <= 16
+        ):
+            raise ValueError(
+                f"threads_per_worker must be an integer from 1 to 16 or None,"
+                f" got {threads_per_worker!r}"
+            )
+        self._threads_asked = threads_per_worker
         single = isinstance(images, str | bytes | Path | np.ndarray | Image.Image)
         if single or not isinstance(images, Sequence):
             raise TypeError(f"images must be a list of images, got {type(images).__name__}")
@@ -116,6 +136,7 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
             self._registry = registry or _default_registry()
             self._spec = self._registry.get(model, precision)
         self._backend, self._timeout_s, self._workers = backend, float(timeout_s), workers
+        self._resolution = asked or (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
         self._thumb_side = int(thumb_side)
         keep = out_dir is None if keep_masks is None else bool(keep_masks)
         self._store = MaskStore(out_dir, keep, images)
@@ -292,7 +313,7 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
         except (SegmentationError, OSError, ValueError) as exc:
             self._unreadable(index, f"image {index}: {exc}")
             return
-        mask, ms = run_twin(self._spec, self._registry, pixels)
+        mask, ms = run_twin(self._spec, self._registry, pixels, self._resolution)
         del pixels
         self._results.set_kernel(index, mask, ms, reason)
         self._stored(index)
@@ -344,6 +365,21 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
     # ------------------------------------------------------------------ messages
     def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
         wire.receive(self, bw.parse_batch_message, self._dispatch, content, buffers)
+
+    def _layout(self, workers: int) -> str:
+        """Return "W workers x T threads" and why, for the page that said hello."""
+        caps = self.capabilities
+        isolated = caps.get("crossOriginIsolated") is True and caps.get("threads") is True
+        cores = caps.get("hardwareConcurrency")
+        asked = self._threads_asked or 1
+        threads = min(asked, cores) if isolated and isinstance(cores, int) and cores > 0 else 1
+        if not isolated:
+            why = "the page is not cross-origin isolated (python -m widget threads on)"
+        elif self._threads_asked is None:
+            why = "default: single-threaded workers until another layout is measured faster"
+        else:
+            why = "threads_per_worker asked"
+        return f"{workers} workers x {threads} thread{'s' if threads > 1 else ''}: {why}"
 
     def _dispatch(self, msg: bw.BatchMessage) -> None:
         if isinstance(msg, wire.Hello):
@@ -401,6 +437,7 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
             )
         self.set_trait("workers", msg.workers)
         self.set_trait("worker_activity", ["idle"] * msg.workers)
+        self.set_trait("layout", self._layout(msg.workers))
         if self._stream is None:
             # every image the plan called readable: the view waits for each, in this order
             jobs = [i for i, e in enumerate(self._plan_errors) if not e]
@@ -438,6 +475,8 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
             "max_workers": DEFAULT_MAX_WORKERS,
             "timeout_s": self._timeout_s,
             "thumb_side": self._thumb_side,
+            "threads_per_worker": self._threads_asked or 1,
+            "resolution": list(self._resolution),
         }
         self.send(plan, [])
         if not runs:

@@ -18,11 +18,16 @@ from segmentation.session import get_segmenter
 from segmentation.store import ensure_wrapped
 
 
-def run_twin(spec: ModelSpec, registry: Registry, pixels: np.ndarray) -> tuple[np.ndarray, float]:
-    """Mask of ``pixels`` by the kernel twin and the inference time in ms."""
+def run_twin(
+    spec: ModelSpec,
+    registry: Registry,
+    pixels: np.ndarray,
+    resolution: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, float]:
+    """Mask of ``pixels`` by the kernel twin at ``resolution`` (None: the spec's), and ms."""
     seg = get_segmenter(spec.name, spec.precision, registry=registry)
     t0 = time.perf_counter()
-    mask = seg.run_pixels(pixels)
+    mask = seg.run_pixels(pixels, resolution)
     return mask, (time.perf_counter() - t0) * 1000.0
 
 

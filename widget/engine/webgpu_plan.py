@@ -138,6 +138,37 @@ def use_webgpu(
     return True, ""
 
 
+def gpu_variant(
+    caps: dict[str, Any], spec: ModelSpec, registry: Registry
+) -> tuple[str | None, str]:
+    """Return the precision a WebGPU-capable view should run instead of ``spec``'s, and why.
+
+    Only a static int8 ``spec`` (it stays on wasm, see :func:`use_webgpu`) is
+    replaced: by ``fp16`` when the adapter has ``shader-f16``, else by ``fp32``,
+    whichever the registry has. Returns ``(None, reason)`` when nothing changes.
+    """
+    if caps.get("webgpu") is not True:
+        return None, f"{spec.key} on wasm: no WebGPU adapter"
+    if not file_quantizes_activations(twin_model_path(spec, registry)):
+        return None, f"{spec.key} on WebGPU: the adapter can run it"
+    known = {s.precision for s in registry if s.name == spec.name}
+    f16 = caps.get("webgpuF16") is True
+    if f16 and "fp16" in known:
+        precision, why = "fp16", "the WebGPU adapter has shader-f16"
+    elif "fp32" in known:
+        precision = "fp32"
+        why = "the WebGPU adapter lacks shader-f16" if not f16 else "there is no fp16 variant"
+    else:
+        precision = ""
+    if precision:
+        return precision, (
+            f"{spec.name}:{precision} on WebGPU instead of {spec.key} on wasm: {why}"
+            " (static int8 runs its QuantizeLinear nodes on the CPU under WebGPU;"
+            " precision= overrides)"
+        )
+    return None, f"{spec.key} on wasm: no float variant of {spec.name} for the GPU"
+
+
 @dataclass(frozen=True)
 class GpuPlan:
     """What a plan with ``ep: "webgpu"`` carries: assets, JSON fields and buffers."""

@@ -109,3 +109,35 @@ class EngineTraits(DOMWidget):
     - Type: ``float``
     - Default: ``0.0``
     """
+
+    threads_hint = t.Unicode("", read_only=True).tag(sync=True)
+    """One line the view shows when the page is not cross-origin isolated (one thread):
+    the command that enables threads (``python -m widget threads on``) and the measured
+    gain; empty when isolated or before a view said hello.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    resolution = t.List(t.Int(), [], read_only=True).tag(sync=True)
+    """Model input ``[height, width]`` of the full mask (browser and kernel twin alike).
+
+    - Type: ``list`` of ``int``
+    - Default: ``[]`` (set on creation: the ``resolution`` asked, else the model's)
+    """
+
+    preview_resolution = t.Int(0, read_only=True).tag(sync=True)
+    """Side of the browser's first, low-resolution pass; 0: no preview pass.
+
+    - Type: ``int``
+    - Default: ``0`` (set on creation)
+    """
+
+    variant_reason = t.Unicode("", read_only=True).tag(sync=True)
+    """Why :attr:`model_key` is the variant that runs: with a WebGPU adapter and no
+    ``precision`` asked, the float variant the adapter can run (fp16 with ``shader-f16``,
+    else fp32) replaces static int8, which stays on wasm; empty before a view said hello.
+
+    - Type: ``str``
+    - Default: ``""``
+    """

@@ -18,6 +18,8 @@ from segmentation.images import ImageSource, LoadedImage
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
+from segmentation.variants.wrapper import check_resolution
+from widget import isolation
 from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
@@ -36,6 +38,8 @@ BACKENDS = ("auto", "browser", "kernel")
 #: Browser masks that may be arriving at once (one per view told to run; views send a
 #: whole mask in one go, so more than one in flight means several pages run the widget).
 MAX_MASKS_IN_FLIGHT = 4
+#: Side of the browser's first, low-resolution pass: (384/1024)^2, 1/7 of the full pass's pixels.
+DEFAULT_PREVIEW = 384
 
 
 class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.AnyWidget):
@@ -62,6 +66,14 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         :attr:`webgpu_fallback_reason` says why); ``"wasm"``: always the wasm provider.
         The trait :attr:`execution_provider` says which one ran
         (see :mod:`widget.engine.webgpu_plan`).
+    resolution : int or tuple of int, optional
+        Model input ``(height, width)`` (an int: a square), each side a multiple of 32
+        up to 2048; None: the model's (1024 for IS-Net). Lower is faster and coarser;
+        the kernel twin runs the same resolution, so the masks still match.
+    preview : int, optional
+        Side of a first, low-resolution pass (default 384) that the browser draws
+        before the full mask replaces it (``timings["first_mask"]``); same weights,
+        same file. None, or a side not below ``resolution``, runs the full pass only.
 
     """
 
@@ -78,10 +90,14 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         registry: Registry | None = None,
         timeout_s: float = 600.0,
         execution_provider: str = "auto",
+        resolution: int | tuple[int, int] | None = None,
+        preview: int | None = DEFAULT_PREVIEW,
         **kwargs: Any,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self._resolution_asked = None if resolution is None else check_resolution(resolution)
+        self._preview_asked = None if preview is None else check_resolution(preview)[0]
         self._ep_requested = webgpu.checked_request(execution_provider)
         if isinstance(model, ModelSpec):
             self._registry = registry or Registry([model])
@@ -94,6 +110,7 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         self._encoded: EncodedImage | None = EncodedImage(image)  # None once closed
         self._checksum = self._encoded.checksum
         self._size = self._encoded.size
+        self._variant_free = precision is None and not isinstance(model, ModelSpec)
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
         self._senders: dict[str, ChunkSender] = {}
@@ -105,9 +122,19 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         self._views = 0  # views that said hello
         self._browser_runs = False  # a view is running the model
         super().__init__(**kwargs)
+        self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
         self.on_msg(self._on_msg)
+
+    def _set_resolution(self) -> None:
+        """Resolve ``resolution`` and ``preview`` against the current spec into traits."""
+        spec_hw = (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
+        self._resolution = self._resolution_asked or spec_hw
+        p = self._preview_asked
+        self._preview = (p, p) if p is not None and p < min(self._resolution) else None
+        self.set_trait("resolution", list(self._resolution))
+        self.set_trait("preview_resolution", self._preview[0] if self._preview else 0)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -230,7 +257,9 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
 
     def _kernel_mask(self, *, mark_used: bool = True) -> np.ndarray:
         if self._kernel is None:
-            self._kernel = run_twin(self._spec, self._registry, self._source().pixels())
+            self._kernel = run_twin(
+                self._spec, self._registry, self._source().pixels(), self._resolution
+            )
             if self._browser is None and mark_used:
                 self.set_trait("backend_used", "kernel")
                 self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
@@ -301,9 +330,12 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         caps = msg.caps
         self.set_trait("capabilities", caps)
         self.set_trait("cross_origin_isolated", caps.get("crossOriginIsolated") is True)
+        self.set_trait("threads_hint", isolation.hint(self.cross_origin_isolated))
         done = self._browser is not None or self._kernel is not None
         run = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
+        if run and self._variant_free and self._ep_requested == "auto":
+            self._choose_gpu_variant(caps)
         try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
         if run and why_not:
             self.set_trait("webgpu_fallback_reason", why_not)
@@ -325,6 +357,8 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
             "run": run,
             "timeout_s": self._timeout_s,
             "chunk_size": 0,
+            "resolution": list(self._resolution),
+            "preview": list(self._preview) if self._preview else None,
             **(gpu.fields if gpu else {}),
         }
         self._send_custom(plan, gpu.buffers if gpu else [])
@@ -339,6 +373,23 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         else:
             self._browser_runs = True
             self.set_trait("status", "sending assets to the browser")
+
+    def _choose_gpu_variant(self, caps: dict[str, Any]) -> None:
+        """With a WebGPU adapter and no precision asked, run the float variant it can run.
+
+        The default static int8 model stays on wasm (see :mod:`widget.engine.webgpu_plan`),
+        so an adapter with ``shader-f16`` gets fp16 and one without gets fp32; the twin
+        then runs that same file. Sets :attr:`variant_reason` either way.
+        """
+        precision, reason = webgpu.gpu_variant(caps, self._spec, self._registry)
+        if precision is None or precision == self._spec.precision:
+            self.set_trait("variant_reason", reason)
+            return
+        self._spec = self._registry.get(self._spec.name, precision)
+        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._set_resolution()
+        self.set_trait("model_key", self._spec.key)
+        self.set_trait("variant_reason", reason)
 
     def _on_progress(self, acked: int, total: int) -> None:
         self.set_trait("progress", acked / total if total else 1.0)
@@ -356,8 +407,13 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         if msg.fallback:
             log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
             self.set_trait("webgpu_fallback_reason", msg.fallback)
-        text = {"loading": "loading the model in the browser"}
-        self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+        if msg.stage == "preview" and self._browser is None:
+            side = self.preview_resolution
+            self.set_trait("status", f"preview drawn ({side} px); running the full mask")
+            return
+        if self._browser is None:
+            text = {"loading": "loading the model in the browser"}
+            self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
 
     def _on_mask_begin(self, msg: wire.MaskBegin) -> None:
         if self._browser is not None:
@@ -391,7 +447,8 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         total = head.timings.get("total", 0.0)
         note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
         ep = head.execution_provider
-        self.set_trait("status", f"done in the browser ({ep}, {total / 1000:.1f} s){note}")
+        what = f"{ep}, {self._spec.precision}, {self.threads} thread{'s' * (self.threads > 1)}"
+        self.set_trait("status", f"done in the browser ({what}, {total / 1000:.1f} s){note}")
 
     # ------------------------------------------------------------------ waiting
     def wait(self, timeout: float | None = None) -> WaitResult:

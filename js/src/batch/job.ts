@@ -6,6 +6,7 @@
 // mask (or a failure) went back.
 import type { BatchKernelMsg, BatchPlanMsg, ImageAssetMsg } from "../protocol/batch";
 import type { AssetInfo, ChunkMsg } from "../protocol/common";
+import { availableThreads } from "../engine/capabilities";
 import { maskBitmap } from "../engine/decode";
 import { recycleEngines } from "../engine/recycle";
 import { browserPoolSize, type Pool } from "../engine/worker-pool";
@@ -248,7 +249,7 @@ export class BatchJob {
       const r = await pool.use(worker, async (c) => {
         const start = performance.now() - t0;
         stage = "load";
-        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: 1 }, LOAD_TIMEOUT_MS);
+        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(plan.threads_per_worker ?? 1) }, LOAD_TIMEOUT_MS);
         stage = "transfer";
         const slot = `${this.link.id}/${index}`;
         const data = (bytes as Uint8Array).buffer as ArrayBuffer; // moved to the worker, not copied
@@ -261,7 +262,7 @@ export class BatchJob {
           LOAD_TIMEOUT_MS,
         );
         stage = "run";
-        const out = await c.request({ type: "run", model: plan.model.sha256, image: slot }, plan.timeout_s * 1000);
+        const out = await c.request({ type: "run", model: plan.model.sha256, image: slot, resolution: plan.resolution }, plan.timeout_s * 1000);
         return { start, end: performance.now() - t0, loaded, decoded, out };
       });
       stage = "send";

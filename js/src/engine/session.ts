@@ -12,6 +12,8 @@ export type EngineRuntime = "wasm" | "webgpu";
 let ort!: Ort;
 let runtime: EngineRuntime = "wasm";
 let envWasm: string | null = null;
+/** Threads the runtime was started with (onnxruntime-web reads numThreads once per worker). */
+let envThreads = 1;
 
 interface Loaded {
   sha: string;
@@ -39,18 +41,29 @@ function create(bytes: Uint8Array, ep: EngineRuntime): Promise<OrtModule.Inferen
   return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: "all" });
 }
 
+/** The wrapped graph's model-input size input (segmentation/variants/wrapper.py RESOLUTION). */
+const RESOLUTION_INPUT = "resolution";
+/** [height, width] of the model input; [0, 0]: the model's own size. */
+export type Resolution = readonly [number, number];
+
 async function runPixels(
   s: OrtModule.InferenceSession,
   pixels: Uint8Array,
   width: number,
   height: number,
+  resolution: Resolution = [0, 0],
 ): Promise<Uint8Array> {
   const input = new ort.Tensor("uint8", pixels, [height, width, 4]);
-  const out = await s.run({ [s.inputNames[0]]: input });
+  const feeds: Record<string, OrtModule.Tensor> = { [s.inputNames[0]]: input };
+  if (s.inputNames.includes(RESOLUTION_INPUT)) {
+    const size = BigInt64Array.from(resolution, (v) => BigInt(Math.max(0, Math.trunc(v))));
+    feeds[RESOLUTION_INPUT] = new ort.Tensor("int64", size, [2]);
+  }
+  const out = await s.run(feeds);
   const tensor = out[s.outputNames[0]];
   const mask = (tensor.data as Uint8Array).slice();
   tensor.dispose();
-  input.dispose();
+  for (const t of Object.values(feeds)) t.dispose();
   return mask;
 }
 
@@ -87,6 +100,7 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
   if (envWasm === null) {
     ort.env.wasm.wasmBinary = await take(req.wasm);
     ort.env.wasm.numThreads = req.threads;
+    envThreads = req.threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = "warning";
     envWasm = req.wasm;
@@ -101,25 +115,29 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
   if (ep === "webgpu") {
     const gpu = await webgpuSession(bytes, req.probe);
     if ("session" in gpu) {
-      session = { sha: req.model, session: gpu.session, threads: req.threads, ep, fallback, bytes };
+      session = { sha: req.model, session: gpu.session, threads: envThreads, ep, fallback, bytes };
       return loadReply(session, performance.now() - t0, false);
     }
     fallback = `webgpu: ${gpu.reason}`;
   }
   const s = await create(bytes, "wasm");
-  session = { sha: req.model, session: s, threads: req.threads, ep: "wasm", fallback, bytes: null };
+  session = { sha: req.model, session: s, threads: envThreads, ep: "wasm", fallback, bytes: null };
   return loadReply(session, performance.now() - t0, false);
 }
 
 /** Run the loaded `model` on a decoded image (undefined: it was not decoded). */
-export async function runSession(model: string, d: Decoded | undefined): Promise<WorkerReplies["run"]> {
+export async function runSession(
+  model: string,
+  d: Decoded | undefined,
+  resolution?: Resolution,
+): Promise<WorkerReplies["run"]> {
   if (!session || session.sha !== model) throw new Error("the model is not loaded");
   if (!d) throw new Error("the image was not decoded");
   const pixels = new Uint8Array(d.pixels.buffer, d.pixels.byteOffset, d.pixels.byteLength);
   const t0 = performance.now();
   let mask: Uint8Array;
   try {
-    mask = await runPixels(session.session, pixels, d.width, d.height);
+    mask = await runPixels(session.session, pixels, d.width, d.height, resolution);
   } catch (err) {
     if (session.ep !== "webgpu" || !session.bytes) throw err;
     // WebGPU passed its probe but failed on this image (device lost, out of memory...)
@@ -127,7 +145,7 @@ export async function runSession(model: string, d: Decoded | undefined): Promise
     const bytes = session.bytes;
     await session.session.release().catch(() => undefined);
     session = { ...session, session: await create(bytes, "wasm"), ep: "wasm", fallback: reason, bytes: null };
-    mask = await runPixels(session.session, pixels, d.width, d.height);
+    mask = await runPixels(session.session, pixels, d.width, d.height, resolution);
   }
   const inference = performance.now() - t0;
   return {

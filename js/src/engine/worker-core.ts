@@ -33,9 +33,10 @@ async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]
 
 async function run(req: RequestOf<"run">): Promise<WorkerReplies["run"]> {
   try {
-    return await runSession(req.model, images.get(req.image));
+    return await runSession(req.model, images.get(req.image), req.resolution);
   } finally {
-    images.delete(req.image); // a failed run must not keep the decoded pixels either
+    // a failed run must not keep the decoded pixels either; a preview keeps them for the full pass
+    if (!req.keep) images.delete(req.image);
   }
 }
 

@@ -22,7 +22,15 @@ export type WorkerRequest =
     }
   | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec }
   | { type: "decode"; image: string; mime: string; width: number; height: number; maxSide: number }
-  | { type: "run"; model: string; image: string }
+  | {
+      type: "run";
+      model: string;
+      image: string;
+      /** Model input [height, width] (multiples of 32); absent: the model's own size. */
+      resolution?: [number, number];
+      /** Keep the decoded image for another run (a preview pass before the full one). */
+      keep?: boolean;
+    }
   | { type: "release" }
   /** Drop the images (assembled, untaken, decoded) whose slot starts with `prefix`: a view
    * that goes away leaves nothing of its image in the worker. */

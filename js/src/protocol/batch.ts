@@ -19,6 +19,10 @@ export interface BatchPlanMsg {
   max_workers: number;
   timeout_s: number;
   thumb_side: number;
+  /** WebAssembly threads per worker (cross-origin isolated pages only; else 1). */
+  threads_per_worker?: number;
+  /** Model input [height, width] (the kernel twin runs the same). */
+  resolution?: [number, number];
 }
 /** Image `index` comes next: its chunks are addressed by `key` (not its sha256, so that two
  * identical images are two transfers); `info` describes the image itself. The view releases

@@ -21,6 +21,10 @@ export interface PlanMsg {
   ep?: "wasm" | "webgpu";
   /** With ep "webgpu": the parity probe; its pixels and expected mask are buffers 0 and 1. */
   probe?: { width: number; height: number; min_iou: number; max_mae: number };
+  /** Model input [height, width] of the full mask (the kernel twin runs the same). */
+  resolution?: [number, number];
+  /** [height, width] of a first low-resolution pass drawn before the full mask; null: none. */
+  preview?: [number, number] | null;
 }
 export interface ResultMsg {
   type: "result";
@@ -42,11 +46,14 @@ export interface Timings {
   inference: number;
   total: number;
   decode: number;
+  /** With a preview pass: ms from the job's start to the preview drawn, and its inference. */
+  first_mask?: number;
+  preview_inference?: number;
 }
 export interface StageMsg {
   type: "stage";
   view: string;
-  stage: "caching" | "loading" | "running";
+  stage: "caching" | "loading" | "running" | "preview";
   execution_provider?: string;
   threads?: number;
   /** Why WebGPU was given up for the wasm EP (absent: it was not). */

@@ -206,8 +206,9 @@ export class Job {
         ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
       });
       this.view.phase.phase("inference", `inference in the browser (${loaded.execution_provider}, ${loaded.threads} thread${loaded.threads === 1 ? "" : "s"})`);
+      const preview = plan.preview ? await this.previewPass(plan, plan.preview) : null;
       const out = await this.client.request(
-        { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image) },
+        { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution: plan.resolution },
         plan.timeout_s * 1000,
       );
       const mask = new Uint8Array(out.mask);
@@ -221,6 +222,7 @@ export class Job {
         session_create: loaded.session_create,
         inference: out.inference,
         total: performance.now() - this.t0,
+        ...(preview ?? {}),
       };
       stage = "send";
       this.view.phase.finish(`done in the browser (${usedEp})`, describeTimings(timings));
@@ -240,6 +242,23 @@ export class Job {
     } catch (err) {
       this.fail(stage, err);
     }
+  }
+
+  /** Run the low-resolution pass, draw its cut-out, tell the kernel; its timings. */
+  private async previewPass(
+    plan: PlanMsg,
+    resolution: [number, number],
+  ): Promise<{ first_mask: number; preview_inference: number } | null> {
+    if (!this.client) return null;
+    const out = await this.client.request(
+      { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution, keep: true },
+      plan.timeout_s * 1000,
+    );
+    this.view.showCutout(await maskBitmap(new Uint8Array(out.mask), out.width, out.height, PREVIEW_SIDE));
+    this.view.root.dataset.preview = String(resolution[0]);
+    const firstMask = performance.now() - this.t0;
+    this.link.send({ type: "stage", stage: "preview" });
+    return { first_mask: firstMask, preview_inference: out.inference };
   }
 
   private async onResult(msg: ResultMsg, data: DataView | undefined): Promise<void> {

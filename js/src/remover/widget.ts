@@ -5,6 +5,7 @@ import { acquireWorker, releaseWorker } from "../engine/page-worker";
 import { attachEditor, type EditTraits } from "../editor/attach";
 import { showSavedSnapshot } from "../editor/saved";
 import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
+import { type HintTraits, showThreadsHint } from "./hint";
 import { Job } from "./job";
 import { KernelLink } from "./link";
 import { View } from "./view";
@@ -27,7 +28,7 @@ function showTraits(model: AnyModel<Traits>, view: View): void {
   else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
 }
 
-const render: Render<Traits & EditTraits> = async ({ model, el }) => {
+const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) => {
   const view = new View(el);
   let edit: ReturnType<typeof attachEditor> | null = null;
   let saved: ReturnType<typeof showSavedSnapshot> = null; // the saved cutout, until the editor mounts
@@ -44,6 +45,7 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
   job = new Job(link, client, view);
   saved = showSavedSnapshot(model, view.root, view.figure, job.planned, (text) => view.setStatus(text, "warn"));
   const unwatch = watchTraits(model, TRAITS, () => showTraits(model, view));
+  const unhint = showThreadsHint(model, view.root, view.status);
 
   await sayHello({ link, job, worker: () => client });
 
@@ -51,6 +53,7 @@ const render: Render<Traits & EditTraits> = async ({ model, el }) => {
     job?.close();
     link.close();
     unwatch();
+    unhint();
     if (client) releaseWorker(client);
     edit?.detach();
     saved?.remove();
