@@ -75,7 +75,9 @@ def plugin_name(ref: ModelRef) -> str:
 class DaskEngine:
     """Batches as Dask tasks on a LocalCluster, a remote scheduler or a given client."""
 
-    def __init__(self, cluster: object, workers: int | None = None) -> None:
+    def __init__(
+        self, cluster: object, workers: int | None = None, timeout_s: float = CONNECT_TIMEOUT_S
+    ) -> None:
         self._cluster: LocalCluster | None = None
         self._own_client = True
         if isinstance(cluster, Client):
@@ -89,7 +91,7 @@ class DaskEngine:
             self.client = Client(self._cluster)
         elif isinstance(cluster, str):
             try:
-                self.client = Client(cluster, timeout=CONNECT_TIMEOUT_S)
+                self.client = Client(cluster, timeout=timeout_s)
             except (OSError, TimeoutError) as exc:
                 raise SegmentationError(
                     f"cannot reach the Dask scheduler at {cluster} ({exc})"
@@ -130,13 +132,13 @@ class DaskEngine:
         if ship is None:
             ship = self._cluster is None
         plugin = ModelPlugin(ref, threads, read_payload(ref) if ship else None)
+        self._plugins.append(plugin.name)  # unregistered on close, even if a setup failed
         try:
             self.client.register_plugin(plugin, name=plugin.name)
         except SegmentationError:
             raise
         except (OSError, ValueError) as exc:
             raise SegmentationError(f"a Dask worker cannot open {ref.spec.key}: {exc}") from exc
-        self._plugins.append(plugin.name)
 
     def imap_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """Submit one task per item (unique keys), yield results as tasks finish."""

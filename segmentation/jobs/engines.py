@@ -22,8 +22,8 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import Any, Protocol, TypeVar
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Protocol, TypeVar
 
 from segmentation.errors import SegmentationError
 from segmentation.jobs.model import ModelRef
@@ -126,7 +126,7 @@ class PoolEngine:
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_ignore_sigint,
         )
-        self._futures: list[Future[Any]] = []
+        self._aborted = False
 
     def prepare(self, ref: ModelRef, threads: int | None, ship: bool | None) -> None:
         """Nothing to do: each process opens the model on its first batch (same machine)."""
@@ -134,15 +134,14 @@ class PoolEngine:
     def imap_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """Submit every item, then yield results as processes finish them."""
         futures = [self._pool.submit(fn, item) for item in items]
-        self._futures = futures
         for fut in as_completed(futures):
             yield fut.result()
 
     def abort(self) -> None:
-        """Cancel queued batches and end the processes at once."""
-        for fut in self._futures:
-            fut.cancel()
+        """End the processes at once; every batch not finished then fails as BrokenProcessPool."""
+        self._aborted = True
         # ProcessPoolExecutor has no public way to stop running calls: end its processes.
+        # (Futures are not cancelled first: Python 3.11's pool then fails to mark them broken.)
         processes = getattr(self._pool, "_processes", None) or {}
         for proc in list(processes.values()):
             proc.terminate()
@@ -150,8 +149,8 @@ class PoolEngine:
             proc.join(timeout=10)
 
     def close(self) -> None:
-        """Shut the pool down, cancelling what has not started."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Shut the pool down, cancelling what has not started (after abort: waiting for it)."""
+        self._pool.shutdown(wait=True, cancel_futures=not self._aborted)
 
 
 def check_cluster(cluster: object) -> None:

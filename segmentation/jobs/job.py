@@ -91,7 +91,7 @@ def plan_job(
     if os.path.abspath(manifest) in {p for plan in plans for p in plan}:
         raise SegmentationError(f"manifest {manifest} is also an output; choose another path")
     tasks = [
-        ImageTask(src, plan, previous.get((src, plan)))
+        ImageTask(src, plan, previous.get((src, plan)), any(os.path.isfile(p) for p in plan))
         for src, plan in zip(sources, plans, strict=True)
     ]
     return tasks, previous

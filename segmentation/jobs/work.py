@@ -76,11 +76,17 @@ class JobSettings:
 
 @dataclass(frozen=True)
 class ImageTask:
-    """One image of a batch: its source, its planned outputs, its row from an earlier run."""
+    """One image of a batch: its source, its planned outputs, its row from an earlier run.
+
+    ``existed`` says whether an output was on disk when the job was planned; one
+    that appears later comes from this job (a worker that died after writing
+    it), so a retried batch may replace it.
+    """
 
     source: str
     outputs: tuple[str, ...]
     previous: ManifestRow | None = None
+    existed: bool = False
 
 
 def source_sha256(source: str) -> str:
@@ -143,6 +149,8 @@ def _verdict(settings: JobSettings, task: ImageTask, sha: str) -> Verdict:
         if same and outputs_intact(task.outputs, prev.output_sha256):
             return "skip"
         return "run"  # the job's own earlier output, of another source or settings: redo it
+    if not task.existed:
+        return "run"  # nothing was there when the job began: whatever is there now is ours
     present = existing_outputs(task.outputs)
     if not present:
         return "run"
