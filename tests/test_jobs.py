@@ -256,3 +256,16 @@ def test_default_cli_path_does_not_import_distributed() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_unreasonable_engine_settings_fail_before_any_work(
+    tiny_model: TinyModel, tmp_path: Path
+) -> None:
+    photos = red_photos(tmp_path / "in", 1)
+    with pytest.raises(ValueError, match="more than 4 per core"):
+        run(tiny_model, photos, tmp_path / "o", workers=10_000)
+    with pytest.raises(TypeError, match="got a int"):
+        run(tiny_model, photos, tmp_path / "o", cluster=5)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        run(tiny_model, photos, tmp_path / "o", batch_size=0)
+    assert not (tmp_path / "o").exists()

@@ -1,11 +1,15 @@
 """Command line: ``python -m segmentation`` (or ``pixel-liberation``).
 
-Subcommands: ``remove`` (cut out images), ``models`` (the catalog), ``fetch``
+Subcommands: ``remove`` (cut out images: the resumable many-image job of
+:mod:`segmentation.jobs`), ``models`` (the catalog), ``fetch``
 (get the default models), ``demo`` (the quick start on matplotlib's sample
 photos). Other modules add subcommands through :data:`SUBCOMMAND_MODULES`.
 
 Every failure ends with a non-zero exit status and exactly one line on stderr,
-never a traceback; a batch goes on past bad files and fails at the end.
+never a traceback; a batch goes on past bad files and failed writes, prints a
+summary, names the failures in that line (the first ten; the manifest has all)
+and exits 1. Ctrl+C exits 130 after saying how far the job got; the same
+command resumes it.
 """
 
 from __future__ import annotations

@@ -153,12 +153,34 @@ class PoolEngine:
         self._pool.shutdown(wait=True, cancel_futures=not self._aborted)
 
 
+#: Most local worker processes per core: each holds a model session (~0.6 GB for IS-Net).
+MAX_WORKERS_PER_CORE = 4
+
+
 def check_cluster(cluster: object) -> None:
-    """Refuse a cluster string that is neither ``"local"`` nor a scheduler address."""
-    if isinstance(cluster, str) and cluster != "local" and "://" not in cluster:
+    """Refuse what is neither None, ``"local"``, a scheduler address, nor a Dask client/cluster."""
+    if cluster is None:
+        return
+    if isinstance(cluster, str):
+        if cluster != "local" and "://" not in cluster:
+            raise ValueError(
+                f"cluster must be 'local' or a scheduler address such as tcp://HOST:8786, "
+                f"got {cluster!r}"
+            )
+    elif not (hasattr(cluster, "submit") or hasattr(cluster, "scheduler_address")):
+        raise TypeError(
+            f"cluster must be None, 'local', a scheduler address or a distributed.Client, "
+            f"got a {type(cluster).__name__}"
+        )
+
+
+def check_local_workers(workers: int | None) -> None:
+    """Refuse more local processes than :data:`MAX_WORKERS_PER_CORE` per core."""
+    cores = os.cpu_count() or 1
+    if workers is not None and workers > MAX_WORKERS_PER_CORE * cores:
         raise ValueError(
-            f"cluster must be 'local' or a scheduler address such as tcp://HOST:8786, "
-            f"got {cluster!r}"
+            f"workers={workers} is more than {MAX_WORKERS_PER_CORE} per core on this "
+            f"{cores}-core machine; each worker process holds its own model session"
         )
 
 
@@ -183,6 +205,8 @@ def open_engine(cluster: object = None, workers: int | None = None, batches: int
         raise ValueError(f"workers must be at least 1, got {workers}")
     if cluster is None:
         cluster = os.environ.get(SCHEDULER_ENV) or None
+    if cluster is None or cluster == "local":
+        check_local_workers(workers)
     if cluster is None:
         n = min(workers or os.cpu_count() or 1, max(1, batches))
         return SerialEngine() if n == 1 else PoolEngine(n)

@@ -195,10 +195,10 @@ def remove_many(
     tasks, previous = plan_job(items, out, mask_only, manifest_path)
     reg = registry or default_registry()
     ref = prepare_model(reg.get(model, precision), reg, progress=_show(progress))
-    out.mkdir(parents=True, exist_ok=True)
     say = log or (functools.partial(tqdm.write, file=sys.stderr) if _show(progress) else None)
     engine = open_engine(cluster, workers, batches=len(tasks))
     try:
+        out.mkdir(parents=True, exist_ok=True)
         if threads is None and not isinstance(engine, SerialEngine):
             threads = 1  # one single-threaded session per worker process uses every core
         settings = JobSettings(ref, threads, mask_only, fill, overwrite, max_pixels)

@@ -51,7 +51,8 @@ class ManifestRow:
     error : str or None
         One line saying why the image failed, None otherwise.
     seconds : float
-        Wall time spent on the image by its worker (hash, decode, model, write).
+        Wall time its worker spent on the image: hash, decode, model, encode, write
+        (opening the model, once per worker, is not counted).
     worker : str
         Who did it: a Dask worker address, or ``host:pid`` of a local process.
     model : str

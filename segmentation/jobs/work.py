@@ -182,7 +182,9 @@ def process_image(
         loaded = load_image(task.source, max_pixels=settings.max_pixels)
     except (SegmentationError, OSError, ValueError) as exc:
         return _row(settings, task, "failed", start, sha, error=str(exc))
+    opening = time.perf_counter()
     seg = session()  # raises if the model cannot be opened: the job stops
+    start += time.perf_counter() - opening  # a row's seconds leave out opening the model
     try:
         image = _render(settings, loaded, seg.run_pixels(loaded.pixels))
         written = tuple(write_png(image, dest) for dest in task.outputs)
