@@ -202,3 +202,23 @@ def test_cluster_local_prints_the_dashboard_and_records_workers(
     assert "3 of 3 images done" in proc.stdout
     workers = {str(r["worker"]) for r in rows(out / "manifest.jsonl")}
     assert len(workers) == 1 and workers.pop().startswith("tcp://127.0.0.1:")
+
+
+def test_a_manifest_that_cannot_be_written_stops_the_job_naming_it(
+    tmp_path: Path, env: dict[str, str], spec_file: Path
+) -> None:
+    noisy_photos(tmp_path / "in", 12, size=(16, 16))
+    warm = cli(tmp_path / "in", "-o", tmp_path / "warm", "--model-spec", spec_file, env=env)
+    assert warm.returncode == 0, warm.stderr  # the wrapped model is in the cache now
+    out = tmp_path / "out"
+    proc = cli(
+        tmp_path / "in", "-o", out, "--model-spec", spec_file, "--mask-only", "--workers", "1",
+        env=env, preexec=_limit_file_size(2_000),  # masks fit, the 12-row manifest does not
+    )  # fmt: skip
+    line = assert_one_line_error(proc)
+    assert line.startswith(f"error: manifest {out / 'manifest.jsonl'}: cannot write (File too")
+    masks = sorted(out.glob("*.mask.png"))
+    assert 0 < len(masks) < 12
+    for mask in masks:
+        with Image.open(mask) as im:
+            im.load()

@@ -170,26 +170,54 @@ class ManifestWriter:
                     f"{path} exists and holds no manifest rows; it is left alone: "
                     "give another manifest path"
                 )
-            write_manifest(path, previous.values())
-        self._file: TextIO | None = path.open("a", encoding="utf-8")
+        try:
+            if path.exists():
+                write_manifest(path, previous.values())
+            self._file: TextIO | None = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> SegmentationError:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return SegmentationError(
+            f"manifest {self.path}: cannot write ({reason}); the outputs written so far are "
+            "complete: fix this and run the job again to do the rest"
+        )
 
     def append(self, rows: Iterable[ManifestRow]) -> None:
-        """Write ``rows`` (one line each) and flush."""
+        """Write ``rows`` (one line each) and flush; a failed write stops the job, named."""
         if self._file is None:
             raise ValueError(f"manifest {self.path} is closed")
-        self._file.write("".join(row.to_json() + "\n" for row in rows))
-        self._file.flush()
+        try:
+            self._file.write("".join(row.to_json() + "\n" for row in rows))
+            self._file.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
 
     def close(self) -> None:
-        """Flush to disk and close (idempotent)."""
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
+        """Flush to disk and close (idempotent); a failure is named like :meth:`append`'s."""
+        if self._file is None:
+            return
+        file, self._file = self._file, None
+        error: SegmentationError | None = None
+        try:
+            file.flush()
+            os.fsync(file.fileno())
+        except OSError as exc:
+            error = self._error(exc)
+        try:
+            file.close()
+        except OSError as exc:  # the buffer a failed flush kept
+            error = error or self._error(exc)
+        if error is not None:
+            raise error
 
     def __enter__(self) -> ManifestWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            self.close()
+        except SegmentationError:
+            if kind is None:
+                raise  # else the error already on its way says what happened
