@@ -222,3 +222,21 @@ def test_a_manifest_that_cannot_be_written_stops_the_job_naming_it(
     for mask in masks:
         with Image.open(mask) as im:
             im.load()
+
+
+def test_bad_model_spec_files_are_one_line_errors(tmp_path: Path, env: dict[str, str]) -> None:
+    photo = noisy_photos(tmp_path / "in", 1, size=(16, 16))[0]
+    cases = {
+        "typo.json": ('{"path": "m.onnx", "name": "m", "meen": [0]}', "unknown keys ['meen']"),
+        "noname.json": ('{"path": "m.onnx"}', "'name' (a string) is required"),
+        "list.json": ("[1, 2]", "expected a JSON object"),
+        "broken.json": ('{"path": ', "cannot be read"),
+        "nofile.json": ('{"path": "missing.onnx", "name": "m"}', "model file not found"),
+    }
+    for name, (text, fragment) in cases.items():
+        (tmp_path / name).write_text(text)
+        line = assert_one_line_error(
+            cli(photo, "-o", tmp_path / "out", "--model-spec", tmp_path / name, env=env)
+        )
+        assert fragment in line, (name, line)
+    assert not (tmp_path / "out").exists()
