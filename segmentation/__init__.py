@@ -4,11 +4,13 @@
 >>> remove("photo.jpg").save("cutout.png")        # one call, RGBA
 >>> seg = Segmenter()                               # IS-Net, static int8, reused
 >>> mask = seg.mask(load_image("photo.jpg"))        # uint8 [H, W]
+>>> rows = remove_many(["photos/"], "cutouts/")     # many images, every core, resumable
 
 The package is layered, each folder knowing only those below it:
 ``models`` (what a model is, where its bytes come from, integrity) <
 ``variants`` (making one model file from another) < ``store`` (the model cache)
-< ``session`` (running it) < ``evaluation`` and ``cli``. At the top level:
+< ``session`` (running it) < ``jobs`` (many images, local pool or Dask) <
+``evaluation`` and ``cli``. At the top level:
 ``images`` (the one image loader) and ``pixels``, ``cutouts``, ``mask_edits``,
 ``image_batch``, ``files`` (atomic writes, hashing), ``config`` and ``errors``.
 No Jupyter imports here: the notebook widgets live in the ``widget`` package.
@@ -23,6 +25,7 @@ from segmentation.errors import (
     UnknownModelError,
 )
 from segmentation.images import LoadedImage, load_image
+from segmentation.jobs import ManifestRow, remove_many
 from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec
 from segmentation.session import Segmenter, get_segmenter, remove
@@ -32,6 +35,7 @@ __all__ = [
     "DEFAULT_PRECISION",
     "ImageError",
     "LoadedImage",
+    "ManifestRow",
     "ModelIntegrityError",
     "ModelNotFoundError",
     "ModelSpec",
@@ -45,4 +49,5 @@ __all__ = [
     "get_segmenter",
     "load_image",
     "remove",
+    "remove_many",
 ]

@@ -345,6 +345,19 @@ def get_segmenter(
         return seg
 
 
+def release_segmenters(registry: Registry) -> int:
+    """Drop the cached sessions of models looked up in ``registry``; return how many.
+
+    For processes that run one model after another (a benchmark worker): the
+    memory of a session is freed once nothing else holds it.
+    """
+    with _CACHE_LOCK:
+        gone = [key for key in _CACHE if key[3] == id(registry)]
+        for key in gone:
+            del _CACHE[key]
+    return len(gone)
+
+
 def remove(
     image: ImageSource | LoadedImage,
     background: Background = None,

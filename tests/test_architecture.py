@@ -117,13 +117,14 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < evaluation/cli; widget above segmentation."""
+    """models < variants < store < session < jobs < evaluation/cli; widget above segmentation."""
     graph = import_graph()
     layers = [
         ("segmentation.models", ("segmentation.variants", "segmentation.store")),
         ("segmentation.variants", ("segmentation.store", "segmentation.session")),
         ("segmentation", ("widget",)),
-        ("segmentation", ("segmentation.evaluation", "segmentation.cli")),
+        ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
+        ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
     ]
     wrong = []
     for lower, uppers in layers:
@@ -160,6 +161,7 @@ def test_project_imports_are_at_module_top() -> None:
         "from segmentation import Segmenter, load_image, remove",
         "from widget import BackgroundRemover, BatchRemover",
         "import segmentation.cli.main, segmentation.evaluation.runner, widget.benchmark",
+        "import segmentation.jobs.dask_engine",
     ],
 )
 def test_public_imports_work_in_a_fresh_interpreter(code: str) -> None:

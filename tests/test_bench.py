@@ -101,6 +101,20 @@ def test_cli_quantize_and_bench(
     assert code == 0
     out = capsys.readouterr().out
     assert "int8-weight\tpython-1t\tred\t2" in out and "wrote" in out
+    code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
+                 "--variants", "fp32", "int8-weight", "--runtime", "python-1",
+                 "--workers", "2"])  # fmt: skip
+    assert code == 0
+    spread = capsys.readouterr().out
+    assert "python runs on local pool of 2 processes" in spread
+
+    def table(text: str) -> list[dict[str, str]]:
+        lines = [ln for ln in text.splitlines() if ln.count("\t") > 5]
+        cols = lines[0].split("\t")
+        rows = [dict(zip(cols, ln.split("\t"), strict=True)) for ln in lines[1:]]
+        return [{k: v for k, v in r.items() if not k.startswith("latency")} for r in rows]
+
+    assert table(spread) == table(out), "same masks, same metrics on the pool"
     assert main(["bench", "--dataset", str(ds), "--runtime", "gpu"]) == 1
     assert "unknown runtime 'gpu'" in capsys.readouterr().err
     assert parse_runtime("python").name == "python-2t"

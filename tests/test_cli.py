@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,9 @@ def test_remove_bad_file(tmp_path: Path, case: str) -> None:
     line = assert_one_line_error(proc)
     assert line.startswith("error: 1 of 1 image failed")
     assert str(path) in line and fragment in line
-    assert not list((tmp_path / "out").iterdir())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["manifest.jsonl"], "no image output"
+    (row,) = [json.loads(x) for x in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert row["status"] == "failed" and fragment in row["error"] and row["outputs"]
 
 
 def test_usage_error_is_one_line(tmp_path: Path) -> None:

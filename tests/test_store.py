@@ -194,6 +194,6 @@ def test_fetch_defaults(tmp_path_factory: pytest.TempPathFactory) -> None:
         assert static["from_sha256"] == side["sha256"]
         for key, path in done.items():
             graph = onnx.load(str(path), load_external_data=False).graph
-            assert [i.name for i in graph.input] == ["pixels"], key
+            assert [i.name for i in graph.input] == ["pixels", "resolution"], key
             assert [o.name for o in graph.output] == ["mask"], key
         assert fetch_defaults(progress=False) == done  # second call: all cached

@@ -7,7 +7,9 @@
 
 ``quantize`` builds variants (see :mod:`segmentation.evaluation.variants` for the names)
 and prints each file, size and sha256. ``bench`` runs variants on a dataset
-folder and prints the summary table; ``--out`` also saves JSON/CSV and plots.
+folder and prints the summary table; ``--out`` also saves JSON/CSV and plots;
+``--workers N`` / ``--cluster local|tcp://HOST:PORT`` spread the python runs
+over a local process pool or a Dask cluster (the job's engines).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from segmentation.cli.options import add_engine_options
 from segmentation.evaluation.browser_runtime import BrowserRuntime
 from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.plots import save_report_plots
 from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
 from segmentation.evaluation.variants import Recipe, build_variant
 from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
+from segmentation.jobs.engines import open_engine
 from segmentation.models.registry import default_registry
 from segmentation.variants.calibration import calibration_folder
 
@@ -77,6 +81,7 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--calib", type=Path, default=None, metavar="DIR")
     p.add_argument("--out", type=Path, default=None, help="save JSON, CSV and plots here")
     add_max_pixels_option(p)
+    add_engine_options(p)
     p.set_defaults(func=cmd_bench)
 
 
@@ -140,9 +145,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for recipe in recipes:
         v = build_variant(base, recipe, calib, max_pixels=args.max_pixels)
         entries.append(Entry(v.name, v.spec, v.size_bytes))
+    engine = None
+    if args.cluster is not None or args.workers is not None:
+        engine = open_engine(args.cluster, args.workers, batches=sum(len(d) for d in datasets))
+        print(f"python runs on {engine.description}")
+        if engine.dashboard_link:
+            print(f"dashboard: {engine.dashboard_link}")
     try:
-        result = run_benchmark(entries, datasets, runtimes, keep_masks=args.out is not None)
+        result = run_benchmark(
+            entries, datasets, runtimes, keep_masks=args.out is not None, engine=engine
+        )
     finally:
+        if engine is not None:
+            engine.close()
         for runtime in runtimes:
             close = getattr(runtime, "close", None)
             if close is not None:

@@ -1,11 +1,15 @@
 """Command line: ``python -m segmentation`` (or ``pixel-liberation``).
 
-Subcommands: ``remove`` (cut out images), ``models`` (the catalog), ``fetch``
+Subcommands: ``remove`` (cut out images: the resumable many-image job of
+:mod:`segmentation.jobs`), ``models`` (the catalog), ``fetch``
 (get the default models), ``demo`` (the quick start on matplotlib's sample
 photos). Other modules add subcommands through :data:`SUBCOMMAND_MODULES`.
 
 Every failure ends with a non-zero exit status and exactly one line on stderr,
-never a traceback; a batch goes on past bad files and fails at the end.
+never a traceback; a batch goes on past bad files and failed writes, prints a
+summary, names the failures in that line (the first ten; the manifest has all)
+and exits 1. Ctrl+C exits 130 after saying how far the job got; the same
+command resumes it.
 """
 
 from __future__ import annotations
@@ -14,21 +18,22 @@ import argparse
 import importlib
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from segmentation.cli.demo import run_demo
-from segmentation.cutouts import compose, parse_color
+from segmentation.cli.options import add_engine_options
+from segmentation.cutouts import parse_color
 from segmentation.errors import SegmentationError
-from segmentation.image_batch import iter_results
-from segmentation.models.registry import default_registry
+from segmentation.jobs.job import JobInterrupted, remove_many
+from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow
+from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
-from segmentation.session import Segmenter, get_segmenter
+from segmentation.models.spec_file import read_spec_file
 from segmentation.store import DEFAULT_FETCH, fetch_models, model_path
 from segmentation.variants.wrapper import MAX_RESOLUTION, RESOLUTION_STEP, check_resolution
 
@@ -53,99 +58,91 @@ def one_line(exc: BaseException) -> str:
     return text
 
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+#: Failures named in the final error line; the manifest holds them all.
+NAMED_FAILURES = 10
 
 
-class _ModelUnavailableError(Exception):
-    """The model could not be loaded: stop the batch instead of failing every image."""
+def _custom_model(args: argparse.Namespace) -> tuple[Registry | None, str, str | None]:
+    """Return registry, model and precision: the catalog's, or a ``--model-spec`` file's."""
+    if args.model_spec is None:
+        return None, args.model, args.precision
+    model_file, spec = read_spec_file(args.model_spec)
+    registry = builtin_registry()
+    spec = registry.register_file(model_file, spec)
+    return registry, spec.name, spec.precision
 
 
-class _LazySegmenter:
-    """Create the session on the first image that decodes, so bad inputs fail fast."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.segmenter: Segmenter | None = None
-
-    def get(self) -> Segmenter:
-        if self.segmenter is None:
-            try:
-                self.segmenter = get_segmenter(
-                    self.args.model,
-                    self.args.precision,
-                    self.args.threads,
-                    progress=sys.stderr.isatty(),
-                )
-            except (SegmentationError, OSError, ValueError, NotImplementedError) as exc:
-                raise _ModelUnavailableError(one_line(exc)) from exc
-        return self.segmenter
-
-    def run_pixels(self, rgba: np.ndarray) -> np.ndarray:
-        return self.get().run_pixels(rgba, getattr(self.args, "resolution", None))
+def _describe(row: ManifestRow) -> str:
+    error = row.error or row.status
+    return error if row.source in error else f"{row.source}: {error}"
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[str]:
-    """Files as given; folders replaced by the images directly inside them, sorted."""
-    out: list[str] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            out += sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            out.append(item)
-    return out
+def _print_row(row: ManifestRow) -> None:
+    if not row.ok:
+        tqdm.write(f"failed  {_describe(row)}")
+        return
+    how = {"done": f"{row.seconds:.2f} s", "skipped": "up to date", "kept": "exists, kept"}
+    tqdm.write(f"{', '.join(row.outputs)}  ({row.source}, {how[row.status]})")
 
 
-def _unique(outdir: Path, stem: str, suffix: str, used: set[Path]) -> Path:
-    candidate, n = outdir / f"{stem}{suffix}", 1
-    while candidate in used:
-        candidate, n = outdir / f"{stem}-{n}{suffix}", n + 1
-    used.add(candidate)
-    return candidate
+def _summary(rows: list[ManifestRow], total: int, seconds: float, manifest: Path) -> str:
+    counts = Counter(row.status for row in rows)
+    ok = len(rows) - counts["failed"]
+    parts = [f"{counts['done']} written"]
+    parts += [f"{counts['skipped']} up to date"] if counts["skipped"] else []
+    parts += [f"{counts['kept']} kept"] if counts["kept"] else []
+    return (
+        f"{ok} of {total} images done in {seconds:.2f} s ({', '.join(parts)}); manifest {manifest}"
+    )
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    """Cut out every input into ``args.output``; fail at the end if any image failed."""
+    """Cut out every input into ``args.output`` through the job; fail at the end if any failed."""
+    for flag in ("threads", "workers", "batch_size", "max_pixels"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
     if args.background is not None:
         parse_color(args.background)  # a bad colour fails before any work
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {args.threads}")
     if args.resolution is not None:
         check_resolution(args.resolution)  # a bad resolution fails before any work
-    sources = expand_inputs(args.inputs)
-    if not sources:
-        raise SegmentationError(f"no images found in {', '.join(args.inputs)}")
-    outdir = Path(args.output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    lazy = _LazySegmenter(args)
-    used: set[Path] = set()
-    failures: list[str] = []
+    registry, model, precision = _custom_model(args)
+    out = Path(args.output)
+    manifest = Path(args.manifest) if args.manifest else out / MANIFEST_NAME
     start = time.perf_counter()
     try:
-        results = iter_results(lazy, sources, progress=None, keep_images=True)
-        for res in results:
-            if not res.ok or res.image is None or res.mask is None:
-                failures.append(res.error or res.source)
-                tqdm.write(f"failed  {res.error}")
-                continue
-            stem = Path(res.source).stem
-            if args.mask_only:
-                dest = _unique(outdir, stem, ".mask.png", used)
-                Image.fromarray(res.mask, "L").save(dest)
-            else:
-                dest = _unique(outdir, stem, ".png", used)
-                compose(res.image, res.mask, args.background).save(dest)
-            tqdm.write(f"{dest}  ({res.source}, {res.seconds:.2f} s)")
-    except _ModelUnavailableError as exc:
-        raise SegmentationError(str(exc)) from None
-    total = time.perf_counter() - start
-    ok = len(sources) - len(failures)
-    print(f"{ok} of {len(sources)} images done in {total:.2f} s")
-    if failures:
-        noun = "image" if len(sources) == 1 else "images"
-        raise SegmentationError(
-            f"{len(failures)} of {len(sources)} {noun} failed: " + "; ".join(failures)
+        rows = remove_many(
+            args.inputs,
+            out,
+            cluster=args.cluster,
+            workers=args.workers,
+            model=model,
+            precision=precision,
+            registry=registry,
+            threads=args.threads,
+            resolution=args.resolution,
+            mask_only=args.mask_only,
+            background=args.background,
+            overwrite=args.overwrite,
+            max_pixels=args.max_pixels,
+            manifest=manifest,
+            batch_size=args.batch_size,
+            ship_model=args.ship_model,
+            progress=sys.stderr.isatty(),
+            on_result=_print_row,
+            log=tqdm.write,
         )
+    except JobInterrupted as exc:
+        print(_summary(exc.rows, exc.total, time.perf_counter() - start, manifest))
+        raise
+    print(_summary(rows, len(rows), time.perf_counter() - start, manifest))
+    failures = [_describe(row) for row in rows if not row.ok]
+    if failures:
+        noun = "image" if len(rows) == 1 else "images"
+        named = "; ".join(failures[:NAMED_FAILURES])
+        more = len(failures) - NAMED_FAILURES
+        tail = f"; and {more} more (see {manifest})" if more > 0 else ""
+        raise SegmentationError(f"{len(failures)} of {len(rows)} {noun} failed: {named}{tail}")
     return 0
 
 
@@ -197,8 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pixel-liberation", description="Remove image backgrounds.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("remove", help="cut out the subject of images")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p = sub.add_parser("remove", help="cut out the subject of images (resumable many-image job)")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders, or .txt/.lst files listing paths",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     _add_model_options(p)
     p.add_argument(
@@ -209,8 +211,46 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"model input side: a multiple of {RESOLUTION_STEP} up to {MAX_RESOLUTION}"
         " (default: the model's, 1024 for IS-Net); lower is faster and coarser",
     )
+    p.add_argument(
+        "--model-spec",
+        metavar="JSON",
+        default=None,
+        help="your own ONNX model: a JSON file with its path and how to feed it",
+    )
     p.add_argument("--mask-only", action="store_true", help="write <name>.mask.png only")
     p.add_argument("--background", metavar="COLOR", help="fill colour, e.g. white or #00ff00")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo every image and replace existing outputs (default: skip them)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse images larger than N pixels (default 100 MP)",
+    )
+    p.add_argument(
+        "--manifest",
+        default=None,
+        metavar="PATH",
+        help="JSON Lines manifest (default OUTDIR/manifest.jsonl)",
+    )
+    add_engine_options(p)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="images per task (default: ~4 tasks per worker, at most 64)",
+    )
+    p.add_argument(
+        "--ship-model",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send the model file to Dask workers (default: for an existing cluster)",
+    )
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("models", help="list the model catalog")
@@ -249,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Handler = args.func
     try:
         return func(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"error: {one_line(exc) if str(exc) else 'interrupted'}", file=sys.stderr)
         return 130
     except (SegmentationError, OSError, ValueError, NotImplementedError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)

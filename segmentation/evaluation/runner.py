@@ -6,6 +6,9 @@ measured against the dataset's ground truth (``gt_*``) and against the
 reference variant's mask on the same image (``ref_*``, fp32 by default).
 A :class:`Runtime` turns a wrapped model file into a callable; the Python
 onnxruntime one is here, and a browser runner can be plugged in the same way.
+Given a job engine (``engine=``, a local process pool or a Dask cluster), the
+Python runtime's variants x images work is spread over its workers
+(:mod:`segmentation.evaluation.spread`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from segmentation.evaluation.datasets import Dataset
 from segmentation.evaluation.metrics import aggregate, compare
+from segmentation.evaluation.spread import Measured, SampleKey, measure_on_engine
+from segmentation.jobs.engines import Engine, current_worker
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
 from segmentation.variants.wrapper import wrapped_feeds
@@ -109,6 +115,43 @@ def _prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{k}": v for k, v in values.items()}
 
 
+def _measure_here(
+    runtime: Runtime,
+    entry: Entry,
+    datasets: Sequence[Dataset],
+    repeats: int,
+    pixels: dict[tuple[str, str], np.ndarray],
+    on_image: Callable[[str], None],
+) -> tuple[float, dict[SampleKey, Measured]]:
+    """Run one entry on every image in this process: load time and per-image measurements."""
+    path = ensure_wrapped(entry.spec)
+    t0 = time.perf_counter()
+    run = runtime.load(path)
+    # A runner may time itself (the browser's, inside its worker): prefer its numbers.
+    load_s = getattr(run, "load_s", None) or time.perf_counter() - t0
+    warm = False
+    worker = current_worker()
+    measured: dict[SampleKey, Measured] = {}
+    for ds in datasets:
+        for sample in ds:
+            on_image(f"{runtime.name} {entry.name} {ds.name}/{sample.stem}")
+            key = (ds.name, sample.stem)
+            if key not in pixels:
+                pixels[key] = sample.image()
+            rgba = pixels[key]
+            if not warm:
+                run(rgba)
+                warm = True
+            lat = []
+            for _ in range(max(1, repeats)):
+                t0 = time.perf_counter()
+                mask = run(rgba)
+                lat.append(getattr(run, "last_latency_s", None) or time.perf_counter() - t0)
+            measured[key] = Measured(mask, tuple(lat), worker)
+    del run
+    return load_s, measured
+
+
 def run_benchmark(
     entries: Sequence[Entry],
     datasets: Sequence[Dataset],
@@ -119,6 +162,7 @@ def run_benchmark(
     saliency: bool = True,
     keep_masks: bool = False,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> BenchResult:
     """Run every entry on every image of every dataset with every runtime.
 
@@ -140,10 +184,13 @@ def run_benchmark(
         Keep the first runtime's masks in :attr:`BenchResult.masks` (for plots).
     progress : bool
         Show a tqdm bar.
+    engine : Engine, optional
+        Spread the :class:`PythonRuntime` runs over a job engine (a local pool
+        or a Dask cluster, see :mod:`segmentation.evaluation.spread`); other
+        runtimes (the browser's) still run here. Masks and metrics are the same;
+        latencies are measured with the other workers busy.
 
     """
-    from tqdm.auto import tqdm
-
     if not entries or not datasets or not runtimes:
         raise ValueError("run_benchmark needs at least one entry, one dataset and one runtime")
     ref_name = reference or entries[0].name
@@ -151,38 +198,33 @@ def run_benchmark(
     if order[0].name != ref_name:
         raise ValueError(f"reference {ref_name!r} is not among the entries")
     total = len(runtimes) * len(entries) * sum(len(d) for d in datasets)
-    with tqdm(total=total, desc="bench", unit="run", disable=not progress) as bar:
+    bar = tqdm(total=total, desc="bench", unit="run", disable=not progress)
+
+    def on_image(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    try:
         pixels: dict[tuple[str, str], np.ndarray] = {}
         refs: dict[tuple[str, str], np.ndarray] = {}
         cache: dict[tuple[str, str, str], dict[str, float]] = {}
         result = BenchResult([], [])
         for r_i, runtime in enumerate(runtimes):
             for entry in order:
-                path = ensure_wrapped(entry.spec)
-                t0 = time.perf_counter()
-                run = runtime.load(path)
-                # A runner may time itself (the browser's, inside its worker): prefer its numbers.
-                load_s = getattr(run, "load_s", None) or time.perf_counter() - t0
-                warm = False
+                if engine is not None and isinstance(runtime, PythonRuntime):
+                    load_s, measured = measure_on_engine(
+                        engine, entry.spec, runtime.threads, datasets, repeats, on_image
+                    )
+                else:
+                    load_s, measured = _measure_here(
+                        runtime, entry, datasets, repeats, pixels, on_image
+                    )
                 for ds in datasets:
                     rows: list[dict[str, Any]] = []
                     lat_all: list[float] = []
                     for sample in ds:
-                        bar.set_postfix_str(f"{runtime.name} {entry.name} {ds.name}/{sample.stem}")
                         key = (ds.name, sample.stem)
-                        if key not in pixels:
-                            pixels[key] = sample.image()
-                        rgba = pixels[key]
-                        if not warm:
-                            run(rgba)
-                            warm = True
-                        lat = []
-                        for _ in range(max(1, repeats)):
-                            t0 = time.perf_counter()
-                            mask = run(rgba)
-                            lat.append(
-                                getattr(run, "last_latency_s", None) or time.perf_counter() - t0
-                            )
+                        mask, lat = measured[key].mask, list(measured[key].latencies)
                         lat_all += lat
                         if r_i == 0 and entry.name == ref_name:
                             refs[key] = mask
@@ -203,10 +245,10 @@ def run_benchmark(
                             "height": int(mask.shape[0]),
                             "width": int(mask.shape[1]),
                             "latency_s": statistics.median(lat),
+                            "worker": measured[key].worker,
                             **cache[(ds.name, sample.stem, digest)],
                         }
                         rows.append(row)
-                        bar.update(1)
                     result.images += rows
                     means = aggregate(
                         [
@@ -228,7 +270,8 @@ def run_benchmark(
                             **{k: v for k, v in means.items() if not k.endswith("_blank")},
                         }
                     )
-                del run
+    finally:  # the bar closes before any error line is printed
+        bar.close()
     return result
 
 
@@ -246,8 +289,6 @@ def interleaved_latency(
     Returns ``{name: (min_s, median_s)}`` over ``rounds`` runs each, after one
     warm-up run per session. Every session stays loaded meanwhile (memory!).
     """
-    from tqdm.auto import tqdm
-
     runs = {e.name: runtime.load(ensure_wrapped(e.spec)) for e in entries}
     times: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():

@@ -1,0 +1,264 @@
+"""The many-image job: cut out files, folders or lists of images into a folder, resumably.
+
+>>> from segmentation import remove_many
+>>> rows = remove_many(["photos/"], "cutouts/")                   # every local core
+>>> rows = remove_many(["photos/"], "cutouts/", cluster="local", workers=4)  # Dask
+>>> [r for r in rows if r.status == "failed"]                     # what went wrong, and why
+
+:func:`remove_many` is what ``python -m segmentation remove`` runs. Before any
+work it expands the inputs, plans every output name, refuses an output that
+would replace an input, resolves the model and makes it ready (fetched,
+wrapped, named by sha256). Then batches of images go to an engine
+(:mod:`segmentation.jobs.engines`): this process, a local process pool, or a
+Dask cluster. Each finished batch is appended to the manifest
+(:mod:`segmentation.jobs.manifest`), so Ctrl+C, a killed client or a dead
+worker loses at most the batches in flight; running the same job again skips
+what is done. An image's failure (unreadable, too large, a failed write) is its
+row; the job goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from segmentation.cutouts import Color, parse_color
+from segmentation.errors import SegmentationError
+from segmentation.jobs.engines import Engine, SerialEngine, check_cluster, open_engine
+from segmentation.jobs.inputs import PathArg, expand_inputs
+from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow, ManifestWriter, read_manifest
+from segmentation.jobs.model import prepare_model
+from segmentation.jobs.outputs import plan_outputs, refuse_overwriting_inputs, remove_stale_temps
+from segmentation.jobs.work import ImageTask, JobSettings, run_batch
+from segmentation.models.registry import Registry, default_registry
+from segmentation.models.spec import DEFAULT_MODEL
+from segmentation.variants.wrapper import check_resolution
+
+#: Largest automatic batch: big enough that 100,000 images are ~1,600 tasks, not 100,000.
+MAX_AUTO_BATCH = 64
+
+
+class JobInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a job; ``rows`` holds what finished (also in the manifest)."""
+
+    def __init__(self, rows: list[ManifestRow], total: int) -> None:
+        super().__init__(
+            f"interrupted after {len(rows)} of {total} images; "
+            "run the same job again to do the rest"
+        )
+        self.rows = rows
+        self.total = total
+
+
+def auto_batch_size(images: int, workers: int) -> int:
+    """About four batches per worker, at most :data:`MAX_AUTO_BATCH` images each."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(images / (4 * max(1, workers)))))
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _show(progress: bool | None) -> bool:
+    return progress if progress is not None else sys.stderr.isatty()
+
+
+def plan_job(
+    inputs: Iterable[PathArg],
+    out_dir: Path,
+    mask_only: bool,
+    manifest: Path,
+) -> tuple[list[ImageTask], dict[tuple[str, tuple[str, ...]], ManifestRow]]:
+    """Expand the inputs and plan the outputs; refuse any that would replace an input."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SegmentationError(f"output folder {out_dir} exists and is not a folder")
+    previous = read_manifest(manifest)
+    ours = {p for row in previous.values() for p in row.outputs}
+    given = list(inputs)
+    sources = expand_inputs(given, exclude=ours)
+    if not sources:
+        raise SegmentationError(f"no images found in {', '.join(map(str, given))}")
+    plans = plan_outputs(sources, out_dir, mask_only)
+    refuse_overwriting_inputs(sources, [p for plan in plans for p in plan])
+    refuse_overwriting_inputs(sources, [str(manifest)], what="manifest")
+    if os.path.abspath(manifest) in {p for plan in plans for p in plan}:
+        raise SegmentationError(f"manifest {manifest} is also an output; choose another path")
+    tasks = [
+        ImageTask(src, plan, previous.get((src, plan)), any(os.path.isfile(p) for p in plan))
+        for src, plan in zip(sources, plans, strict=True)
+    ]
+    return tasks, previous
+
+
+def remove_many(
+    inputs: Iterable[PathArg] | PathArg,
+    out_dir: PathArg,
+    *,
+    cluster: object = None,
+    workers: int | None = None,
+    model: str = DEFAULT_MODEL,
+    precision: str | None = None,
+    registry: Registry | None = None,
+    threads: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
+    mask_only: bool = False,
+    background: Color | None = None,
+    overwrite: bool = False,
+    max_pixels: int | None = None,
+    manifest: PathArg | None = None,
+    batch_size: int | None = None,
+    ship_model: bool | None = None,
+    progress: bool | None = None,
+    on_result: Callable[[ManifestRow], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[ManifestRow]:
+    """Cut out many images into ``out_dir``; return one manifest row per image, in input order.
+
+    Parameters
+    ----------
+    inputs : path-like or iterable of path-like
+        Image files, folders (their images, not recursive) and list files
+        (``.txt``/``.lst``, one path per line); see :mod:`segmentation.jobs.inputs`.
+    out_dir : path-like
+        Output folder (created). Outputs are ``<stem>.png`` cutouts (RGBA), or
+        ``<stem>.mask.png`` with ``mask_only``; a repeated stem gets ``-1``, ``-2``...
+    cluster : None, "local", str or distributed.Client
+        Where to run (see :func:`segmentation.jobs.engines.open_engine`): None is
+        this machine without Dask (or ``$DASK_SCHEDULER_ADDRESS`` if set),
+        ``"local"`` a new ``distributed.LocalCluster``, ``"tcp://HOST:PORT"`` a
+        running scheduler.
+    workers : int, optional
+        Processes of the local pool or LocalCluster (default: every core).
+    model, precision, registry
+        The model, looked up in ``registry`` (default: the built-in catalog; a
+        registry holding your own file works too, the file is shipped or found
+        by sha256 on each worker).
+    threads : int, optional
+        onnxruntime threads per session (default: 1 per worker process, or
+        onnxruntime's own choice when the job runs in this process).
+    resolution : int or tuple of int, optional
+        Model input side(s), multiples of 32 up to 2048 (default: the model's own); a
+        lower one is faster and coarser. Part of the settings a re-run compares.
+    mask_only : bool
+        Write masks instead of cutouts.
+    background : colour, optional
+        Fill behind the cutout (``"white"``, ``"#00ff00"``, an RGB(A) tuple).
+    overwrite : bool
+        Redo every image and replace existing outputs. Without it, an image
+        whose manifest row still holds (same source sha256 and settings, outputs
+        intact) is skipped, and an existing file that no row vouches for is kept.
+    max_pixels : int, optional
+        Refuse images with more pixels (passed to :func:`~segmentation.images.load_image`).
+    manifest : path-like, optional
+        JSON Lines manifest (default ``<out_dir>/manifest.jsonl``).
+    batch_size : int, optional
+        Images per task (default: about four tasks per worker, at most 64 images).
+    ship_model : bool, optional
+        Send the model file to Dask workers with the plugin (default: for a
+        cluster not started here); workers always look in their cache first.
+    progress : bool, optional
+        tqdm bar on stderr; None shows it when stderr is a terminal.
+    on_result : callable, optional
+        Called with each row as it arrives (completion order).
+    log : callable, optional
+        Receives lines for people (engine, dashboard link); default: stderr
+        when the progress bar is shown.
+
+    Returns
+    -------
+    list of ManifestRow
+        Status ``done``, ``skipped``, ``kept`` or ``failed`` (with ``error``) per image.
+
+    Raises
+    ------
+    SegmentationError
+        Before any work: no images, an output or the manifest would replace an
+        input, an unknown or unavailable model, an unreachable cluster. During
+        the job: the model cannot be opened on a worker, workers keep dying.
+    JobInterrupted
+        Ctrl+C; the rows finished so far are in the manifest and on the exception.
+
+    """
+    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    fill = parse_color(background) if background is not None else None
+    for name, value in (("threads", threads), ("workers", workers), ("batch_size", batch_size)):
+        _positive(name, value)
+    _positive("max_pixels", max_pixels)
+    check_cluster(cluster)
+    out = Path(os.path.abspath(Path(out_dir).expanduser()))
+    manifest_path = (
+        Path(os.path.abspath(Path(manifest).expanduser())) if manifest else out / MANIFEST_NAME
+    )
+    tasks, previous = plan_job(items, out, mask_only, manifest_path)
+    reg = registry or default_registry()
+    ref = prepare_model(reg.get(model, precision), reg, progress=_show(progress))
+    say = log or (functools.partial(tqdm.write, file=sys.stderr) if _show(progress) else None)
+    engine = open_engine(cluster, workers, batches=len(tasks))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if threads is None and not isinstance(engine, SerialEngine):
+            threads = 1  # one single-threaded session per worker process uses every core
+        size_hw = None if resolution is None else check_resolution(resolution)
+        settings = JobSettings(ref, threads, size_hw, mask_only, fill, overwrite, max_pixels)
+        size = batch_size or (
+            1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
+        )
+        batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+        if say is not None:
+            say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
+            if engine.dashboard_link:
+                say(f"dashboard: {engine.dashboard_link}")
+        engine.prepare(ref, threads, ship_model)
+        with ManifestWriter(manifest_path, previous) as writer:
+            rows = _run(engine, settings, batches, writer, progress, on_result)
+    finally:
+        engine.close()
+        remove_stale_temps(p for task in tasks for p in task.outputs)
+    return [rows[(t.source, t.outputs)] for t in tasks]
+
+
+def _run(
+    engine: Engine,
+    settings: JobSettings,
+    batches: Sequence[list[ImageTask]],
+    writer: ManifestWriter,
+    progress: bool | None,
+    on_result: Callable[[ManifestRow], None] | None,
+) -> dict[tuple[str, tuple[str, ...]], ManifestRow]:
+    """Run the batches, appending each to the manifest as it arrives; rows by key."""
+    total = sum(len(b) for b in batches)
+    done: dict[tuple[str, tuple[str, ...]], ManifestRow] = {}
+    failed = 0
+    bar = tqdm(
+        total=total, desc="remove", unit="img", disable=None if progress is None else not progress
+    )
+    try:
+        for rows in engine.imap_unordered(functools.partial(run_batch, settings), batches):
+            writer.append(rows)
+            for row in rows:
+                done[row.key] = row
+                failed += not row.ok
+                if on_result is not None:
+                    on_result(row)
+            bar.update(len(rows))
+            if failed:
+                bar.set_postfix(failed=failed)
+    except KeyboardInterrupt:
+        engine.abort()
+        raise JobInterrupted(list(done.values()), total) from None
+    except BrokenProcessPool:
+        raise SegmentationError(
+            "a worker process died (killed, or out of memory?); finished images are in "
+            f"{writer.path}: run the job again to do the rest"
+        ) from None
+    finally:
+        bar.close()
+    return done
