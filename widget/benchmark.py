@@ -3,7 +3,7 @@
 The point is to measure on the device that will run the model. The kernel sends
 the onnxruntime-web wasm and the images, then each wrapped model when the view
 asks for it, in acknowledged chunks (:class:`widget.transfer.chunks.ChunkSender`, as the
-``BackgroundRemover`` does); the view (``bench-widget.ts``) creates each session
+``BackgroundRemover`` does); the view (``js/src/bench/widget.ts``) creates each session
 in a fresh engine worker, runs every image ``repeats`` times and sends back the
 in-worker timings and the mask. Results arrive while the kernel is idle: display
 the widget, wait for :attr:`done`, then read :meth:`rows`, :meth:`summary` or

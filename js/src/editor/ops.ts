@@ -1,8 +1,8 @@
-// Mask edit ops, the TypeScript twin of segmentation/maskops.py. Every op mutates the mask in
+// Mask edit ops, the TypeScript twin of segmentation/mask_edits.py. Every op mutates the mask in
 // place and returns the rectangle it may have changed (null: nothing changed), so the view
 // repaints only that. Arithmetic is chosen to be exact in both languages: integers, or doubles
 // with + - * / sqrt only (correctly rounded in V8 and numpy), in the same order, rounding with
-// floor(x + 0.5). tests/test_maskops.py checks TS and numpy agree bit for bit.
+// floor(x + 0.5). tests/test_mask_edits.py checks TS and numpy agree bit for bit.
 import type { EditOp, LoadOp, MaskBuffer, Rect } from "./types";
 
 export const FG = 128;
@@ -96,7 +96,7 @@ const binarise = (m: MaskBuffer, fg: boolean): Uint8Array => {
   return out;
 };
 
-/** Keep only (keep=true) or remove the object under (x, y) with its soft edge; see maskops.py. */
+/** Keep only (keep=true) or remove the object under (x, y) with its soft edge; see mask_edits.py. */
 export function selectRegion(m: MaskBuffer, x: number, y: number, keep: boolean): Rect | null {
   const { width: w, height: h, data } = m;
   if (data[y * w + x] < FG) return null;
@@ -189,7 +189,7 @@ function boxCols(src: Int32Array, dst: Int32Array, w: number, h: number, r: numb
   }
 }
 
-/** Three rounds of horizontal+vertical box blur with integer rounding (see maskops.feather). */
+/** Three rounds of horizontal+vertical box blur with integer rounding (see mask_edits.feather). */
 export function feather(m: MaskBuffer, radius: number): Rect {
   const { width: w, height: h } = m;
   const a = Int32Array.from(m.data);

@@ -1,6 +1,6 @@
 // Edit ops of the mask editor. The edit log (EditOp[]) is the source of truth: it is applied
 // deterministically to the model's soft mask here (ops.ts) and in the kernel
-// (segmentation/maskops.py), bit for bit identically.
+// (segmentation/mask_edits.py), bit for bit identically.
 //
 // Why a log rather than syncing mask PNGs to Python: a stroke is a few hundred bytes, where a
 // 12-MP soft mask PNG is megabytes (the browser->kernel websocket drops frames over 10 MiB
