@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 import zlib
@@ -293,3 +294,13 @@ def test_a_display_only_view_may_fail_without_changing_the_result(tiny_model: Ti
     assert w.error == "" and w.fallback_reason == "backend='kernel' was requested"
     deliver(w, msgs.stage())  # but it may not report a run
     assert "was not asked to run" in w.error and w.threads == 0
+
+
+def test_stage_names_match_the_typescript_protocol() -> None:
+    """The kernel accepts exactly the stages the front end's StageMsg declares."""
+    from pathlib import Path
+
+    ts = (Path(__file__).resolve().parents[1] / "js/src/protocol/remover.ts").read_text()
+    declared = re.search(r"stage:\s*((?:\"\w+\"\s*\|?\s*)+);", ts)
+    assert declared is not None, "StageMsg.stage not found in remover.ts"
+    assert tuple(re.findall(r"\"(\w+)\"", declared[1])) == wire.STAGES

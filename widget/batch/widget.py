@@ -263,7 +263,7 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
             pixels = load_image(self._sources[i]).pixels
             kernel = rec.kernel
             if kernel is None:
-                kernel, ms = run_twin(self._spec, self._registry, pixels)
+                kernel, ms = run_twin(self._spec, self._registry, pixels, self._resolution)
                 if self._store.keep:
                     self._results.set_kernel(i, kernel, ms, "")
             cmp: dict[str, Any] = dict(compare_masks(browser, kernel))

@@ -38,12 +38,12 @@ from widget.protocol.common import (
 )
 
 #: Stages a view reports (``StageMsg`` in js/src/protocol/remover.ts).
-STAGES = ("caching", "loading", "running")
+STAGES = ("caching", "loading", "running", "preview")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A view reached a stage (``caching``, ``loading`` or ``running``)."""
+    """A view reached a stage (``caching``, ``loading``, ``running`` or ``preview`` drawn)."""
 
     view: str
     stage: str
