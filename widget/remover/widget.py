@@ -161,6 +161,7 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         While a browser view is running the model, the read waits for it (see :meth:`wait`)
         instead of starting a competing kernel inference.
         """
+        self._source()  # a closed widget says so at once, instead of waiting for its views
         if self._browser is None and self._kernel is None and self._browser_runs:
             self.wait()
         if self._browser is not None:
@@ -236,6 +237,7 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
         self._senders.clear()
         self._runners.clear()
         self._pending.clear()  # masks still arriving are dropped
+        self._browser_runs = False
         self._replayed = None
 
     @property
