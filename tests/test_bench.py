@@ -12,7 +12,13 @@ from PIL import Image
 from segmentation.cli.bench import parse_runtime
 from segmentation.cli.main import main
 from segmentation.evaluation.datasets import load_dataset
-from segmentation.evaluation.plots import pareto_front, save_report_plots, worst_cases
+from segmentation.evaluation.plots import (
+    pareto_front,
+    plot_tradeoff,
+    save_report_plots,
+    worst_cases,
+)
+from segmentation.evaluation.record import read_record, write_record
 from segmentation.evaluation.runner import Entry, PythonRuntime, entry_for, run_benchmark
 from segmentation.evaluation.variants import build_variant
 from segmentation.models import registry as catalog
@@ -96,13 +102,13 @@ def test_cli_quantize_and_bench(
     assert "int8-weight" in out and "fp16" in out and ".onnx" in out
     ds = _red_dataset(tmp_path / "red", 2)
     code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
-                 "--variants", "fp32", "int8-weight", "--runtime", "python-1",
+                 "--precisions", "fp32", "--variants", "int8-weight", "--runtime", "python-1",
                  "--out", str(tmp_path / "o")])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
     assert "int8-weight\tpython-1t\tred\t2" in out and "wrote" in out
     code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
-                 "--variants", "fp32", "int8-weight", "--runtime", "python-1",
+                 "--precisions", "fp32", "--variants", "int8-weight", "--runtime", "python-1",
                  "--workers", "2"])  # fmt: skip
     assert code == 0
     spread = capsys.readouterr().out
@@ -122,6 +128,74 @@ def test_cli_quantize_and_bench(
     assert parse_runtime("browser-2").name == "browser-2t"
 
 
+def test_cli_bench_names_catalog_precisions_and_recipes_apart(
+    tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A recipe never takes a catalog precision's name; the results file says what ran where."""
+    monkeypatch.setattr(catalog, "_DEFAULT", tiny_model.registry)
+    ds = str(_red_dataset(tmp_path / "red", 3))
+    base = ["bench", "--dataset", ds, "--model", "tiny-test", "--runtime", "python-1"]
+    assert main([*base, "--variants", "fp32"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "catalog precision 'fp32'" in err and "--precisions" in err and "\n" not in err
+    assert main([*base, "--precisions", "int8-static"]) == 1
+    assert "no catalog precision 'int8-static'" in capsys.readouterr().err
+    assert main([*base, "--precisions", "fp32", "--variants", "fp32@64", "fp32@64"]) == 1
+    assert "given twice: fp32@64" in capsys.readouterr().err
+
+    rec = tmp_path / "results" / "r.json"
+    argv = [*base[:-1], "python-1", "python-2", "--variants", "int8-weight", "--precisions",
+            "fp32", "--others-limit", "2", "--record", str(rec)]  # fmt: skip
+    assert main(argv) == 0
+    record = read_record(rec)
+    assert record.meta["command"] == "python -m segmentation " + " ".join(argv)
+    assert record.meta["machine"]["cores"] >= 1 and "onnxruntime" in record.meta["versions"]
+    assert [(e["name"], e["kind"]) for e in record.meta["entries"]] == [
+        ("fp32", "catalog"), ("int8-weight", "recipe")]  # fmt: skip
+    rows = {(r["variant"], r["runtime"]): r for r in record.summary}
+    assert rows[("fp32", "python-1t")]["n"] == 3 and rows[("fp32", "python-2t")]["n"] == 2
+    assert rows[("fp32", "python-1t")]["parity_min_iou"] is None  # the first runtime
+    later = rows[("int8-weight", "python-2t")]
+    assert later["parity_min_iou"] == 1.0 and later["parity_identical"] == 2, later
+    per_image = [r for r in record.images if r["runtime"] == "python-2t"]
+    assert len(per_image) == 4 and all(r["parity_max_abs"] == 0.0 for r in per_image)
+    assert not list(rec.parent.glob("*.part")), "written atomically"
+
+
+def test_dataset_pairs_masks_by_name_or_says_which_do_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _red_dataset(tmp_path / "red", 3)
+    (root / "masks" / "r1.png").rename(root / "masks" / "r1_mask.png")
+    (root / "masks" / "r2.png").rename(root / "masks" / "r2.mask.png")
+    ds = load_dataset(root)
+    assert [(s.stem, s.mask_path.name) for s in ds] == [
+        ("r0", "r0.png"), ("r1", "r1_mask.png"), ("r2", "r2.mask.png")]  # fmt: skip
+    (root / "masks" / "r2.mask.png").rename(root / "masks" / "other.png")
+    assert main(["bench", "--dataset", str(root), "--runtime", "python-1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "do not pair up" in err and "1 image(s) without a mask [r2]" in err, err
+    assert "1 mask(s) without an image [other]" in err and "\n" not in err
+
+
+def test_results_file_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    path = write_record(tmp_path / "r.json", [{"gt_s_measure": float("nan")}], [],
+                        {"command": "python -m segmentation bench"})  # fmt: skip
+    assert read_record(path).summary == [{"gt_s_measure": None}], "NaN stored as null"
+    with pytest.raises(ValueError, match="needs the command"):
+        write_record(tmp_path / "x.json", [], [], {})
+    assert not (tmp_path / "x.json").exists()
+    path.write_text(json.dumps({"record_version": 99}))
+    with pytest.raises(ValueError, match="version 99, expected 1"):
+        read_record(path)
+    path.write_text("{")
+    with pytest.raises(ValueError, match="is not a results file"):
+        read_record(path)
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        read_record(tmp_path / "missing.json")
+
+
 @pytest.mark.browser
 def test_cli_bench_browser_runtime(
     tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -131,7 +205,7 @@ def test_cli_bench_browser_runtime(
     monkeypatch.setattr(catalog, "_DEFAULT", tiny_model.registry)
     ds = _red_dataset(tmp_path / "red", 2)
     code = main(["bench", "--dataset", str(ds), "--model", "tiny-test",
-                 "--variants", "fp32", "--runtime", "python-1", "browser"])  # fmt: skip
+                 "--precisions", "fp32", "--runtime", "python-1", "browser"])  # fmt: skip
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
     cols = lines[0].split("\t")
@@ -140,3 +214,16 @@ def test_cli_bench_browser_runtime(
     # same wrapped file in both runtimes: identical accuracy against the same ground truth
     assert rows["browser-1t"]["gt_iou"] == rows["python-1t"]["gt_iou"]
     assert float(rows["browser-1t"]["latency_median_s"]) > 0
+
+
+def test_tradeoff_labels_do_not_collide_and_the_default_is_marked() -> None:
+    """Five variants within a hair of each other still get five readable labels."""
+    rows = [{"variant": f"variant-{i}", "dataset": "d", "size_mb": 40 + i * 0.5,
+             "gt_iou": 0.9 + i * 0.001} for i in range(5)]  # fmt: skip
+    fig = plot_tradeoff(rows, default="variant-2")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert sorted(t.get_text() for t in ax.texts) == [r["variant"] for r in rows]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert any("default (variant-2)" in t.get_text() for t in ax.get_legend().get_texts())

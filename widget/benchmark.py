@@ -61,8 +61,9 @@ class BrowserBenchmark(anywidget.AnyWidget):
     ----------
     models : sequence of Entry, ModelSpec or (name, wrapped model path)
         What to run (``segmentation.evaluation.runner.Entry`` from the variants, catalog specs...).
-    images : sequence of images
-        Anything :func:`segmentation.images.load_image` accepts.
+    images : sequence of images or (name, image) pairs
+        Anything :func:`segmentation.images.load_image` accepts; a pair names the
+        image in :meth:`rows` and :attr:`masks` (arrays have no file name).
     repeats : int
         Timed runs per image (each session's first run is timed too: no warm-up).
     threads : int
@@ -81,7 +82,7 @@ class BrowserBenchmark(anywidget.AnyWidget):
     def __init__(
         self,
         models: Sequence[ModelLike],
-        images: Sequence[ImageSource],
+        images: Sequence[ImageSource | tuple[str, ImageSource]],
         *,
         repeats: int = 2,
         threads: int = 0,
@@ -98,8 +99,9 @@ class BrowserBenchmark(anywidget.AnyWidget):
             asset = file_asset(path, "model")
             self._models[asset.sha256] = (name, asset)
         self._images: dict[str, tuple[str, np.ndarray, Asset]] = {}
-        for src in images:
-            loaded = load_image(src)
+        for pic in images:
+            label, src = pic if isinstance(pic, tuple) else (None, pic)
+            loaded = load_image(src, name=label)
             asset = image_asset(src, loaded)
             self._images[asset.sha256] = (loaded.name, loaded.pixels, asset)
         self._wasm = wasm_asset()

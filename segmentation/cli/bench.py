@@ -3,11 +3,17 @@
 ::
 
     python -m segmentation quantize isnet-general-use --to int8-calibrated int8-weight fp32@512
-    python -m segmentation bench --dataset icm58_objects --variants fp32 int8-weight --limit 6
+    python -m segmentation bench --dataset icm58_objects --precisions fp32 int8-static --limit 6
+    python -m segmentation bench --dataset photos/ --variants int8-weight fp32@512
 
 ``quantize`` builds variants (see :mod:`segmentation.evaluation.variants` for the names)
-and prints each file, size and sha256. ``bench`` runs variants on a dataset
-folder and prints the summary table; ``--out`` also saves JSON/CSV and plots;
+and prints each file, size and sha256. ``bench`` runs the catalog's precisions
+(``--precisions``, default all of the model's) and experimental recipes
+(``--variants``) on dataset folders and prints the summary table; the two never
+share a name (:mod:`segmentation.evaluation.entries`). ``--out`` also saves JSON/CSV
+and plots, ``--record FILE`` a results file with the machine, versions, date and
+command (:mod:`segmentation.evaluation.record`); ``--others-limit N`` runs the
+runtimes after the first on N images per dataset only (latency and parity);
 ``--workers N`` / ``--cluster local|tcp://HOST:PORT`` spread the python runs
 over a local process pool or a Dask cluster (the job's engines).
 """
@@ -16,18 +22,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from segmentation.cli.options import add_engine_options
 from segmentation.evaluation.browser_runtime import BrowserRuntime
-from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.datasets import Dataset, load_dataset
+from segmentation.evaluation.entries import (
+    Plan,
+    catalog_precisions,
+    check_names,
+    plan_entries,
+    without_calibration,
+)
 from segmentation.evaluation.plots import save_report_plots
-from segmentation.evaluation.runner import Entry, PythonRuntime, run_benchmark
+from segmentation.evaluation.record import command_line, git_commit, machine, versions, write_record
+from segmentation.evaluation.runner import BenchResult, PythonRuntime, run_benchmark
 from segmentation.evaluation.variants import Recipe, build_variant
+from segmentation.files import sha256_file
 from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from segmentation.jobs.engines import open_engine
 from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_PRECISION
+from segmentation.store import ensure_model
 from segmentation.variants.calibration import calibration_folder
 
 
@@ -69,8 +87,12 @@ def add_subcommands(subparsers: Any) -> None:
                    help="dataset folder (images/ + masks/) or icm58_objects / sod_bsds300; "
                         "repeat for several")  # fmt: skip
     p.add_argument("--model", default="isnet-general-use")
-    p.add_argument("--variants", nargs="+", default=["fp32", "fp16", "int8-weight"],
-                   metavar="VARIANT", help="the first is the reference (ref_*)")  # fmt: skip
+    p.add_argument("--precisions", nargs="+", default=None, metavar="PRECISION",
+                   help="catalog precisions of --model (default: all, or none with "
+                        "--variants); the first entry is the reference (ref_*)")  # fmt: skip
+    p.add_argument("--variants", nargs="+", default=[], metavar="RECIPE",
+                   help="experimental builds from fp32, e.g. int8-calibrated int8-weight "
+                        "fp32@512 (never a catalog precision's name)")  # fmt: skip
     p.add_argument("--runtime", nargs="+", default=["python"], metavar="RUNTIME",
                    help="python (2 threads), python-N, browser (headless Chromium, "
                         "1 WASM thread), browser-N")  # fmt: skip
@@ -79,7 +101,13 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--max-side", type=positive_int, default=1024,
                    help="shrink images to this long side")  # fmt: skip
     p.add_argument("--calib", type=Path, default=None, metavar="DIR")
+    p.add_argument("--others-limit", type=positive_int, default=None, metavar="N",
+                   help="later runtimes run only the first N images per dataset")  # fmt: skip
+    p.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+                   help="timed runs per image (after one warm-up per session)")  # fmt: skip
     p.add_argument("--out", type=Path, default=None, help="save JSON, CSV and plots here")
+    p.add_argument("--record", type=Path, default=None, metavar="FILE.json",
+                   help="write a results file: rows, machine, versions, date, command")  # fmt: skip
     add_max_pixels_option(p)
     add_engine_options(p)
     p.set_defaults(func=cmd_bench)
@@ -125,10 +153,20 @@ def parse_runtime(text: str) -> Any:
     raise ValueError(f"unknown runtime {text!r}: use python, python-N, browser or browser-N")
 
 
+def _precisions(args: argparse.Namespace) -> list[str]:
+    if args.precisions is not None:
+        return list(args.precisions)
+    if args.variants:
+        return []
+    known = catalog_precisions(args.model)
+    return sorted(known, key=lambda p: (p != "fp32", p))  # fp32 first: the reference
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark and print the summary table."""
+    """Run the benchmark, print the summary table, save what was asked."""
     runtimes = [parse_runtime(r) for r in args.runtime]
-    recipes = [Recipe.parse(v) for v in args.variants]
+    precisions = _precisions(args)
+    check_names(args.model, precisions, args.variants)  # every name, before any work
     datasets = [
         load_dataset(
             d,
@@ -139,22 +177,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
         for d in args.dataset
     ]
-    base = default_registry().get(args.model, "fp32")
     calib = _calibration(args.calib, 8, args.max_pixels)
-    entries = []
-    for recipe in recipes:
-        v = build_variant(base, recipe, calib, max_pixels=args.max_pixels)
-        entries.append(Entry(v.name, v.spec, v.size_bytes))
+    plan = plan_entries(args.model, precisions, args.variants, calib, max_pixels=args.max_pixels)
+    sizes = [len(d) for d in datasets]
+    datasets = without_calibration(datasets, plan)
+    for d, n in zip(datasets, sizes, strict=True):
+        if len(d) < n:
+            print(f"{d.name}: left out {n - len(d)} calibration image(s) of int8-calibrated")
     engine = None
     if args.cluster is not None or args.workers is not None:
         engine = open_engine(args.cluster, args.workers, batches=sum(len(d) for d in datasets))
         print(f"python runs on {engine.description}")
         if engine.dashboard_link:
             print(f"dashboard: {engine.dashboard_link}")
+    meta = _meta(args, plan, datasets, runtimes, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+    def save(result: BenchResult, complete: bool) -> Path:
+        for row in result.summary:
+            row["kind"] = plan.kinds[row["variant"]]
+        browsers = {r.name: v for r in runtimes if (v := getattr(r, "browser_version", ""))}
+        meta["versions"] = versions({f"browser ({k})": v for k, v in browsers.items()})
+        return write_record(args.record, result.summary, result.images,
+                            {**meta, "complete": complete})  # fmt: skip
+
+    def checkpoint(result: BenchResult) -> None:
+        if args.record is not None:
+            print(f"saved the finished runtimes to {save(result, complete=False)}")
+
     try:
         result = run_benchmark(
-            entries, datasets, runtimes, keep_masks=args.out is not None, engine=engine
-        )
+            plan.entries, datasets, runtimes, keep_masks=args.out is not None, engine=engine,
+            repeats=args.repeats, others_limit=args.others_limit, checkpoint=checkpoint,
+        )  # fmt: skip
     finally:
         if engine is not None:
             engine.close()
@@ -162,13 +216,48 @@ def cmd_bench(args: argparse.Namespace) -> int:
             close = getattr(runtime, "close", None)
             if close is not None:
                 close()
+    for row in result.summary:
+        row["kind"] = plan.kinds[row["variant"]]
     cols = ["variant", "runtime", "dataset", "n", "size_mb", "latency_median_s",
             "gt_iou", "gt_mae", "gt_max_f", "ref_iou", "blank"]  # fmt: skip
-    rows = [[r[c] for c in cols] for r in result.summary]
     print("\t".join(cols))
-    for row in rows:
-        print("\t".join(f"{x:.3f}" if isinstance(x, float) else str(x) for x in row))
+    for r in result.summary:
+        print("\t".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
     if args.out is not None:
         for path in [*result.save(args.out), *save_report_plots(result, args.out, datasets)]:
             print(f"wrote {path}")
+    if args.record is not None:
+        print(f"wrote {save(result, complete=True)}")
     return 0
+
+
+def _meta(
+    args: argparse.Namespace,
+    plan: Plan,
+    datasets: list[Dataset],
+    runtimes: list[Any],
+    started: str,
+) -> dict[str, Any]:
+    """Describe a run for its results file: command, commit, machine, what was measured."""
+    entries = [
+        {"name": e.name, "kind": plan.kinds[e.name], "size_bytes": e.size_bytes,
+         "sha256": e.spec.sha256 or sha256_file(ensure_model(e.spec))}
+        for e in plan.entries
+    ]  # fmt: skip
+    sets = [{"name": d.name, "n": len(d), "source": d.source.split("\n", 1)[0]}
+            for d in datasets]  # fmt: skip
+    options = {"max_side": args.max_side, "repeats": args.repeats, "limit": args.limit,
+               "every": args.every, "others_limit": args.others_limit}  # fmt: skip
+    return {
+        "command": command_line(args.argv),
+        "commit": git_commit(),
+        "started": started,
+        "machine": machine(),
+        "model": args.model,
+        "default_precision": DEFAULT_PRECISION,
+        "entries": entries,
+        "calibration_images": [p.name for p in plan.calibration],
+        "runtimes": [r.name for r in runtimes],
+        "datasets": sets,
+        "options": options,
+    }

@@ -260,6 +260,7 @@ class BrowserRuntime:
         self._session: BrowserSession | None = None
         #: One entry per run: ``model`` (file name), ``latency_s``, ``cpu_s``.
         self.log: list[dict[str, Any]] = []
+        self._described = ""
 
     @property
     def name(self) -> str:
@@ -276,7 +277,14 @@ class BrowserRuntime:
     def load(self, model_path: Path) -> BrowserRunner:
         """Create the session in a fresh worker of the page."""
         info = self.session.load(model_path)
+        self._described = (f"Chromium {self.session._browser.version}, {info.threads} wasm "
+                           f"thread(s), {info.execution_provider}")  # fmt: skip
         return BrowserRunner(self.session, info, Path(model_path).name, log=self.log)
+
+    @property
+    def browser_version(self) -> str:
+        """Browser version, threads and provider of the last session ("" before the first)."""
+        return self._described
 
     def close(self) -> None:
         """Close the browser and its server."""

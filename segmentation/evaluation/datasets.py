@@ -14,7 +14,7 @@ other folder can be given by path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from segmentation.config import datasets_dir
 from segmentation.images import image_files, load_image
 
 KNOWN_DATASETS = ("icm58_objects", "sod_bsds300")
+#: A mask may carry one of these after its image's stem (``cat.png`` <-> ``cat_mask.png``).
+MASK_SUFFIXES = (".mask", "_mask", "-mask", "_gt", "-gt", "_alpha")
 
 
 def open_rgba(
@@ -86,6 +88,15 @@ class Dataset:
         picked = self.samples[::every][:limit]
         return Dataset(self.name, self.root, picked, self.source)
 
+    def pick(self, stems: Iterable[str]) -> Dataset:
+        """Keep the samples with these stems, in the dataset's order (unknown stem: an error)."""
+        wanted = set(stems)
+        missing = sorted(wanted - {s.stem for s in self.samples})
+        if missing:
+            raise ValueError(f"dataset {self.name} has no image named {', '.join(missing)}")
+        picked = tuple(s for s in self.samples if s.stem in wanted)
+        return Dataset(self.name, self.root, picked, self.source)
+
 
 def _by_stem(folder: Path) -> dict[str, Path]:
     files = image_files(folder)
@@ -96,6 +107,29 @@ def _by_stem(folder: Path) -> dict[str, Path]:
                 f"{folder}: two files share the stem {p.stem!r}: {out[p.stem].name}, {p.name}"
             )
         out[p.stem] = p
+    return out
+
+
+def _few(names: list[str]) -> str:
+    return "[" + ", ".join(names[:5]) + (", ...]" if len(names) > 5 else "]")
+
+
+def _pair_masks(folder: Path, image_stems: set[str]) -> dict[str, Path]:
+    """Masks by the stem of their image: exact, or the image's stem + one of MASK_SUFFIXES."""
+    out: dict[str, Path] = {}
+    for stem, path in _by_stem(folder).items():
+        key = stem
+        if stem not in image_stems:
+            key = next(
+                (stem[: -len(x)] for x in MASK_SUFFIXES
+                 if stem.endswith(x) and stem[: -len(x)] in image_stems),
+                stem,
+            )  # fmt: skip
+        if key in out:
+            raise ValueError(
+                f"{folder}: two masks for the image {key!r}: {out[key].name}, {path.name}"
+            )
+        out[key] = path
     return out
 
 
@@ -142,13 +176,17 @@ def load_dataset(
     for sub in ("images", "masks"):
         if not (root / sub).is_dir():
             raise FileNotFoundError(f"dataset {root} has no {sub}/ folder")
-    images, masks = _by_stem(root / "images"), _by_stem(root / "masks")
+    images, masks = (
+        _by_stem(root / "images"),
+        _pair_masks(root / "masks", set(_by_stem(root / "images"))),
+    )
     only_img, only_mask = sorted(images.keys() - masks.keys()), sorted(masks.keys() - images.keys())
     if only_img or only_mask:
         raise ValueError(
-            f"dataset {root}: image and mask stems differ; images without a mask: "
-            f"{only_img[:5]}{'...' if len(only_img) > 5 else ''}; masks without an image: "
-            f"{only_mask[:5]}{'...' if len(only_mask) > 5 else ''}"
+            f"dataset {root}: images and masks do not pair up by file name "
+            f"(masks/NAME.png or NAME{{{','.join(MASK_SUFFIXES)}}}.png for images/NAME.*): "
+            f"{len(only_img)} image(s) without a mask {_few(only_img)}, "
+            f"{len(only_mask)} mask(s) without an image {_few(only_mask)}"
         )
     if not images:
         raise ValueError(f"dataset {root} holds no image/mask pairs")

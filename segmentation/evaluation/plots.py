@@ -35,11 +35,60 @@ def pareto_front(cost: Sequence[float], gain: Sequence[float]) -> list[int]:
 
 def _figure(ncols: int = 1, width: float = 5.5, height: float = 4.0) -> tuple[Any, Any]:
     # matplotlib: the optional 'bench' extra (0.24 s to import), only for figures
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer, so labels can be measured (see place_labels)
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, axes
+
+
+#: Where a point's label may go, in points from the point, tried in order.
+_LABEL_OFFSETS = ((5, 4), (5, -11), (-5, 4), (-5, -11), (5, 14), (5, -21), (-5, 14), (-5, -21),
+                  (5, 24), (5, -31), (-5, 24), (-5, -31))  # fmt: skip
+
+
+def place_labels(ax: Any, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str],
+                 fontsize: float = 7.5) -> list[Any]:  # fmt: skip
+    """Annotate each point with its label where it overlaps no other label nor point.
+
+    Each label tries the offsets of :data:`_LABEL_OFFSETS` in turn and takes the
+    first whose box (measured by the renderer) is free; a label no offset frees
+    keeps the first. Returns the annotations.
+    """
+    fig = ax.figure
+    fig.canvas.draw()  # the axes limits and transforms are final from here on
+    renderer = fig.canvas.get_renderer()
+    pts = ax.transData.transform(np.column_stack([xs, ys])) if len(xs) else np.empty((0, 2))
+    taken: list[Any] = []
+    out = []
+    from matplotlib.transforms import Bbox
+
+    marks = [Bbox.from_bounds(px - 4, py - 4, 8, 8) for px, py in pts]
+    for k, (x, y, text) in enumerate(zip(xs, ys, labels, strict=True)):
+        best = None
+        for dx, dy in _LABEL_OFFSETS:
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                              fontsize=fontsize, ha="left" if dx > 0 else "right")  # fmt: skip
+            box = ann.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
+                ax.get_window_extent(renderer).contains(box.x1, box.y1)  # fmt: skip
+            clash = any(box.overlaps(b) for b in taken) or any(
+                box.overlaps(m) for i, m in enumerate(marks) if i != k
+            )
+            if inside and not clash:
+                best = (ann, box)
+                break
+            ann.remove()
+        if best is None:
+            dx, dy = _LABEL_OFFSETS[0]
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                              fontsize=fontsize)  # fmt: skip
+            best = (ann, ann.get_window_extent(renderer))
+        taken.append(best[1])
+        out.append(best[0])
+    return out
 
 
 def plot_tradeoff(
@@ -48,31 +97,59 @@ def plot_tradeoff(
     y: str = "gt_iou",
     *,
     runtime: str | None = None,
+    default: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    log_x: bool = False,
 ) -> Any:
-    """One panel per dataset: ``y`` against ``x`` for every variant, the Pareto front as a line."""
-    rows = [r for r in summary if runtime is None or r["runtime"] == runtime]
+    """One panel per dataset: ``y`` against ``x`` for every variant, the Pareto front as a line.
+
+    Parameters
+    ----------
+    summary : sequence of dict
+        Rows with ``variant``, ``dataset``, ``runtime`` (optional) and the ``x``, ``y`` keys.
+    x, y : str
+        Columns; lower ``x`` and higher ``y`` are better (size, latency / accuracy).
+    runtime : str, optional
+        Keep the rows of this runtime (default: the first row's, if rows have one).
+    default : str, optional
+        The variant users get: drawn as a star and named in the legend.
+    xlabel, ylabel : str, optional
+        Axis labels (default: the column names).
+    log_x : bool
+        Logarithmic ``x`` axis (sizes or latencies spanning a decade).
+
+    """
+    rows = [r for r in summary if runtime is None or r.get("runtime") == runtime]
     if not rows:
         raise ValueError(f"no summary rows for runtime {runtime!r}")
-    if runtime is None:
+    if runtime is None and "runtime" in rows[0]:
         first = rows[0]["runtime"]
-        rows = [r for r in rows if r["runtime"] == first]
+        rows = [r for r in rows if r.get("runtime") == first]
+    rows = [r for r in rows if r.get(x) is not None and r.get(y) is not None]
     datasets = sorted({r["dataset"] for r in rows})
-    fig, axes = _figure(len(datasets))
+    fig, axes = _figure(len(datasets), 5.0, 3.8)
     for ax, ds in zip(axes, datasets, strict=True):
         pts = [r for r in rows if r["dataset"] == ds]
-        xs, ys = [r[x] for r in pts], [r[y] for r in pts]
+        xs, ys = [float(r[x]) for r in pts], [float(r[y]) for r in pts]
         front = pareto_front(xs, ys)
-        ax.scatter(xs, ys, color="tab:blue", zorder=3)
+        ax.scatter(xs, ys, color="tab:blue", zorder=3, s=22)
         ax.plot([xs[i] for i in front], [ys[i] for i in front], "--", color="tab:red",
                 label="Pareto front", zorder=2)  # fmt: skip
         for r in pts:
-            ax.annotate(r["variant"], (r[x], r[y]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")  # fmt: skip
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(f"{ds} ({pts[0]['runtime']})")
+            if r["variant"] == default:
+                ax.scatter([r[x]], [r[y]], marker="*", s=180, color="gold", edgecolor="black",
+                           zorder=4, label=f"default ({default})")  # fmt: skip
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel or x)
+        ax.set_ylabel(ylabel or y)
+        where = f" ({pts[0]['runtime']})" if "runtime" in pts[0] and runtime is None else ""
+        ax.set_title(f"{ds}{where}", fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.margins(x=0.25, y=0.2)
+        ax.legend(loc="lower right", fontsize=7)
+        place_labels(ax, xs, ys, [r["variant"] for r in pts])
     return fig
 
 

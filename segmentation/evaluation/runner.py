@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from segmentation.evaluation.datasets import Dataset
-from segmentation.evaluation.metrics import aggregate, compare
+from segmentation.evaluation.metrics import aggregate, compare, iou, mae
 from segmentation.evaluation.spread import Measured, SampleKey, measure_on_engine
 from segmentation.jobs.engines import Engine, current_worker
 from segmentation.models.spec import ModelSpec
@@ -115,6 +116,33 @@ def _prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{k}": v for k, v in values.items()}
 
 
+def parity(mask: np.ndarray, first: np.ndarray) -> dict[str, float]:
+    """Compare a runtime's mask with the first runtime's mask of the same model and image.
+
+    Returns ``parity_iou`` (thresholded at 0.5), ``parity_mae`` and
+    ``parity_max_abs`` (soft masks on 0..1) and ``parity_differing`` (pixels).
+    """
+    if mask.shape != first.shape:
+        raise ValueError(f"mask shapes differ between runtimes: {mask.shape} vs {first.shape}")
+    diff = np.abs(mask.astype(np.int16) - first.astype(np.int16))
+    return {
+        "parity_iou": iou(mask, first),
+        "parity_mae": mae(mask, first),
+        "parity_max_abs": float(diff.max() / 255.0),
+        "parity_differing": int(np.count_nonzero(diff)),
+    }
+
+
+def _parity_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    if not rows or "parity_iou" not in rows[0]:
+        return {"parity_min_iou": None, "parity_max_abs": None, "parity_identical": None}
+    return {
+        "parity_min_iou": min(r["parity_iou"] for r in rows),
+        "parity_max_abs": max(r["parity_max_abs"] for r in rows),
+        "parity_identical": sum(r["parity_differing"] == 0 for r in rows),
+    }
+
+
 def _measure_here(
     runtime: Runtime,
     entry: Entry,
@@ -163,6 +191,8 @@ def run_benchmark(
     keep_masks: bool = False,
     progress: bool = True,
     engine: Engine | None = None,
+    others_limit: int | None = None,
+    checkpoint: Callable[[BenchResult], None] | None = None,
 ) -> BenchResult:
     """Run every entry on every image of every dataset with every runtime.
 
@@ -189,6 +219,13 @@ def run_benchmark(
         or a Dask cluster, see :mod:`segmentation.evaluation.spread`); other
         runtimes (the browser's) still run here. Masks and metrics are the same;
         latencies are measured with the other workers busy.
+    others_limit : int, optional
+        Runtimes after the first run only the first ``others_limit`` images of each
+        dataset (accuracy on every image from the first runtime; latency and
+        ``parity_*`` against the first runtime's masks from the others, on these).
+    checkpoint : callable, optional
+        Called with the rows so far after each runtime but the last (to save a
+        long run's finished part).
 
     """
     if not entries or not datasets or not runtimes:
@@ -197,7 +234,13 @@ def run_benchmark(
     order = sorted(entries, key=lambda e: e.name != ref_name)
     if order[0].name != ref_name:
         raise ValueError(f"reference {ref_name!r} is not among the entries")
-    total = len(runtimes) * len(entries) * sum(len(d) for d in datasets)
+    if others_limit is not None and others_limit < 1:
+        raise ValueError(f"others_limit must be >= 1, got {others_limit}")
+    later = [d.subset(limit=others_limit) for d in datasets]
+    later_keys = {(d.name, s.stem) for d in later for s in d} if len(runtimes) > 1 else set()
+    total = len(entries) * (
+        sum(len(d) for d in datasets) + (len(runtimes) - 1) * sum(len(d) for d in later)
+    )
     bar = tqdm(total=total, desc="bench", unit="run", disable=not progress)
 
     def on_image(label: str) -> None:
@@ -208,18 +251,20 @@ def run_benchmark(
         pixels: dict[tuple[str, str], np.ndarray] = {}
         refs: dict[tuple[str, str], np.ndarray] = {}
         cache: dict[tuple[str, str, str], dict[str, float]] = {}
+        firsts: dict[tuple[str, str, str], tuple[bytes, tuple[int, ...]]] = {}
         result = BenchResult([], [])
         for r_i, runtime in enumerate(runtimes):
+            sets = datasets if r_i == 0 else later
             for entry in order:
                 if engine is not None and isinstance(runtime, PythonRuntime):
                     load_s, measured = measure_on_engine(
-                        engine, entry.spec, runtime.threads, datasets, repeats, on_image
+                        engine, entry.spec, runtime.threads, sets, repeats, on_image
                     )
                 else:
                     load_s, measured = _measure_here(
-                        runtime, entry, datasets, repeats, pixels, on_image
+                        runtime, entry, sets, repeats, pixels, on_image
                     )
-                for ds in datasets:
+                for ds in sets:
                     rows: list[dict[str, Any]] = []
                     lat_all: list[float] = []
                     for sample in ds:
@@ -230,12 +275,20 @@ def run_benchmark(
                             refs[key] = mask
                         if r_i == 0 and keep_masks:
                             result.masks[(entry.name, ds.name, sample.stem)] = mask
+                        extra: dict[str, Any] = {}
+                        fkey = (entry.name, ds.name, sample.stem)
+                        if r_i == 0 and key in later_keys:  # compressed: masks are mostly flat
+                            firsts[fkey] = (zlib.compress(mask.tobytes(), 1), mask.shape)
+                        elif r_i > 0:
+                            packed, shape = firsts[fkey]
+                            first = np.frombuffer(zlib.decompress(packed), np.uint8).reshape(shape)
+                            extra = parity(mask, first)
                         digest = hashlib.sha1(mask.tobytes()).hexdigest()
                         if (ds.name, sample.stem, digest) not in cache:
                             gt = sample.mask(mask.shape)
                             cache[(ds.name, sample.stem, digest)] = {
                                 **_prefixed("gt", compare(mask, gt, saliency=saliency)),
-                                **_prefixed("ref", compare(mask, refs[key], saliency=saliency)),
+                                **_prefixed("ref", compare(mask, refs[key], saliency=False)),
                             }
                         row = {
                             "variant": entry.name,
@@ -247,6 +300,7 @@ def run_benchmark(
                             "latency_s": statistics.median(lat),
                             "worker": measured[key].worker,
                             **cache[(ds.name, sample.stem, digest)],
+                            **extra,
                         }
                         rows.append(row)
                     result.images += rows
@@ -268,8 +322,11 @@ def run_benchmark(
                             "latency_min_s": min(lat_all),
                             "blank": int(sum(r["gt_blank"] for r in rows)),
                             **{k: v for k, v in means.items() if not k.endswith("_blank")},
+                            **_parity_summary(rows),
                         }
                     )
+            if checkpoint is not None and r_i < len(runtimes) - 1:
+                checkpoint(result)
     finally:  # the bar closes before any error line is printed
         bar.close()
     return result
