@@ -375,7 +375,7 @@ def test_cli_bench_max_pixels_option(
     (root / "masks").mkdir()
     Image.fromarray(red_disc_photo(80, 64)).save(root / "images" / "r.png")
     Image.fromarray(np.zeros((64, 80), np.uint8)).save(root / "masks" / "r.png")
-    args = ["bench", "--dataset", str(root), "--model", "tiny-test", "--variants", "fp32",
+    args = ["bench", "--dataset", str(root), "--model", "tiny-test", "--precisions", "fp32",
             "--runtime", "python-1"]  # fmt: skip
     assert main([*args, "--max-pixels", "1000"]) == 1
     err = capsys.readouterr().err
