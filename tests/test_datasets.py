@@ -60,7 +60,9 @@ def test_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no images/ folder"):
         load_dataset(tmp_path / "noimages")
     root = _make(tmp_path / "bad", ["a", "b", "c"], mask_stems=["a", "b", "z"])
-    with pytest.raises(ValueError, match=r"without a mask: \['c'\].*without an image: \['z'\]"):
+    with pytest.raises(
+        ValueError, match=r"1 image\(s\) without a mask \[c\].*1 mask\(s\) without an image \[z\]"
+    ):
         load_dataset(root)
     empty = _make(tmp_path / "empty", [])
     with pytest.raises(ValueError, match="no image/mask pairs"):
