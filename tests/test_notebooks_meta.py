@@ -129,10 +129,33 @@ def test_matches_its_source(name: str) -> None:
     ]
 
 
-def test_benchmark_notebook_has_a_full_run_parameter() -> None:
-    cells = _load("04_accuracy_vs_quantization.ipynb")["cells"]
-    params = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
-    assert len(params) == 1 and _text(params[0]["source"]).strip() == "FULL_RUN = False"
+@pytest.mark.parametrize(
+    ("name", "results"),
+    [("04_accuracy_vs_quantization.ipynb", "accuracy_vs_quantization.json"),
+     ("03_browser_vs_python.ipynb", "browser_vs_python.json")],
+)  # fmt: skip
+def test_notebook_reads_a_complete_results_file_its_command_remakes(
+    name: str, results: str
+) -> None:
+    """The recorded run a notebook shows is there, complete, and its command writes that file."""
+    from segmentation.cli.main import build_parser
+    from segmentation.evaluation.record import read_record
+
+    cells = _load(name)["cells"]
+    sources = "".join(_text(c["source"]) for c in cells)
+    assert f'"results") / "{results}"' in sources, f"{name} does not read results/{results}"
+    record = read_record(NOTEBOOKS / "results" / results)
+    assert record.meta["complete"] is True and record.summary and record.images
+    for key in ("machine", "versions", "started", "finished", "commit"):
+        assert record.meta.get(key), key
+    command = record.meta["command"]
+    if command.startswith("python -m segmentation "):
+        args = build_parser().parse_args(command.split()[3:])
+        assert args.record == Path("notebooks/results") / results, command
+    else:  # the JupyterLab recorder script
+        assert command.startswith(".venv/bin/python scripts/record_browser_vs_python.py"), command
+        script = (NOTEBOOKS.parent / "scripts" / "record_browser_vs_python.py").read_text()
+        assert f'"notebooks" / "results" / "{results}"' in script
 
 
 def test_sanitize_file_parses() -> None:

@@ -4,8 +4,86 @@
 # The widget runs the model in the browser tab (onnxruntime-web, WebAssembly, in a Web
 # Worker); the kernel can run the **very same ONNX file** with onnxruntime. Resizing,
 # normalisation and post-processing are inside that file, so the same pixels in give the
-# same mask out, up to float rounding. This notebook measures how close the two masks are
-# and how long each side takes.
+# same mask out, up to float rounding. This notebook first shows a **recorded run** (every
+# catalog precision of IS-Net, the browser on 1 and 2 WebAssembly threads and the kernel on 1
+# and 2, on photos of both datasets, in one real JupyterLab), read from
+# `results/browser_vs_python.json`, then measures the same thing **live** on one photo in
+# this notebook's own tab.
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from segmentation.evaluation.record import read_record
+
+pd.set_option("display.width", 140)
+
+record = read_record(Path("results") / "browser_vs_python.json")
+meta = record.meta
+print("command :", meta["command"])
+print("run     :", meta["started"], "to", meta["finished"], "at commit", meta["commit"])
+print("machine :", meta["machine"]["cpu"], f"{meta['machine']['cores']} cores;",
+      "load average", meta["machine"]["load_average"], "at start,", meta["load_average_end"], "at end")
+print("versions:", ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+
+# %% [markdown]
+# ## Recorded latency per precision and thread count
+#
+# Median over the photos of each photo's fastest run, in seconds (the wrapped model:
+# resize, normalise, infer, resize back; the browser's time is measured inside its worker).
+# The browser's 2-thread column needs a cross-origin isolated page
+# (`python -m widget threads on`); JupyterLab, Notebook 7 and Colab give one thread by default.
+
+# %%
+summary = record.dataframe()
+order = ["browser-tab-1t", "browser-tab-2t", "python-1t", "python-2t"]
+latency = summary.pivot_table(index="variant", columns="runtime", values="latency_median_s")
+latency = latency[[c for c in order if c in latency.columns]]
+sizes = summary.groupby("variant")["size_mb"].first().round(0).astype(int)
+table = latency.round(2)
+table.insert(0, "MB", sizes)
+table["browser 1t / kernel 2t"] = (latency["browser-tab-1t"] / latency["python-2t"]).round(1)
+table.index = [f"{v} *" if v == meta["default_precision"] else v for v in table.index]
+table
+
+# %%
+ax = latency.plot.barh(figsize=(7, 3.2), title="seconds per photo (lower is better), * default")
+ax.set_yticklabels([f"{v} *" if v == meta["default_precision"] else v for v in latency.index])
+ax.set_xlabel("seconds")
+ax.legend(fontsize=8)
+ax.figure.set_dpi(72)
+ax.figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Recorded parity, photo by photo
+#
+# For each browser run, its mask against the kernel's on the same pixels (`pixels_match`: the
+# browser decoded exactly the kernel's pixels): IoU at 0.5, the largest difference of the soft
+# masks in 0..255 levels, and the number of pixels that differ at all.
+
+# %%
+images = record.dataframe(per_image=True)
+browser = images[images.runtime.str.startswith("browser")].copy()
+browser["max levels"] = (browser["parity_max_abs"] * 255).round().astype(int)
+browser["IoU"] = browser["parity_iou"].round(4)
+browser["differing px"] = browser["parity_differing"]
+parity = browser.pivot_table(index=["variant", "image"], columns="runtime",
+                             values=["IoU", "max levels", "differing px"], aggfunc="first")
+parity
+
+# %%
+assert browser["pixels_match"].all(), "the browser fed the model other pixels"
+assert (browser[browser.variant == meta["default_precision"]]["parity_iou"] >= 0.999).all()
+assert (browser["parity_iou"] >= 0.99).all(), browser[["variant", "image", "parity_iou"]]
+print(f"{len(browser)} browser runs: lowest IoU against the kernel {browser.parity_iou.min():.4f}")
+
+# %% [markdown]
+# ## Live, in this tab
+#
+# The same comparison on one photo with the widget you are looking at.
 
 # %%
 import matplotlib.pyplot as plt

@@ -140,8 +140,11 @@ def plot_tradeoff(
             if r["variant"] == default:
                 ax.scatter([r[x]], [r[y]], marker="*", s=180, color="gold", edgecolor="black",
                            zorder=4, label=f"default ({default})")  # fmt: skip
-        if log_x:
+        if log_x:  # ticks at the points' own values: a log axis spanning less than a decade
             ax.set_xscale("log")
+            ax.minorticks_off()
+            ticks = sorted({float(f"{v:.2g}") for v in xs})
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.set_xlabel(xlabel or x)
         ax.set_ylabel(ylabel or y)
         where = f" ({pts[0]['runtime']})" if "runtime" in pts[0] and runtime is None else ""

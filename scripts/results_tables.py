@@ -1,0 +1,47 @@
+"""Print (or write into the README) the markdown tables of the results files.
+
+Usage::
+
+    .venv/bin/python scripts/results_tables.py                 # print every block
+    .venv/bin/python scripts/results_tables.py --write README.md
+
+Each ``<!-- results:NAME -->`` ... ``<!-- /results -->`` block of the README is made
+from ``notebooks/results/NAME.json`` by :mod:`segmentation.evaluation.report`;
+``tests/test_results_files.py`` fails when they disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from segmentation.evaluation.record import read_record
+from segmentation.evaluation.report import blocks, replace_blocks, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "notebooks" / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the blocks, or replace them in ``--write FILE``."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--write", type=Path, default=None, metavar="FILE", help="e.g. README.md")
+    args = ap.parse_args(argv)
+    bodies = {p.stem: tables(p.stem, read_record(p)) for p in sorted(RESULTS.glob("*.json"))}
+    if args.write is None:
+        for name, body in bodies.items():
+            print(f"<!-- results:{name} -->\n{body}<!-- /results -->\n")
+        return 0
+    text = args.write.read_text()
+    missing = sorted(bodies.keys() - blocks(text).keys())
+    if missing:
+        print(f"error: {args.write} has no block for {', '.join(missing)}", file=sys.stderr)
+        return 1
+    args.write.write_text(replace_blocks(text, bodies))
+    print(f"updated {', '.join(bodies)} in {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
