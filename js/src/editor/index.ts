@@ -8,6 +8,7 @@ import { bindInput } from "./input";
 import { HEAVY_OPS, Offload } from "./offload";
 import { Stage, type FrameStats } from "./stage";
 import type { EditOp, Rect } from "./types";
+import { releaseCanvas } from "../shared/release";
 
 export type { EditOp } from "./types";
 export type { Tool } from "./controls";
@@ -81,7 +82,10 @@ async function pixelsOf(src: EditorOptions["image"], w: number, h: number): Prom
   const ctx = c.getContext("2d", { willReadFrequently: true });
   if (!ctx) throw new Error("no 2d OffscreenCanvas context");
   ctx.drawImage(bmp, 0, 0, w, h);
-  return ctx.getImageData(0, 0, w, h).data;
+  const data = ctx.getImageData(0, 0, w, h).data;
+  releaseCanvas(c); // its w*h*4 backing store goes now, not at a later GC
+  if (bmp !== src) bmp.close();
+  return data;
 }
 
 /** Draw `src` over a w x h canvas ("cover": scaled and centre-cropped), optionally blurred. */
@@ -92,7 +96,9 @@ async function backgroundPixels(src: CanvasImageSource, sw: number, sh: number, 
   const s = Math.max(w / sw, h / sh);
   if (blur > 0) ctx.filter = `blur(${blur}px)`;
   ctx.drawImage(src, (w - sw * s) / 2, (h - sh * s) / 2, sw * s, sh * s);
-  return ctx.getImageData(0, 0, w, h).data;
+  const data = ctx.getImageData(0, 0, w, h).data;
+  releaseCanvas(c);
+  return data;
 }
 
 function download(blob: Blob, name: string): void {

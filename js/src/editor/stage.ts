@@ -3,6 +3,7 @@
 // pixel ratio, with zoom and pan. Only the dirty part of the display is redrawn during a stroke.
 import { composite, type Scene } from "./render";
 import type { Rect } from "./types";
+import { releaseCanvas } from "../shared/release";
 
 export const MAX_STAGE_HEIGHT = 640;
 /** Regions up to this many pixels are recomposited at once (a brush dab, small images). */
@@ -270,5 +271,8 @@ export class Stage {
     this.resize.disconnect();
     this.dprQuery?.removeEventListener("change", this.onDpr);
     this.el.remove();
+    // the full-resolution composite and the display canvas: their pixels go now, not at a GC
+    releaseCanvas(this.full);
+    releaseCanvas(this.canvas);
   }
 }

@@ -2,6 +2,7 @@
 // Two encodings: an original opaque JPEG/PNG (decoded by the browser exactly like PIL does for
 // such files), or "application/x-rgba+deflate": zlib-compressed raw RGBA of the kernel's
 // normalised pixels (lossless for any alpha, where a canvas would premultiply).
+import { releaseCanvas } from "../shared/release";
 
 export const RAW_RGBA = "application/x-rgba+deflate";
 
@@ -42,6 +43,7 @@ export async function decodeImage(
     if (!ctx) throw new Error("no 2d context on OffscreenCanvas");
     ctx.drawImage(bitmap, 0, 0);
     const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    releaseCanvas(canvas); // its width*height*4 backing store goes now, not at a later GC
     return { pixels: img.data, width: img.width, height: img.height };
   } finally {
     bitmap.close();

@@ -61,7 +61,11 @@ async function runPixels(
   }
   const out = await s.run(feeds);
   const tensor = out[s.outputNames[0]];
-  const mask = (tensor.data as Uint8Array).slice();
+  const data = tensor.data as Uint8Array;
+  // onnxruntime-web copies a CPU output into a buffer of its own: hand that over as is (a copy
+  // would leave width*height bytes of garbage per run in the worker); slice a view on more
+  const own = data.byteOffset === 0 && data.buffer instanceof ArrayBuffer && data.buffer.byteLength === data.byteLength;
+  const mask = own ? data : data.slice();
   tensor.dispose();
   for (const t of Object.values(feeds)) t.dispose();
   return mask;

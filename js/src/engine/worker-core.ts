@@ -21,6 +21,11 @@ import type {
 
 const images = new Map<string, Decoded>();
 
+/** The view spans its whole (non-shared) buffer, so the buffer can be transferred as is. */
+function ownsBuffer(a: ArrayBufferView): boolean {
+  return a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+}
+
 async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]> {
   const t0 = performance.now();
   const bytes = await take(req.image);
@@ -33,7 +38,12 @@ async function decode(req: RequestOf<"decode">): Promise<WorkerReplies["decode"]
 
 async function run(req: RequestOf<"run">): Promise<WorkerReplies["run"]> {
   try {
-    return await runSession(req.model, images.get(req.image), req.resolution);
+    const d = images.get(req.image);
+    const out = await runSession(req.model, d, req.resolution);
+    // moved to the page with the reply (transferred, not copied): an engine worker's garbage is
+    // collected only under pressure, and a dead 8-MiB image per re-run piled up in between
+    if (req.pixels && !req.keep && d && ownsBuffer(d.pixels)) out.pixels = d.pixels.buffer as ArrayBuffer;
+    return out;
   } finally {
     // a failed run must not keep the decoded pixels either; a preview keeps them for the full pass
     if (!req.keep) images.delete(req.image);
@@ -80,6 +90,7 @@ const handlers: { [T in WorkerRequestType]: Handler<T> } = {
 function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[] {
   const list: Transferable[] = [];
   if ("mask" in result) list.push(result.mask);
+  if ("pixels" in result && result.pixels) list.push(result.pixels);
   if ("preview" in result) list.push(result.preview);
   return list;
 }

@@ -30,6 +30,9 @@ export type WorkerRequest =
       resolution?: [number, number];
       /** Keep the decoded image for another run (a preview pass before the full one). */
       keep?: boolean;
+      /** Hand the decoded RGBA pixels over with the mask (not with `keep`): the view's editor
+       * uses them, and the worker is left with no image-sized buffer to garbage-collect. */
+      pixels?: boolean;
     }
   | { type: "release" }
   /** Drop the images (assembled, untaken, decoded) whose slot starts with `prefix`: a view
@@ -56,6 +59,8 @@ export interface WorkerReplies {
     inference: number;
     execution_provider?: string;
     fallback?: string | null;
+    /** The decoded image, straight RGBA width*height*4 (only when the request asked). */
+    pixels?: ArrayBuffer;
   };
   release: { released: boolean };
   forget: { forgotten: number };

@@ -108,7 +108,8 @@ export class Job {
     const inc = this.incoming.get(msg.sha256);
     if (!inc || !data) return this.fail("transfer", `unexpected chunk for ${msg.sha256.slice(0, 12)}`);
     try {
-      const complete = this.client
+      const chunk = this.client ? ownBuffer(data) : null;
+      const complete = this.client && chunk
         ? (
             await this.client.request(
               {
@@ -120,9 +121,10 @@ export class Job {
                 offset: msg.offset,
                 cache: inc.info.kind !== "image",
                 slot: this.slotOf(inc.info),
-                data: ownBuffer(data),
+                data: chunk,
               },
               PUT_TIMEOUT_MS,
+              [chunk], // moved, not copied: no second copy left for the page's GC
             )
           ).complete
         : this.putLocal(inc, msg, data);
@@ -208,10 +210,12 @@ export class Job {
       this.view.phase.phase("inference", `inference in the browser (${loaded.execution_provider}, ${loaded.threads} thread${loaded.threads === 1 ? "" : "s"})`);
       const preview = plan.preview ? await this.previewPass(plan, plan.preview) : null;
       const out = await this.client.request(
-        { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution: plan.resolution },
+        { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution: plan.resolution, pixels: true },
         plan.timeout_s * 1000,
       );
       const mask = new Uint8Array(out.mask);
+      // the worker's decoded image becomes the editor's (no second decode of the shown bitmap)
+      const pixels = out.pixels && out.pixels.byteLength === out.width * out.height * 4 ? new Uint8ClampedArray(out.pixels) : undefined;
       const usedEp = out.execution_provider ?? loaded.execution_provider;
       if (out.fallback && out.fallback !== loaded.fallback) {
         this.link.send({ type: "stage", stage: "running", execution_provider: usedEp, fallback: out.fallback });
@@ -238,7 +242,7 @@ export class Job {
         mask,
       );
       this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE));
-      this.view.maskReady(mask, out.width, out.height);
+      this.view.maskReady(mask, out.width, out.height, pixels);
     } catch (err) {
       this.fail(stage, err);
     }

@@ -3,8 +3,16 @@
 // Kept free of engine logic so other components (an editor) can compose it.
 import { el } from "../shared/dom";
 import { ProgressLine } from "../shared/progress";
+import { releaseCanvas } from "../shared/release";
 
 export const PREVIEW_SIDE = 1024;
+
+/** The decoded image at the mask's size, straight RGBA (the engine worker's). */
+export interface DecodedPixels {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
 
 export class View {
   readonly root: HTMLDivElement;
@@ -15,7 +23,7 @@ export class View {
   readonly cutout: HTMLCanvasElement;
   private imageBitmap: ImageBitmap | null = null;
   /** Called with the full-resolution mask once it exists (the widget mounts the editor). */
-  onMask: ((mask: Uint8Array, width: number, height: number, image: ImageBitmap | null) => void) | null = null;
+  onMask: ((mask: Uint8Array, width: number, height: number, image: ImageBitmap | DecodedPixels | null) => void) | null = null;
   private maskBitmap: ImageBitmap | null = null;
 
   constructor(host: HTMLElement) {
@@ -72,19 +80,21 @@ export class View {
     this.root.dataset.result = "1";
   }
 
-  private pendingMask: [Uint8Array, number, number] | null = null;
+  private pendingMask: [Uint8Array, number, number, Uint8ClampedArray | undefined] | null = null;
 
-  /** The mask exists; hand it on once the image is shown too (either may come first). */
-  maskReady(mask: Uint8Array, width: number, height: number): void {
-    this.pendingMask = [mask, width, height];
+  /** The mask exists; hand it on once the image is shown too (either may come first), with
+   * the decoded `pixels` (width*height*4) when the worker handed them over. */
+  maskReady(mask: Uint8Array, width: number, height: number, pixels?: Uint8ClampedArray): void {
+    this.pendingMask = [mask, width, height, pixels];
     this.fireMask();
   }
 
   private fireMask(): void {
     if (!this.pendingMask || !this.imageBitmap || !this.onMask) return;
-    const [mask, width, height] = this.pendingMask;
+    const [mask, width, height, pixels] = this.pendingMask;
     this.pendingMask = null;
-    this.onMask(mask, width, height, this.imageBitmap);
+    const image = pixels && pixels.length === width * height * 4 ? { data: pixels, width, height } : this.imageBitmap;
+    this.onMask(mask, width, height, image);
   }
 
   /** The editor took over (it keeps its own pixels) and the figure is hidden: drop the figure's
@@ -100,6 +110,11 @@ export class View {
     this.imageBitmap?.close();
     this.maskBitmap?.close();
     this.imageBitmap = this.maskBitmap = null;
+    this.pendingMask = null;
+    this.onMask = null;
+    // a view that never got an editor still shows the full-size image and cutout canvases
+    releaseCanvas(this.image);
+    releaseCanvas(this.cutout);
     this.phase.dispose();
     this.root.remove();
   }
