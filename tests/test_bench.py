@@ -12,6 +12,7 @@ from PIL import Image
 from segmentation.cli.bench import parse_runtime
 from segmentation.cli.main import main
 from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.entries import plan_entries, without_calibration
 from segmentation.evaluation.plots import (
     pareto_front,
     plot_tradeoff,
@@ -227,3 +228,23 @@ def test_tradeoff_labels_do_not_collide_and_the_default_is_marked() -> None:
     assert sorted(t.get_text() for t in ax.texts) == [r["variant"] for r in rows]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert any("default (variant-2)" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_calibration_images_are_left_out_of_the_measured_ones(
+    tiny_model: TinyModel, tmp_path: Path
+) -> None:
+    """A recipe calibrated on a dataset's photos is not scored on those photos."""
+    root = _red_dataset(tmp_path / "red", 4)
+    ds = load_dataset(root)
+    calib = [s.image_path for s in ds.samples[2:]]
+    plan = plan_entries("tiny-test", ["fp32"], ["int8-calibrated"], calib,
+                        registry=tiny_model.registry)  # fmt: skip
+    assert plan.kinds == {"fp32": "catalog", "int8-calibrated-entropy-pc": "recipe"}
+    assert plan.calibration == tuple(calib)
+    (kept,) = without_calibration([ds], plan)
+    assert [s.stem for s in kept] == ["r0", "r1"]
+    only = load_dataset(root).pick(["r2", "r3"])
+    with pytest.raises(ValueError, match="every image is a calibration image"):
+        without_calibration([only], plan)
+    with pytest.raises(ValueError, match="has no image named nope"):
+        ds.pick(["r0", "nope"])

@@ -11,8 +11,8 @@
 #
 # Names: the catalog precisions are the files users get (`fp32`, `fp16` and `int8` from
 # IMG.LY's npm package, and the default `int8-static`); recipes are built here from fp32
-# (`int8-calibrated-entropy-pc`: static int8 with 8-bit weights calibrated on 8 photos,
-# `int8-weight`: weights only, `fp32@512`: a 512x512 input). The datasets live under
+# (`int8-calibrated-entropy-pc`: static int8 with 8-bit weights calibrated on 8 photos;
+# `fp32@512`: a 512x512 input, which the widget's `resolution=512` also gives). The datasets live under
 # `segmentation.config.datasets_dir()` (environment variable `PIXEL_LIBERATION_DATASETS`);
 # they are not part of the package, and nothing from them is stored in the results file
 # but image names.
