@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     argv_used = sys.argv[1:] if argv is None else argv
     meta: dict[str, Any] = {
         "command": ".venv/bin/python scripts/record_browser_vs_python.py "
-        + command_line(argv_used).removeprefix("python -m segmentation "),
+        + command_line(argv_used).removeprefix("python -m segmentation ").rstrip(),
         "commit": git_commit(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
