@@ -18,6 +18,7 @@ from pathlib import Path
 
 from segmentation.evaluation.record import read_record
 from segmentation.evaluation.report import blocks, replace_blocks, tables
+from segmentation.files import atomic_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "notebooks" / "results"
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: {args.write} has no block for {', '.join(missing)}", file=sys.stderr)
         return 1
-    args.write.write_text(replace_blocks(text, bodies))
+    with atomic_path(args.write) as tmp:  # an interrupted write leaves the README as it was
+        tmp.write_text(replace_blocks(text, bodies))
     print(f"updated {', '.join(bodies)} in {args.write}")
     return 0
 

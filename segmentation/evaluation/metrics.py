@@ -64,6 +64,24 @@ def mae(pred: np.ndarray, ref: np.ndarray) -> float:
     return float(np.abs(p - r).mean())
 
 
+def mask_difference(mask: np.ndarray, other: np.ndarray) -> dict[str, float]:
+    """IoU of two uint8 masks thresholded at 0.5, and MAE / max abs difference of the soft masks.
+
+    Returns ``iou``, ``mae``, ``max_abs_diff`` (soft masks scaled to 0..1) and
+    ``differing_pixels``; the masks must have the same shape. Used for parity
+    (browser against kernel, one runtime against another).
+    """
+    if mask.shape != other.shape:
+        raise ValueError(f"mask shapes differ: {mask.shape} vs {other.shape}")
+    diff = np.abs(mask.astype(np.int16) - other.astype(np.int16))
+    return {
+        "iou": iou(mask, other),
+        "mae": mae(mask, other),
+        "max_abs_diff": float(diff.max() / 255.0),
+        "differing_pixels": int(np.count_nonzero(diff)),
+    }
+
+
 def inner_band(mask: np.ndarray, width: float) -> np.ndarray:
     """Pixels of a binary ``mask`` within ``width`` pixels of its contour (not the image edge)."""
     # scipy: optional (not a dependency), only for boundary IoU

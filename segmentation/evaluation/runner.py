@@ -26,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from segmentation.evaluation.datasets import Dataset
-from segmentation.evaluation.metrics import aggregate, compare, iou, mae
+from segmentation.evaluation.metrics import aggregate, compare, mask_difference
 from segmentation.evaluation.spread import Measured, SampleKey, measure_on_engine
 from segmentation.jobs.engines import Engine, current_worker
 from segmentation.models.spec import ModelSpec
@@ -122,14 +122,12 @@ def parity(mask: np.ndarray, first: np.ndarray) -> dict[str, float]:
     Returns ``parity_iou`` (thresholded at 0.5), ``parity_mae`` and
     ``parity_max_abs`` (soft masks on 0..1) and ``parity_differing`` (pixels).
     """
-    if mask.shape != first.shape:
-        raise ValueError(f"mask shapes differ between runtimes: {mask.shape} vs {first.shape}")
-    diff = np.abs(mask.astype(np.int16) - first.astype(np.int16))
+    d = mask_difference(mask, first)
     return {
-        "parity_iou": iou(mask, first),
-        "parity_mae": mae(mask, first),
-        "parity_max_abs": float(diff.max() / 255.0),
-        "parity_differing": int(np.count_nonzero(diff)),
+        "parity_iou": d["iou"],
+        "parity_mae": d["mae"],
+        "parity_max_abs": d["max_abs_diff"],
+        "parity_differing": int(d["differing_pixels"]),
     }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segmentation.evaluation.metrics import iou, mae
+from segmentation.evaluation.metrics import mask_difference
 from segmentation.models.registry import Registry
 from segmentation.models.spec import ModelSpec
 from segmentation.session import get_segmenter
@@ -51,12 +51,4 @@ def compare_masks(browser: np.ndarray, kernel: np.ndarray) -> dict[str, float]:
         ``differing_pixels``.
 
     """
-    if browser.shape != kernel.shape:
-        raise ValueError(f"mask shapes differ: {browser.shape} vs {kernel.shape}")
-    diff = np.abs(browser.astype(np.int16) - kernel.astype(np.int16))
-    return {
-        "iou": iou(browser, kernel),
-        "mae": mae(browser, kernel),
-        "max_abs_diff": float(diff.max() / 255.0),
-        "differing_pixels": int(np.count_nonzero(diff)),
-    }
+    return mask_difference(browser, kernel)
