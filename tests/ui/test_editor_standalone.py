@@ -326,3 +326,19 @@ def test_background_image_and_blurred_original(editor: Page, tmp_path: Path) -> 
     sky = img[20, 20].astype(int)
     assert abs(sky[1] - 170) <= 3 and sky[0] > 60  # the blurred sky (green, bluish-grey mix)
     assert tuple(img[200, 180]) == (220, 60, 40)
+
+
+def test_editors_share_one_editor_worker_across_remounts(editor: Page) -> None:
+    # Chromium keeps ~1.9 MiB per terminated dedicated worker (scripts/bench_memory.py, issue
+    # 19): a re-run widget cell must reuse the page's editor worker, not start another.
+    started: list[str] = []
+    editor.on("worker", lambda w: started.append(w.url))
+    first = editor.evaluate("window.__snapshot()")
+    for _ in range(3):
+        editor.evaluate("window.__remount()")
+        again = editor.evaluate("window.__snapshot()")
+        assert again == first  # the same scene encodes to the same snapshot
+    assert first is not None and first["bytes"] > 0
+    editor.wait_for_timeout(200)
+    assert len(started) <= 1, started  # 0: started before the listener, by the fixture's page
+    assert len(editor.workers) == 1, [w.url for w in editor.workers]

@@ -21,60 +21,97 @@ export type OffloadReply =
 /** Ops worth a trip to the worker (each scans or rewrites the whole mask, some many times). */
 export const HEAVY_OPS: ReadonlySet<EditOp["op"]> = new Set(["threshold", "fill", "feather", "keep", "remove", "invert"]);
 
-export class Offload {
-  private worker: Worker | null = null;
-  private failed = false;
-  private next = 1;
-  private readonly waiting = new Map<number, { ok: (r: OffloadReply) => void; fail: (e: Error) => void }>();
+/**
+ * The page's one editor worker, shared by every editor of the page and never terminated:
+ * Chromium keeps ~1.9 MiB of a dedicated worker after terminate(), so a worker per editor grew
+ * the tab by that much per re-run of a widget cell (scripts/bench_memory.py). The worker keeps
+ * nothing between requests. Keyed by its source on globalThis (anywidget evaluates widget.js
+ * once per widget model, so module variables are per widget).
+ */
+interface SharedWorker {
+  worker: Worker | null;
+  failed: boolean;
+  next: number;
+  waiting: Map<number, { ok: (r: OffloadReply) => void; fail: (e: Error) => void }>;
+}
 
-  private start(): Worker | null {
-    if (this.worker || this.failed) return this.worker;
-    try {
-      const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
-      this.worker = new Worker(url, { type: "module", name: "pixel-liberation-editor" });
-      URL.revokeObjectURL(url);
-      this.worker.onmessage = (e: MessageEvent<OffloadReply>) => {
-        const w = this.waiting.get(e.data.id);
-        this.waiting.delete(e.data.id);
-        if (!w) return;
-        if (e.data.type === "error") w.fail(new Error(e.data.message));
-        else w.ok(e.data);
-      };
-      this.worker.onerror = (e) => this.broken(new Error(`editor worker failed: ${e.message}`));
-    } catch (err) {
-      this.broken(err instanceof Error ? err : new Error(String(err)));
-    }
-    return this.worker;
+function sharedWorkers(): Map<string, SharedWorker> {
+  const g = globalThis as unknown as { __pixel_liberation_editor_workers?: Map<string, SharedWorker> };
+  return (g.__pixel_liberation_editor_workers ??= new Map());
+}
+
+function broken(shared: SharedWorker, err: Error): void {
+  console.warn("pixel-liberation: the editor worker is not available; editing on the page", err);
+  shared.failed = true;
+  shared.worker?.terminate();
+  shared.worker = null;
+  for (const w of shared.waiting.values()) w.fail(err);
+  shared.waiting.clear();
+}
+
+/** The shared editor worker, started on first use (its `worker` is null when none can run here). */
+function editorWorker(): SharedWorker {
+  const all = sharedWorkers();
+  let shared = all.get(workerSource);
+  if (!shared) {
+    shared = { worker: null, failed: false, next: 1, waiting: new Map() };
+    all.set(workerSource, shared);
   }
+  if (shared.worker || shared.failed) return shared;
+  const s = shared;
+  try {
+    const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
+    s.worker = new Worker(url, { type: "module", name: "pixel-liberation-editor" });
+    URL.revokeObjectURL(url);
+    s.worker.onmessage = (e: MessageEvent<OffloadReply>) => {
+      const w = s.waiting.get(e.data.id);
+      s.waiting.delete(e.data.id);
+      if (!w) return;
+      if (e.data.type === "error") w.fail(new Error(e.data.message));
+      else w.ok(e.data);
+    };
+    s.worker.onerror = (e) => broken(s, new Error(`editor worker failed: ${e.message}`));
+  } catch (err) {
+    broken(s, err instanceof Error ? err : new Error(String(err)));
+  }
+  return s;
+}
 
-  private broken(err: Error): void {
-    console.warn("pixel-liberation: the editor worker is not available; editing on the page", err);
-    this.failed = true;
-    this.worker?.terminate();
-    this.worker = null;
-    for (const w of this.waiting.values()) w.fail(err);
-    this.waiting.clear();
+/** One editor's use of the page's editor worker. */
+export class Offload {
+  /** destroy() was called. */
+  private failed = false;
+  /** This editor's requests still waiting: failed on destroy(), so nothing waits for them. */
+  private readonly mine = new Set<number>();
+
+  /** No worker for this editor: closed, or the page's editor worker failed (work runs here). */
+  private get unavailable(): boolean {
+    return this.failed || (sharedWorkers().get(workerSource)?.failed ?? false);
   }
 
   private call(req: OffloadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never, transfer: Transferable[]): Promise<OffloadReply> {
-    const worker = this.start();
-    if (!worker) return Promise.reject(new Error("no editor worker"));
-    const id = this.next++;
-    return new Promise((ok, fail) => {
-      this.waiting.set(id, { ok, fail });
+    const shared = editorWorker();
+    const worker = shared.worker;
+    if (!worker || this.failed) {
+      return Promise.reject(new Error("no editor worker"));
+    }
+    const id = shared.next++;
+    this.mine.add(id);
+    return new Promise<OffloadReply>((ok, fail) => {
+      shared.waiting.set(id, { ok, fail });
       worker.postMessage({ ...req, id }, transfer);
-    });
+    }).finally(() => this.mine.delete(id));
   }
 
   /** Apply `op` to a copy of `m`; returns the new mask bytes and the changed rectangle. */
   async op(op: EditOp, m: MaskBuffer): Promise<{ data: Uint8Array; dirty: Rect | null }> {
-    if (!this.failed) {
+    if (!this.unavailable) {
       const mask = m.data.slice().buffer as ArrayBuffer;
       try {
         const r = await this.call({ type: "op", op, width: m.width, height: m.height, mask }, [mask]);
         if (r.type === "op") return { data: new Uint8Array(r.mask), dirty: r.dirty };
       } catch (err) {
-        if (!this.failed) throw err; // the op itself failed: same error here
+        if (!this.unavailable) throw err; // the op itself failed: same error here
       }
     }
     const copy = { ...m, data: m.data.slice() };
@@ -84,7 +121,7 @@ export class Offload {
 
   /** `src` drawn to cover w x h (optionally blurred), as RGBA; null when no worker is available. */
   async pixels(src: ImageBitmap | RawImage, width: number, height: number, blur: number): Promise<Uint8ClampedArray | null> {
-    if (this.failed) return null;
+    if (this.unavailable) return null;
     const copy = src instanceof ImageBitmap ? await createImageBitmap(src) : src;
     try {
       const r = await this.call({ type: "pixels", source: copy, width, height, blur }, [copy instanceof ImageBitmap ? copy : copy.rgba]);
@@ -96,7 +133,7 @@ export class Offload {
 
   /** Encode RGBA pixels (the buffer is handed over); null when no worker is available. */
   async encode(pixels: Uint8ClampedArray, width: number, height: number, mime: string, quality: number): Promise<Blob | null> {
-    if (this.failed) return null;
+    if (this.unavailable) return null;
     const buf = pixels.buffer as ArrayBuffer;
     try {
       const r = await this.call({ type: "encode", pixels: buf, width, height, mime, quality }, [buf]);
@@ -106,9 +143,15 @@ export class Offload {
     }
   }
 
+  /** This editor is done: its waiting requests fail; the shared worker stays for the others. */
   destroy(): void {
-    this.worker?.terminate();
-    this.worker = null;
     this.failed = true;
+    const shared = sharedWorkers().get(workerSource);
+    for (const id of this.mine) {
+      const w = shared?.waiting.get(id);
+      shared?.waiting.delete(id);
+      w?.fail(new Error("the editor was closed"));
+    }
+    this.mine.clear();
   }
 }

@@ -11,6 +11,7 @@ declare global {
     __maskB64: () => string;
     __modelB64: () => string;
     __snapshot: () => Promise<{ bytes: number; type: string; width: number; height: number } | null>;
+    __remount: () => void;
   }
 }
 
@@ -47,11 +48,16 @@ const b64 = (a: Uint8Array): string => {
 const host = document.getElementById("host") as HTMLElement;
 host.style.width = `${Number(q.get("hostw") ?? w)}px`;
 const { image, mask } = scene();
-window.__edits = { log: [], cursor: 0, count: 0 };
-window.__editor = mountEditor(host, {
-  image, modelMask: mask, width: w, height: h,
-  onEdit: (log, cursor) => { window.__edits = { log, cursor, count: window.__edits.count + 1 }; },
-});
+const mount = (): Editor => {
+  window.__edits = { log: [], cursor: 0, count: 0 };
+  return mountEditor(host, {
+    image, modelMask: mask, width: w, height: h,
+    onEdit: (log, cursor) => { window.__edits = { log, cursor, count: window.__edits.count + 1 }; },
+  });
+};
+window.__editor = mount();
+// What a re-run widget cell does: the old editor goes, a new one comes.
+window.__remount = () => { window.__editor.destroy(); window.__editor = mount(); };
 window.__maskB64 = () => b64(window.__editor.mask());
 window.__modelB64 = () => b64(mask);
 
