@@ -23,8 +23,9 @@ export const HEAVY_OPS: ReadonlySet<EditOp["op"]> = new Set(["threshold", "fill"
 
 /**
  * The page's one editor worker, shared by every editor of the page and never terminated:
- * Chromium keeps ~1.9 MiB of a dedicated worker after terminate(), so a worker per editor grew
- * the tab by that much per re-run of a widget cell (scripts/bench_memory.py). The worker keeps
+ * Chromium kept ~1.9 MiB of renderer RSS per dedicated worker started and terminated (a dummy
+ * anywidget doing that once per render, 16 re-runs; issue 19's note), so an editor that used
+ * its own worker and was then replaced by a re-run cell left that much behind. The worker keeps
  * nothing between requests. Keyed by its source on globalThis (anywidget evaluates widget.js
  * once per widget model, so module variables are per widget).
  */
