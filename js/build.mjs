@@ -1,4 +1,6 @@
 // Bundle the front end into ../widget/static:
+//   loader.js  (the `_esm` of every widget, src/shared/bundle-loader.ts: imports the widget's
+//     bundle below, sent in its `_bundle` trait, once per page)
 //   widget.js  (anywidget ESM of widget.BackgroundRemover, src/remover/widget.ts; the engine
 //     workers' bundles, src/engine/worker-wasm.ts and worker-webgpu.ts, are inlined as strings)
 //   bench.js, batch.js (the benchmark and widget.BatchRemover, inlining the same workers)
@@ -46,6 +48,7 @@ await build({ ...common, entryPoints: ["src/remover/widget.ts"], outfile: `${out
 await build({ ...common, entryPoints: ["src/bench/entry.ts"], outfile: `${out}/bench.js`, plugins: [inlineWorker] });
 // batch.js: widget.BatchRemover (batch/widget.ts), a page-wide pool of the same inlined worker.
 await build({ ...common, entryPoints: ["src/batch/widget.ts"], outfile: `${out}/batch.js`, plugins: [inlineWorker] });
+await build({ ...common, entryPoints: ["src/shared/bundle-loader.ts"], outfile: `${out}/loader.js` });
 await build({ entryPoints: ["src/shared/widget.css"], bundle: true, minify: !watch, outfile: `${out}/widget.css` });
 
 const require = createRequire(import.meta.url);

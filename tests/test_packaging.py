@@ -49,7 +49,7 @@ def test_wheel_contains_packages_and_front_end(wheel: Path) -> None:
         assert sources, f"no .py files in {pkg}/"
         missing = [s for s in sources if s not in names]
         assert not missing, f"wheel lacks {missing}"
-    assert "widget/static/widget.js" in names
+    assert {"widget/static/widget.js", "widget/static/loader.js"} <= names
     static = sorted(p.relative_to(ROOT).as_posix() for p in STATIC.rglob("*") if p.is_file())
     missing_static = [s for s in static if s not in names]
     assert not missing_static, f"wheel lacks built front-end files {missing_static}"

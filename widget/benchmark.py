@@ -28,7 +28,8 @@ from segmentation.models.spec import ModelSpec
 from segmentation.pixels import pixels_checksum
 from segmentation.store import ensure_wrapped
 from widget.engine.kernel_twin import compare_masks
-from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
+from widget.transfer.assets import Asset, file_asset, image_asset, wasm_asset
+from widget.transfer.bundle import LOADER, BundleTraits
 from widget.transfer.chunks import ChunkSender
 
 ModelLike = Entry | ModelSpec | tuple[str, Path]
@@ -54,7 +55,7 @@ def _number(msg: dict[str, Any], key: str) -> float:
     return float(value)
 
 
-class BrowserBenchmark(anywidget.AnyWidget):
+class BrowserBenchmark(BundleTraits, anywidget.AnyWidget):
     """Benchmark wrapped models on images in this notebook's browser tab.
 
     Parameters
@@ -73,7 +74,8 @@ class BrowserBenchmark(anywidget.AnyWidget):
 
     """
 
-    _esm = STATIC / "bench.js"
+    _esm = LOADER
+    _bundle_name = "bench.js"
     status = t.Unicode("waiting for a browser").tag(sync=True)
     progress = t.Float(0.0).tag(sync=True)
     done = t.Bool(False).tag(sync=True)

@@ -44,6 +44,7 @@ from widget.protocol import batch as bw
 from widget.protocol import common as wire
 from widget.protocol.batch import MAX_POOL_WORKERS
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
+from widget.transfer.bundle import LOADER, BundleTraits
 from widget.transfer.chunks import ChunkSender
 
 log = logging.getLogger("pixel_liberation.widget")
@@ -51,7 +52,7 @@ log = logging.getLogger("pixel_liberation.widget")
 DEFAULT_MAX_WORKERS = 4
 
 
-class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
+class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidget):
     """Remove the backgrounds of ``images`` in the browser's worker pool.
 
     Parameters
@@ -86,7 +87,8 @@ class BatchRemover(DisplayTracking, BatchTraits, anywidget.AnyWidget):
 
     """
 
-    _esm = STATIC / "batch.js"
+    _esm = LOADER
+    _bundle_name = "batch.js"
     _css = STATIC / "widget.css"
 
     def __init__(

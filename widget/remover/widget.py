@@ -30,6 +30,7 @@ from widget.protocol.assembly import PendingMasks
 from widget.remover.editing import MaskEditing
 from widget.remover.state import EngineTraits
 from widget.transfer.assets import STATIC, Asset, file_asset, wasm_asset
+from widget.transfer.bundle import LOADER, BundleTraits
 from widget.transfer.chunks import ChunkSender, send_mask
 from widget.transfer.encoded import EncodedImage
 
@@ -42,7 +43,9 @@ MAX_MASKS_IN_FLIGHT = 4
 DEFAULT_PREVIEW = 384
 
 
-class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.AnyWidget):
+class BackgroundRemover(
+    DisplayTracking, EngineTraits, MaskEditing, BundleTraits, anywidget.AnyWidget
+):
     """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
 
     Parameters
@@ -77,7 +80,8 @@ class BackgroundRemover(DisplayTracking, EngineTraits, MaskEditing, anywidget.An
 
     """
 
-    _esm = STATIC / "widget.js"
+    _esm = LOADER
+    _bundle_name = "widget.js"
     _css = STATIC / "widget.css"
 
     def __init__(
