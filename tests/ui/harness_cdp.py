@@ -1,11 +1,13 @@
 """Chromium driven over a bare DevTools connection, with no domain enabled.
 
-Playwright enables the ``Network`` domain (and more) on every page it drives,
-and Chromium's inspector then keeps data for each request in the renderer. A
-memory benchmark driven by Playwright measures that too. :class:`CdpBrowser`
-starts ``/usr/bin/chromium`` itself and :class:`CdpPage` only sends
-``Runtime.evaluate``, ``Page.navigate`` and ``HeapProfiler.collectGarbage``:
-what the renderer holds is then what a user's tab would hold.
+Playwright enables several DevTools domains (Network, Runtime, ...) on every
+page it drives and mirrors its websocket frames; with that instrumentation the
+renderer of ``scripts/bench_memory.py`` climbed faster than a tab without it
+(see that script's ``--driver``). :class:`CdpBrowser`
+starts ``/usr/bin/chromium`` itself and :class:`CdpPage` enables no domain: it
+sends ``Runtime.evaluate``, ``Page.navigate``/``bringToFront``/``close``,
+``Emulation.setFocusEmulationEnabled`` and ``HeapProfiler.collectGarbage``, so
+what the renderer holds is what a user's tab would hold.
 """
 
 from __future__ import annotations
@@ -123,7 +125,11 @@ class CdpBrowser:
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        self.port = self._wait_port()
+        try:
+            self.port = self._wait_port()
+        except RuntimeError:
+            self.close()
+            raise
 
     def _wait_port(self, timeout_s: float = 30) -> int:
         marker = self._profile / "DevToolsActivePort"
