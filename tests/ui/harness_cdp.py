@@ -32,6 +32,20 @@ NO_THROTTLING = [
 ]
 
 
+def renderers_rss(process_info: dict[str, Any]) -> int:
+    """Sum of ``VmRSS`` (bytes) of the renderers in a ``SystemInfo.getProcessInfo`` result."""
+    total = 0
+    for proc in process_info["processInfo"]:
+        if proc["type"] != "renderer":
+            continue
+        for line in Path(f"/proc/{proc['id']}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    if total == 0:
+        raise RuntimeError(f"found no renderer process: {process_info}")
+    return total
+
+
 class CdpError(RuntimeError):
     """A DevTools command failed, or the page's code threw."""
 
@@ -77,14 +91,17 @@ class CdpPage:
     def wait_for_function(self, expression: str, timeout: float = 30_000) -> None:
         """Poll the function ``expression`` until it returns truthy (``timeout`` in ms)."""
         deadline = time.monotonic() + timeout / 1000
+        last = "it returned false"
         while True:
             try:
                 if self.evaluate(expression):
                     return
-            except CdpError:
-                pass  # the page is still loading: window.jupyterapp is not there yet
+            except CdpError as err:  # the page may still be loading (no window.jupyterapp yet)
+                last = str(err)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{expression[:60]!r} not true in {timeout / 1000:.0f} s")
+                raise TimeoutError(
+                    f"{expression[:60]!r} not true in {timeout / 1000:.0f} s; last: {last}"
+                )
             time.sleep(0.2)
 
     def goto(self, url: str, wait_until: str = "domcontentloaded") -> None:
@@ -178,16 +195,7 @@ class CdpBrowser:
             info = conn.send("SystemInfo.getProcessInfo")
         finally:
             conn.close()
-        total = 0
-        for proc in info["processInfo"]:
-            if proc["type"] != "renderer":
-                continue
-            for line in Path(f"/proc/{proc['id']}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        if total == 0:
-            raise RuntimeError(f"found no renderer process: {info}")
-        return total
+        return renderers_rss(info)
 
     def close(self) -> None:
         """Stop the browser and remove its profile."""

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser
 
 from tests.ui.conftest import NotebookFactory
 from tests.ui.harness import Notebook
+from tests.ui.harness_cdp import renderers_rss
 from tests.ui.test_engine_browser import wait_result
 
 RUNS = 20
@@ -34,16 +35,7 @@ def renderer_rss(browser: Browser) -> int:
         info = cdp.send("SystemInfo.getProcessInfo")
     finally:
         cdp.detach()
-    total = 0
-    for proc in info["processInfo"]:
-        if proc["type"] != "renderer":
-            continue
-        status = Path(f"/proc/{proc['id']}/status")
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    assert total > 0, info
-    return total
+    return renderers_rss(info)
 
 
 def rss_series(nb: Notebook, browser: Browser, runs: int) -> list[int]:
