@@ -40,8 +40,9 @@ fi
 section "python venv"
 if [ ! -x "$PL_PY" ]; then
     python3 -m venv "$PL_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "$PL_PY" -m pip install -q --upgrade pip
 fi
+# pip itself comes from the lock too (a newer pip may resolve differently)
+"$PL_PY" -m pip install -q --progress-bar off -c constraints.txt pip
 "$PL_PY" --version
 
 section "front end (npm ci + build into widget/static/)"
@@ -56,15 +57,20 @@ npm --prefix js run build
 [ -s widget/static/widget.js ] || die "npm run build did not produce widget/static/widget.js"
 ls -l widget/static/
 
-section "pip install -e .[dev]"
+section "pip install -e .[dev] (versions from constraints.txt)"
+# constraints.txt pins every package of the development environment (scripts/lock.sh makes it);
+# the build backend is installed from it too and the project is built without isolation, so
+# nothing pip resolves here depends on the day or the machine.
 stamp="$PL_VENV/.pixel-liberation-setup"
-want="$(cat pyproject.toml | sha256sum | cut -c1-16) $("$PL_PY" -c 'import sys; print(sys.version)' | head -1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-    "$PL_PY" -c 'import importlib.util as u, sys
-sys.exit(any(u.find_spec(m) is None for m in ("segmentation", "widget", "playwright", "jupyterlab", "nbval", "ruff", "mypy")))'; then
-    echo "already installed (pyproject.toml unchanged)"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16) $("$PL_PY" -c 'import sys; print(sys.version)' | head -1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PL_PY" scripts/check_lock.py constraints.txt; then
+    echo "already installed (pyproject.toml and constraints.txt unchanged, versions match the lock)"
 else
-    retry 2 10 "$PL_PY" -m pip install -q --progress-bar off -e ".[dev]" || die "pip install -e .[dev] failed"
+    retry 2 10 "$PL_PY" -m pip install -q --progress-bar off -c constraints.txt \
+        hatchling hatch-jupyter-builder editables || die "pip install of the build backend failed"
+    retry 2 10 "$PL_PY" -m pip install -q --progress-bar off --no-build-isolation \
+        -c constraints.txt -e ".[dev]" || die "pip install -e .[dev] failed"
+    "$PL_PY" scripts/check_lock.py constraints.txt || die "installed versions differ from constraints.txt"
     echo "$want" >"$stamp"
 fi
 "$PL_PY" -c 'import segmentation, widget; print("segmentation", segmentation.__version__, "from", segmentation.__file__)'
