@@ -72,7 +72,7 @@ for ds in acc.index.unique("dataset"):
         "IoU vs fp32": a["ref_iou"].round(3), "blank": a["blank"],
     })
     t.index = [f"{v} *" if v == default else v for v in t.index]
-    tables[ds] = t.sort_values("MB")
+    tables[ds] = t.sort_index().sort_values("MB", kind="stable")  # by size, then name
     print(f"{ds}: {int(a['n'].iloc[0])} images (latency of the other runtimes on "
           f"{int(summary[(summary.dataset == ds) & (summary.runtime == runtimes[-1])]['n'].iloc[0])})")
     display(tables[ds])
@@ -133,10 +133,11 @@ for ds in acc.index.unique("dataset"):
 # %%
 per_image = record.dataframe(per_image=True)
 per_image = per_image[per_image.runtime == first]
-worst = (per_image.sort_values("gt_iou").groupby(["dataset", "variant"]).head(3)
-         .sort_values(["dataset", "variant", "gt_iou"]))
-worst_table = worst.groupby(["dataset", "variant"]).apply(
-    lambda g: ", ".join(f"{s} ({v:.2f})" for s, v in zip(g.stem, g.gt_iou)), include_groups=False)
+# a total order (IoU, then name; stable sort): tied images come out the same on every machine
+ranked = per_image.sort_values(["gt_iou", "stem"], kind="stable")
+worst = ranked.groupby(["dataset", "variant"], sort=True).head(3)
+worst = worst.assign(entry=[f"{s} ({v:.2f})" for s, v in zip(worst.stem, worst.gt_iou)])
+worst_table = worst.groupby(["dataset", "variant"], sort=True)["entry"].agg(", ".join)
 worst_table.to_frame("worst three (IoU)")
 
 # %% [markdown]
@@ -159,7 +160,7 @@ picks, worst_stem = {}, {}
 for d in meta["datasets"]:
     mine = per_image[per_image.dataset == d["name"]]
     firsts = list(dict.fromkeys(mine.stem))[:3]
-    worst2 = list(mine[mine.variant == default].sort_values("gt_iou").stem[:2])
+    worst2 = list(mine[mine.variant == default].sort_values(["gt_iou", "stem"], kind="stable").stem[:2])
     picks[d["name"]], worst_stem[d["name"]] = list(dict.fromkeys(firsts + worst2)), worst2[0]
 datasets = [load_dataset(name, max_side=meta["options"]["max_side"]).pick(stems)
             for name, stems in picks.items()]
