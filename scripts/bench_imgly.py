@@ -19,7 +19,10 @@ wall time). It prints one table per photo with ratios ours / imgly (same run kin
 the IoU of the masks. Usage::
 
     .venv/bin/python scripts/bench_imgly.py [--image PATH ...] [--precisions int8-static fp32]
-        [--imgly-models medium small] [--no-install]
+        [--imgly-models medium small] [--no-install] [--model-spec my-model.json]
+
+``first s`` is the time to the first cut-out drawn (our preview's, when the widget draws one);
+``e2e s`` the time to the full one, read once the kernel holds the browser's final mask.
 """
 
 from __future__ import annotations
@@ -40,12 +43,11 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_browser import run_once
+from scripts.bench_browser import model_labels, run_once, widget_cells
 from segmentation.evaluation.browser_runtime import BrowserSession
 from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
 from segmentation.evaluation.imgly.browser import ImglyServer, run_imgly
 from segmentation.evaluation.imgly.install import (
-    IMGLY_DEFAULT_MODEL,
     LIBRARY_PACKAGE,
     LIBRARY_VERSION,
     ImglyUnavailableError,
@@ -62,8 +64,9 @@ from segmentation.evaluation.imgly.report import (
 )
 from segmentation.evaluation.metrics import iou
 from segmentation.images import load_image
-from segmentation.models.registry import default_registry
-from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
+from segmentation.models.registry import Registry, default_registry
+from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec
+from segmentation.models.spec_file import read_spec_file
 from segmentation.store import ensure_wrapped
 from tests.ui.conftest import CHROMIUM_ARGS
 from tests.ui.harness import Notebook
@@ -86,46 +89,60 @@ def bench_imgly(
 
 
 def bench_ours(
-    browser: Any, server: JupyterServer, photo: Path, precisions: list[str], timeout_s: float
+    browser: Any,
+    server: JupyterServer,
+    photo: Path,
+    precisions: list[str],
+    timeout_s: float,
+    model_spec: Path | None = None,
 ) -> tuple[list[Row], Masks]:
-    """Run the widget cold and warm per precision, each precision in a fresh profile."""
+    """Run the widget cold and warm per precision (or spec model), each in a fresh profile."""
     rows, masks = [], {}
-    for precision in tqdm(precisions, desc=f"ours {photo.name}", leave=False):
+    for label in tqdm(model_labels(precisions, model_spec), desc=f"ours {photo.name}", leave=False):
         context = browser.new_context()
         page = context.new_page()
-        make = f"w = widget.BackgroundRemover({str(photo)!r}, precision={precision!r})\nw"
-        cells = ["import widget, numpy", make]
-        nb = Notebook(page, server, f"vs-imgly-{precision}.ipynb", PageLog().attach(page),
-                      WsMeter().attach(page)).write(cells)  # fmt: skip
-        nb.open()
+        cells = widget_cells(photo, label, model_spec)
+        name = f"vs-imgly-{label.replace(':', '-')}.ipynb"
+        nb = Notebook(page, server, name, PageLog().attach(page), WsMeter().attach(page))
+        nb.write(cells).open()
         nb.run_cell(0, timeout_s=timeout_s)
-        for label in ("cold", "warm"):
+        for run in ("cold", "warm"):
             cpu0 = tree_cpu(None, "chrom")
             t = run_once(nb, timeout_s)
             cpu = cpu_s_since(cpu0, "chrom")
             kernel_ms = float(nb.kernel_eval("w.compare()['kernel_ms']", timeout_s))
-            rows.append(Row(OURS, precision, label, t["e2e"] / 1e3, cpu,
-                            float(t["inference"]) / 1e3, kernel_ms / 1e3))  # fmt: skip
-        out = server.root / f"mask-{precision}.npy"
+            rows.append(Row(OURS, label, run, t["e2e"] / 1e3, cpu, float(t["inference"]) / 1e3,
+                            kernel_ms / 1e3, t["first"] / 1e3))  # fmt: skip
+        out = server.root / f"mask-{label.replace(':', '-')}.npy"
         nb.execute(f"numpy.save({str(out)!r}, w.model_mask)", timeout_s)
-        masks[(OURS, precision)] = np.load(out)
+        masks[(OURS, label)] = np.load(out)
         context.close()
         server.shutdown_kernels()
     return rows, masks
 
 
-def bench_engine(photo: Path, precisions: list[str]) -> list[Row]:
-    """Run the widget's engine alone (no JupyterLab) warm, twice per precision, same pixels."""
+def engine_specs(precisions: list[str], model_spec: Path | None) -> dict[str, ModelSpec]:
+    """Row label -> spec of each model the engine-only rows run (as :func:`bench_ours` labels)."""
+    if model_spec is None:
+        registry = default_registry()
+        return {p: registry.get(DEFAULT_MODEL, p) for p in precisions}
+    model_file, spec = read_spec_file(model_spec)
+    label = model_labels([], model_spec)[0]
+    return {label: Registry().register_file(model_file, spec)}
+
+
+def bench_engine(photo: Path, specs: dict[str, ModelSpec]) -> list[Row]:
+    """Run the widget's engine alone (no JupyterLab) warm, twice per model, same pixels."""
     rgba = load_image(photo).pixels
     rows = []
     with BrowserSession(threads=1) as session:
-        for precision in tqdm(precisions, desc=f"engine {photo.name}", leave=False):
-            session.load(ensure_wrapped(default_registry().get(DEFAULT_MODEL, precision)))
+        for label, spec in tqdm(specs.items(), desc=f"engine {photo.name}", leave=False):
+            session.load(ensure_wrapped(spec))
             cpu0 = tree_cpu(None, "chrom")
             run = session.run(rgba, repeats=2)
             cpu = cpu_s_since(cpu0, "chrom") / 2
             e2e = run.median_s + run.decode_s
-            rows.append(Row(OURS, f"{precision} engine", "warm", e2e, cpu, run.median_s))
+            rows.append(Row(OURS, f"{label} engine", "warm", e2e, cpu, run.median_s))
     return rows
 
 
@@ -145,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"))
     ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
     ap.add_argument("--imgly-models", nargs="+", default=["medium", "small"])
+    ap.add_argument(
+        "--model-spec", type=Path, help="our side runs this model (JSON), not --precisions"
+    )
     ap.add_argument("--no-install", action="store_true", help="fail instead of npm install")
     ap.add_argument("--no-engine", action="store_true", help="skip the engine-only rows")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
@@ -171,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, path in tqdm(photos.items(), desc="photos"):
                     rows, masks = bench_imgly(browser, server, name, args.imgly_models)
                     ours, our_masks = bench_ours(
-                        browser, jupyter, path, args.precisions, args.timeout
+                        browser, jupyter, path, args.precisions, args.timeout, args.model_spec
                     )
                     results[name] = (rows + ours, {**masks, **our_masks})
             finally:
@@ -180,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         # after Playwright above stopped: its sync API allows one driver per thread
         for name, path in [] if args.no_engine else photos.items():
             try:
-                results[name][0].extend(bench_engine(path, args.precisions))
+                specs = engine_specs(args.precisions, args.model_spec)
+                results[name][0].extend(bench_engine(path, specs))
             except Exception as exc:  # the main table still prints
                 print(f"engine-only rows failed: {exc!r}", file=sys.stderr)
     w, h = args.size
@@ -191,13 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\n{name} at {w}x{h}; imgly {LIBRARY_VERSION} (ORT-web 1.17) vs ours (ORT-web of js/)"
         )
-        print(format_table(rows, IMGLY_DEFAULT_MODEL))
+        print(format_table(rows, args.imgly_models[0]))
+        ours_first = model_labels(args.precisions, args.model_spec)[0]
         for model in args.imgly_models:
             for run in ("cold", "warm"):
-                print(verdict(rows, args.precisions[0], model, run))
+                print(verdict(rows, ours_first, model, run))
         print_ious(masks)
-    print("\ne2e: ours = cell started -> cut-out drawn (cold sends model + wasm over the kernel "
-          "websocket, mirrored by Playwright: slower than for a user); imgly = removeBackground "
+    print("\ne2e: ours = cell started -> full cut-out drawn (cold sends model + wasm over the "
+          "kernel websocket, mirrored by Playwright: slower than for a user); first: ours = cell "
+          "started -> first cut-out drawn (the preview's); imgly = removeBackground "
           "-> PNG Blob (cold fetches the model from the local server). inf s: ours = model run "
           "in the browser worker; imgly = its compute:inference span (JS resize + model + resize "
           "back). kernel s: the same wrapped model natively in the kernel. '<p> engine' rows: the "

@@ -64,7 +64,7 @@ def test_tiny_model_runs_in_browser_and_matches_kernel(
     assert info["sum"] > 0
     assert {"transfer", "session_create", "inference", "total"} <= set(info["timings"])
     # the view drew the cut-out and says it is done
-    root = nb.page.locator(".pl-root[data-result='1']")
+    root = nb.page.locator(".pl-root[data-result='full']")
     root.wait_for(state="attached", timeout=30_000)
     assert "done in the browser" in nb.page.locator(".pl-status").first.inner_text()
     nb.screenshot("engine-tiny")

@@ -42,7 +42,7 @@ def test_no_webassembly_falls_back_to_kernel(notebook: NotebookFactory, tmp_path
     assert info["sum"] == info["twin"] > 0
     assert info["match"] is None  # no browser mask to compare
     # the view shows the kernel's mask and says why
-    nb.page.locator(".pl-root[data-result='1']").wait_for(state="attached", timeout=30_000)
+    nb.page.locator(".pl-root[data-result='full']").wait_for(state="attached", timeout=30_000)
     status = nb.page.locator(".pl-status").first.inner_text()
     assert "fell back to kernel: WebAssembly is not available" in status
 

@@ -241,7 +241,7 @@ export class Job {
         },
         mask,
       );
-      this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE));
+      this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE), "full");
       this.view.maskReady(mask, out.width, out.height, pixels);
     } catch (err) {
       this.fail(stage, err);
@@ -258,7 +258,7 @@ export class Job {
       { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution, keep: true },
       plan.timeout_s * 1000,
     );
-    this.view.showCutout(await maskBitmap(new Uint8Array(out.mask), out.width, out.height, PREVIEW_SIDE));
+    this.view.showCutout(await maskBitmap(new Uint8Array(out.mask), out.width, out.height, PREVIEW_SIDE), "preview");
     this.view.root.dataset.preview = String(resolution[0]);
     const firstMask = performance.now() - this.t0;
     this.link.send({ type: "stage", stage: "preview" });
@@ -279,7 +279,7 @@ export class Job {
       if (msg.source === "kernel") this.view.phase.finish("done in the kernel");
       else this.view.phase.finish("done in the browser");
       try {
-        this.view.showCutout(await maskBitmap(r.mask, r.width, r.height, PREVIEW_SIDE));
+        this.view.showCutout(await maskBitmap(r.mask, r.width, r.height, PREVIEW_SIDE), "full");
         this.view.maskReady(r.mask, r.width, r.height);
       } catch (err) {
         console.warn("pixel-liberation: could not draw the mask", err);

@@ -25,6 +25,8 @@ export class View {
   /** Called with the full-resolution mask once it exists (the widget mounts the editor). */
   onMask: ((mask: Uint8Array, width: number, height: number, image: ImageBitmap | DecodedPixels | null) => void) | null = null;
   private maskBitmap: ImageBitmap | null = null;
+  /** Which cut-out is drawn: a low-resolution preview or the full mask. */
+  private drawn: "preview" | "full" = "full";
 
   constructor(host: HTMLElement) {
     this.root = el("div", "pl-root", host);
@@ -53,10 +55,13 @@ export class View {
     if (this.maskBitmap) this.drawCutout();
   }
 
-  /** Draw the image through the mask (already scaled to the preview size). */
-  showCutout(mask: ImageBitmap): void {
+  /** Draw the image through the mask (already scaled to the preview size). `kind` says whether
+   * it is the preview pass's mask or the full one (`data-result` on the root: pages and tests
+   * wait for "full"). */
+  showCutout(mask: ImageBitmap, kind: "preview" | "full"): void {
     this.maskBitmap?.close();
     this.maskBitmap = mask;
+    this.drawn = kind;
     this.drawCutout();
   }
 
@@ -77,7 +82,7 @@ export class View {
     }
     ctx.drawImage(mask, 0, 0, w, h);
     ctx.globalCompositeOperation = "source-over";
-    this.root.dataset.result = "1";
+    this.root.dataset.result = this.drawn;
   }
 
   private pendingMask: [Uint8Array, number, number, Uint8ClampedArray | undefined] | null = null;

@@ -46,10 +46,12 @@ def photo_at(src: Path, dest: Path, size: tuple[int, int] = (480, 360)) -> Path:
 class Row:
     """One run of one side.
 
-    ``e2e_s``: ours, cell started -> cut-out drawn; imgly, ``removeBackground`` called ->
-    Blob. ``cpu_s``: CPU seconds of Chromium's processes meanwhile. ``inference_s``: ours,
-    the model run in the browser; imgly, its ``compute:inference`` span. ``kernel_s``: ours
-    only, the same model in the kernel on the same pixels.
+    ``e2e_s``: ours, cell started -> full cut-out drawn; imgly, ``removeBackground`` called
+    -> Blob. ``first_s``: ours, cell started -> first cut-out drawn (a preview's, when the
+    widget draws one first); imgly has no earlier result (NaN). ``cpu_s``: CPU seconds of
+    Chromium's processes meanwhile. ``inference_s``: ours, the model run in the browser;
+    imgly, its ``compute:inference`` span. ``kernel_s``: ours only, the same model in the
+    kernel on the same pixels.
     """
 
     side: str
@@ -59,6 +61,7 @@ class Row:
     cpu_s: float
     inference_s: float = math.nan
     kernel_s: float = math.nan
+    first_s: float = math.nan
 
 
 def ratio(ours: float, theirs: float) -> float:
@@ -97,14 +100,15 @@ def format_table(rows: Sequence[Row], reference: str) -> str:
         imgly's model config the ratios are against (e.g. ``"medium"``, its default).
 
     """
-    head = ("side", "variant", "run", "e2e s", "CPU s", "inf s", "kernel s", "inf/kernel",
-            f"e2e/{reference}", f"CPU/{reference}")  # fmt: skip
-    widths = (5, 16, 4, 7, 7, 7, 8, 10, max(10, len(head[8])), max(10, len(head[9])))
+    head = ("side", "variant", "run", "first s", "e2e s", "CPU s", "inf s", "kernel s",
+            "inf/kernel", f"e2e/{reference}", f"CPU/{reference}")  # fmt: skip
+    widths = (5, 16, 4, 7, 7, 7, 7, 8, 10, max(10, len(head[9])), max(10, len(head[10])))
     lines = [_line(head, widths)]
     for r in rows:
         ref = reference_of(rows, reference, r.run) if r.side == OURS else None
         cells = (
-            r.side, r.variant, r.run, _num(r.e2e_s), _num(r.cpu_s), _num(r.inference_s),
+            r.side, r.variant, r.run, _num(r.first_s), _num(r.e2e_s), _num(r.cpu_s),
+            _num(r.inference_s),
             _num(r.kernel_s), _num(ratio(r.inference_s, r.kernel_s), 2),
             _num(ratio(r.e2e_s, ref.e2e_s), 2) if ref else "",
             _num(ratio(r.cpu_s, ref.cpu_s), 2) if ref else "",
