@@ -1,10 +1,12 @@
 """Get ``@imgly/background-removal`` ready for a side-by-side benchmark in Chromium.
 
 The benchmark compares the widget with imgly's browser library on the same
-photo. This module installs the library by name, on demand, into the cache's
-npm folder (where :mod:`segmentation.models.npm_package` keeps the data package), and
-bundles it with esbuild into one classic script a local page can load. Nothing
-here is needed by the widget itself, nor by CI.
+photo. The front end's ``js/package.json`` pins the library as a development
+dependency, so ``npm ci`` (``scripts/setup.sh``) installs it from the lock into
+``js/node_modules``; elsewhere this module installs it by name, on demand, into the
+cache's npm folder (where :mod:`segmentation.models.npm_package` keeps the data
+package). It bundles the library with esbuild into one classic script a local page
+can load. Nothing here is needed by the widget itself.
 
 Version pinning: imgly 1.4.5 is the release that reads the installed
 ``@imgly/background-removal-data@1.4.5`` (resources ``/models/small`` and
