@@ -17,7 +17,7 @@ start to last image end), throughput, the CPU seconds of every process this scri
 started (Chromium, the Jupyter server and the kernel) and the speed-up. Usage::
 
     .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision int8-static]
-        [--isolated --layouts 2x1 1x2]
+        [--isolated --layouts 2x1 1x2] [--model-spec my-model.json]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench_browser import model_labels, model_setup
 from segmentation.config import datasets_dir
 from segmentation.evaluation.cpu_time import tree_cpu_s
 from segmentation.models.spec import DEFAULT_PRECISION
@@ -96,19 +97,21 @@ def bench(
     timeout_s: float,
     isolated: bool = False,
     layouts: list[tuple[int, int]] | None = None,
+    model_spec: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Warm-up, then 1 worker, then the pool, then each layout; one row per run."""
     paths = [str(p) for p in images]
+    setup, model = model_setup(precision, model_spec)
     cells = [
-        f"import widget\nimgs = {paths!r}\nP = {precision!r}",
-        "warm = widget.BatchRemover(imgs, precision=P)\nwarm",
-        "one = widget.BatchRemover(imgs, precision=P, workers=1)\none",
-        "pool = widget.BatchRemover(imgs, precision=P)\npool",
+        f"import widget\n{setup}\nimgs = {paths!r}",
+        f"warm = widget.BatchRemover(imgs, {model})\nwarm",
+        f"one = widget.BatchRemover(imgs, {model}, workers=1)\none",
+        f"pool = widget.BatchRemover(imgs, {model})\npool",
     ]
     runs = [("warm-up", "warm"), ("1 worker", "one"), ("pool", "pool")]
     for i, (w, t) in enumerate(layouts or []):
         cells.append(
-            f"lay{i} = widget.BatchRemover(imgs, precision=P, workers={w},"
+            f"lay{i} = widget.BatchRemover(imgs, {model}, workers={w},"
             f" threads_per_worker={t})\nlay{i}"
         )
         runs.append((f"{w}x{t}", f"lay{i}"))
@@ -141,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per batch")
     ap.add_argument("--isolated", action="store_true", help="cross-origin isolated JupyterLab")
     ap.add_argument("--layouts", nargs="*", type=parse_layout, default=[], metavar="WxT")
+    ap.add_argument("--model-spec", type=Path, help="your own model (JSON) instead of ISNet")
     args = ap.parse_args(argv)
     images = args.images or default_images(args.count)
     load_before = os.getloadavg()[0]
-    rows = bench(images, args.precision, args.timeout, args.isolated, args.layouts)
-    print(f"\nISNet {args.precision}, {len(images)} images ({', '.join(p.name for p in images)});")
+    rows = bench(images, args.precision, args.timeout, args.isolated, args.layouts, args.model_spec)
+    model = model_labels([f"ISNet {args.precision}"], args.model_spec)[0]
+    print(f"\n{model}, {len(images)} images ({', '.join(p.name for p in images)});")
     print(f"{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (other jobs share this machine)")  # fmt: skip
     head = ("run", "workers", "page wall s", "img/min", "busy s", "conc", "e2e s", "CPU s")

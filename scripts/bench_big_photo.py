@@ -18,6 +18,7 @@ the cost the reduction avoids (several GB and minutes on 2 cores).
 Usage::
 
     .venv/bin/python scripts/bench_big_photo.py [--precision int8-static] [--threads 2] [--full]
+        [--big 12000x9000] [--normal 4000x3000]   # the two photo sizes
 """
 
 from __future__ import annotations
@@ -81,13 +82,17 @@ def main() -> None:
     parser.add_argument("--precision", default="int8-static")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="also the unreduced 108 MP mask")
+    parser.add_argument("--big", type=parse_size, default=BIG, metavar="WxH", help="12000x9000")
+    parser.add_argument(
+        "--normal", type=parse_size, default=NORMAL, metavar="WxH", help="4000x3000"
+    )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PHOTO"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.precision, args.threads)
         return
     with tempfile.TemporaryDirectory(prefix="bench-big-photo-") as tmp:
-        big, normal = make_photo(Path(tmp), BIG), make_photo(Path(tmp), NORMAL)
+        big, normal = make_photo(Path(tmp), args.big), make_photo(Path(tmp), args.normal)
         cases = [("mask", big), ("cutout", big), ("mask", normal), ("cutout", normal)]
         if args.full:
             cases.append(("mask-full", big))
@@ -110,6 +115,20 @@ def main() -> None:
     print(f"IS-Net {args.precision}, {args.threads} threads; peak RSS per child process")
     for row in [header, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    failed = [r for r in rows if str(r[-1]).startswith("failed")]
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(rows)} cases failed")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"4000x3000"`` -> (4000, 3000)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a size is WxH (e.g. 4000x3000), got {text!r}") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"width and height must be >= 1, got {text!r}")
+    return w, h
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ twin, which the browser matches) and against the 1024 mask. Usage::
 
     .venv/bin/python scripts/bench_browser_speed.py [--image PATH] [--previews 320 384]
         [--resolutions 512] [--limit 6]   # photos per dataset for accuracy (0: none)
+        [--model-spec my-model.json]      # your own model instead of ISNet (speed rows only)
 
 Wall times on a loaded machine mean little: run it on a quiet one.
 """
@@ -41,10 +42,14 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench_browser import model_setup
 from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
 from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.metrics import iou, mae
 from segmentation.images import load_image
+from segmentation.models.registry import Registry
+from segmentation.models.spec import DEFAULT_PRECISION
+from segmentation.models.spec_file import read_spec_file
 from segmentation.session import Segmenter
 from tests.ui.conftest import CHROMIUM_ARGS
 from tests.ui.harness import Notebook
@@ -82,7 +87,11 @@ def widget_run(nb: Notebook, timeout_s: float) -> dict[str, Any]:
 
 
 def browser_rows(
-    image: Path, previews: list[int], resolutions: list[int], timeout_s: float
+    image: Path,
+    previews: list[int],
+    resolutions: list[int],
+    timeout_s: float,
+    model_spec: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Return the 1-thread row, the N-thread row, one row per preview side and resolution."""
     rows: list[dict[str, Any]] = []
@@ -103,9 +112,10 @@ def browser_rows(
                 context = browser.new_context()
                 page = context.new_page()
                 log, meter = PageLog().attach(page), WsMeter().attach(page)
+                setup, model = model_setup(DEFAULT_PRECISION, model_spec)
                 cells = [
-                    "import widget",
-                    f"w = widget.BackgroundRemover({str(image)!r}, preview={preview!r},"
+                    f"import widget\n{setup}",
+                    f"w = widget.BackgroundRemover({str(image)!r}, {model}, preview={preview!r},"
                     f" resolution={res!r})\nw",
                 ]
                 name = f"speed-{len(rows)}.ipynb"
@@ -123,9 +133,21 @@ def browser_rows(
     return rows
 
 
-def kernel_rows(image: Path, sides: list[int]) -> list[dict[str, Any]]:
+def kernel_segmenter(model_spec: Path | None) -> Segmenter:
+    """Return the kernel twin on 2 threads: the default model, or the spec file's."""
+    if model_spec is None:
+        return Segmenter(threads=2)
+    model_file, spec = read_spec_file(model_spec)
+    registry = Registry()
+    spec = registry.register_file(model_file, spec)
+    return Segmenter(spec.name, spec.precision, threads=2, registry=registry)
+
+
+def kernel_rows(
+    image: Path, sides: list[int], model_spec: Path | None = None
+) -> list[dict[str, Any]]:
     """Return the kernel twin's rows: 2 threads at each side (first = full: one pass)."""
-    seg = Segmenter(threads=2)
+    seg = kernel_segmenter(model_spec)
     pixels = load_image(image).pixels
     rows = []
     for side in sides:
@@ -166,15 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=6, help="photos per dataset (0: no accuracy)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     ap.add_argument("--accuracy-only", action="store_true", help="skip the speed table")
+    ap.add_argument("--model-spec", type=Path, help="your own model (JSON) instead of ISNet")
     args = ap.parse_args(argv)
     if args.accuracy_only:
         print_accuracy(sorted({*args.previews, *args.resolutions, 1024}), args.limit)
         return 0
     image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     load_before = os.getloadavg()[0]
-    sides = [1024, *args.previews, *args.resolutions]
-    rows = kernel_rows(image, sides) + browser_rows(
-        image, args.previews, args.resolutions, args.timeout
+    full_side = (
+        1024 if args.model_spec is None else max(read_spec_file(args.model_spec)[1].input_size)
+    )
+    sides = [full_side, *args.previews, *args.resolutions]
+    rows = kernel_rows(image, sides, args.model_spec) + browser_rows(
+        image, args.previews, args.resolutions, args.timeout, args.model_spec
     )
     one = next(r["full"] for r in rows if r["mode"] == "browser 1 thread")
     print(f"\nimage {image.name}; {os.cpu_count()} CPUs; load {load_before:.1f} before, "

@@ -17,6 +17,7 @@ largest child, ``VmHWM`` of each Dask worker) and of the client, and whether
 every configuration wrote the same bytes. Usage::
 
     .venv/bin/python scripts/bench_scale.py [--images DIR|FILE ...] [--count 10] [--workers N]
+        [--model-spec my-model.json]   # your own model instead of IS-Net
 
 Default images: scikit-image's colour photos (``skimage/data``); e.g.
 ``--images ../shared/datasets/sod_bsds300/images`` for real-world photos.
@@ -41,7 +42,9 @@ sys.path.insert(0, str(ROOT))
 from segmentation import remove_many
 from segmentation.jobs.inputs import expand_inputs
 from segmentation.jobs.manifest import ManifestRow
+from segmentation.models.registry import builtin_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
+from segmentation.models.spec_file import read_spec_file
 
 SKIMAGE_PHOTOS = (
     "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
@@ -70,7 +73,19 @@ def worker_peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_one(config: str, images: list[str], workers: int, out: Path) -> dict[str, Any]:
+def model_kwargs(model_spec: Path | None) -> dict[str, Any]:
+    """Return :func:`remove_many`'s model arguments: the default model, or the spec file's."""
+    if model_spec is None:
+        return {"model": DEFAULT_MODEL, "precision": DEFAULT_PRECISION}
+    model_file, spec = read_spec_file(model_spec)
+    registry = builtin_registry()
+    spec = registry.register_file(model_file, spec)
+    return {"model": spec.name, "precision": spec.precision, "registry": registry}
+
+
+def run_one(
+    config: str, images: list[str], workers: int, out: Path, model_spec: Path | None = None
+) -> dict[str, Any]:
     """Run the job once in this process (a child of the script) and measure it."""
     first: list[float] = []
 
@@ -78,7 +93,7 @@ def run_one(config: str, images: list[str], workers: int, out: Path) -> dict[str
         if not first:
             first.append(time.perf_counter())
 
-    kw: dict[str, Any] = {"model": DEFAULT_MODEL, "precision": DEFAULT_PRECISION}
+    kw: dict[str, Any] = model_kwargs(model_spec)
     kw |= {"progress": True, "on_result": seen, "overwrite": True}
     cluster_start_s = 0.0
     if config == "dask":
@@ -129,6 +144,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=10, help="first N images (default 10)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes of the local pool (default: every core)")  # fmt: skip
+    ap.add_argument("--model-spec", type=Path, help="your own model (JSON) instead of ISNet")
     ap.add_argument("--config", choices=CONFIGS, help=argparse.SUPPRESS)  # child process
     ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -136,7 +152,7 @@ def main() -> None:
     images = expand_inputs(args.images) if args.images else default_images()
     images = images[: args.count]
     if args.config:
-        res = run_one(args.config, images, args.workers, args.out)
+        res = run_one(args.config, images, args.workers, args.out, args.model_spec)
         args.result.write_text(json.dumps(res))
         return
     results = []
@@ -146,11 +162,15 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--config", config, "--result", str(result),
                    "--out", str(Path(tmp) / config.replace(" ", "-")), "--count", str(args.count),
                    "--workers", str(args.workers), *(["--images", *images])]  # fmt: skip
+            if args.model_spec is not None:
+                cmd += ["--model-spec", str(args.model_spec)]
             print(f"== {config}", file=sys.stderr)
             subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
             results.append(json.loads(result.read_text()))
     same = all(r["outputs"] == results[0]["outputs"] for r in results)
-    print(f"{len(images)} images, {DEFAULT_MODEL}:{DEFAULT_PRECISION}, {os.cpu_count()} cores")
+    failed = sum(r["failed"] for r in results)
+    kw = model_kwargs(args.model_spec)
+    print(f"{len(images)} images, {kw['model']}:{kw['precision']}, {os.cpu_count()} cores")
     head = ["config", "workers x threads", "images", "wall s", "images/s", "s/image/worker",
             "worker peak MiB", "client peak MiB"]  # fmt: skip
     print("\t".join(head))
@@ -164,6 +184,8 @@ def main() -> None:
             f"{r['client_peak_mib']:.0f}",
         ]))  # fmt: skip
     print(f"same output bytes in every configuration: {'yes' if same else 'NO'}")
+    if failed or not same:
+        raise SystemExit(f"{failed} images failed; same outputs: {same}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python scripts/make_notebooks.py              # rebuild and run all five
     .venv/bin/python scripts/make_notebooks.py 01 03        # only those two
     .venv/bin/python scripts/make_notebooks.py --no-execute  # rebuild without outputs
+    .venv/bin/python scripts/make_notebooks.py 01 --out /tmp/nb  # write elsewhere
 
 A source is a Python file in "percent" format: ``# %%`` starts a code cell,
 ``# %% [markdown]`` a markdown cell (its lines start with ``# ``), and
@@ -26,6 +27,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from segmentation.files import atomic_path
+
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
 #: GitHub home of the project, used by the Colab badge.
@@ -126,8 +131,9 @@ def execute(nb: dict[str, Any], timeout_s: int) -> dict[str, Any]:
 
 
 def write(nb: dict[str, Any], path: Path) -> None:
-    """Write ``nb`` as indented JSON (stable diffs)."""
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    """Write ``nb`` as indented JSON (stable diffs), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("prefixes", nargs="*", metavar="PREFIX", help="e.g. 01 03 (default: all)")
     ap.add_argument("--no-execute", action="store_true", help="write without outputs")
     ap.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
+    ap.add_argument("--out", type=Path, default=NOTEBOOKS, help="folder (default: notebooks/)")
     args = ap.parse_args(argv)
     sources = [
         s
@@ -147,12 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for src in sources:
         nb = build(src)
-        dest = NOTEBOOKS / src.with_suffix(".ipynb").name
+        dest = args.out / src.with_suffix(".ipynb").name
         if not args.no_execute:
             print(f"executing {dest.name} ...", flush=True)
             nb = execute(nb, args.timeout)
         write(nb, dest)
-        print(f"wrote {dest.relative_to(ROOT)}")
+        print(f"wrote {dest}")
     return 0
 
 

@@ -15,6 +15,7 @@ Layers (fixed, deterministic weights)::
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -161,3 +162,28 @@ def build_tiny_int8_static(folder: str | Path) -> tuple[Path, ModelSpec]:
     quantize_static_qdq(tiny_model_proto(), dest, _RandomReader(), method="minmax")
     _, spec = build_tiny_model(folder / "tiny-test.onnx")
     return dest, replace(spec, precision="int8-static", sources=(LocalSource(dest),))
+
+
+def write_tiny_spec_file(folder: Path) -> Path:
+    """Build the tiny model in ``folder`` and write the JSON spec file that names it.
+
+    The file is what ``python -m segmentation remove --model-spec`` and the benchmark
+    scripts' ``--model-spec`` read: the smallest real model for smoke runs.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path, spec = build_tiny_model(folder / "tiny-test.onnx")
+    fields = {
+        "path": path.name,
+        "name": spec.name,
+        "precision": spec.precision,
+        "input_size": list(spec.input_size),
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+        "scale": spec.scale,
+        "activation": spec.activation,
+        "normalization": spec.normalization,
+        "license": spec.license,
+    }
+    out = folder / "tiny-test.json"
+    out.write_text(json.dumps(fields, indent=1))
+    return out

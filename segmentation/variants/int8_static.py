@@ -6,9 +6,8 @@ the output head left in float (:func:`segmentation.variants.quantize.head_nodes`
 With 7-bit weights the paired u8 x s8 products of onnxruntime's AVX2 kernels
 cannot saturate 16 bits, so native onnxruntime and onnxruntime-web's WASM
 kernels compute the same integers (measured on AVX2: identical outputs before
-the float head; with 8-bit weights IoU drops to 0.989, see
-``scripts/experiment_int8_parity.py``). Only the float head differs, by at most
-1/255 on a couple of pixels.
+the float head; with 8-bit weights IoU drops to 0.989: ``docs/decisions.md``). Only
+the float head differs, by at most 1/255 on a couple of pixels.
 
 Users need no calibration images: the activation ranges were measured once
 (``scripts/calibrate_isnet_int8.py``) and ship with the package in

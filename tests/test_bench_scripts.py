@@ -1,0 +1,222 @@
+"""Smoke runs of every benchmark script the README or a notebook cites.
+
+Each script runs for real, as a user runs it (a subprocess of the project's Python), on the
+smallest case that still goes through its whole path: the tiny test model where the script
+takes ``--model-spec``, else IS-Net on one image and one repetition. The test then reads the
+table the script printed and checks its values are sane (present, finite, in range), so a
+script cannot rot unnoticed. Timings are never compared with a target here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from segmentation.variants.int8_static import ranges_path
+from tests.tinymodel import write_tiny_spec_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+
+
+@pytest.fixture(scope="module")
+def tiny_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSON spec file naming the tiny model (what ``--model-spec`` reads)."""
+    return write_tiny_spec_file(tmp_path_factory.mktemp("tiny-spec"))
+
+
+def run_script(name: str, *args: str | Path, timeout: float = 600) -> str:
+    """Run ``scripts/NAME`` with ``args``; return its stdout, failing with its stderr's tail."""
+    cmd = [sys.executable, str(SCRIPTS / name), *map(str, args)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
+    assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{tail}\n{proc.stdout[-2000:]}"
+    return proc.stdout
+
+
+def table_rows(out: str, first: str) -> list[list[str]]:
+    """Rows (split on whitespace) of the printed table whose first cell starts with ``first``."""
+    return [line.split() for line in out.splitlines() if line.startswith(first)]
+
+
+def numbers(cells: list[str]) -> list[float]:
+    """The cells that are numbers, as floats ("-" and words skipped)."""
+    out = []
+    for c in cells:
+        try:
+            out.append(float(c.rstrip("%x")))
+        except ValueError:
+            continue
+    return out
+
+
+def positive(values: list[float]) -> bool:
+    """Whether every value is finite and > 0."""
+    return bool(values) and all(math.isfinite(v) and v > 0 for v in values)
+
+
+# ----------------------------------------------------------------------------- kernel only
+@pytest.mark.isnet
+def test_bench_pipeline() -> None:
+    out = run_script("bench_pipeline.py", "--precision", "int8-static", "--threads", "1",
+                     "--repeats", "1")  # fmt: skip
+    rows = table_rows(out, "int8-static")
+    assert len(rows) == 2, out  # the sample photo and its 12 MP upscale
+    for row in rows:
+        wall_full, wall_bare = float(row[6]), float(row[9])  # "wall / cpu" cells
+        assert wall_full > 0 and wall_bare > 0, row
+
+
+@pytest.mark.isnet
+def test_bench_big_photo() -> None:
+    out = run_script("bench_big_photo.py", "--big", "800x600", "--normal", "320x240",
+                     "--threads", "1")  # fmt: skip
+    rows = [line.split() for line in out.splitlines() if line.startswith(("mask ", "cutout "))]
+    assert [(r[0], r[-1]) for r in rows] == [
+        ("mask", "800x600"), ("cutout", "800x600"), ("mask", "320x240"), ("cutout", "320x240")
+    ], out  # fmt: skip
+    for r in rows:
+        model_mb, peak_mb = float(r[4]), float(r[5])
+        assert 0 < model_mb <= peak_mb < 4000, r
+
+
+def test_bench_scale(tiny_spec: Path) -> None:
+    out = run_script("bench_scale.py", "--count", "2", "--workers", "2", "--model-spec", tiny_spec)
+    rows = {r[0]: r for r in (line.split("\t") for line in out.splitlines()) if len(r) == 8}
+    assert set(rows) >= {"1 process", "pool", "dask"}, out
+    for config in ("1 process", "pool", "dask"):
+        r = rows[config]
+        assert r[2] == "2", r  # both images written
+        assert float(r[4]) > 0 and float(r[6]) > 0, r  # images/s, worker peak MiB
+    assert "same output bytes in every configuration: yes" in out
+
+
+@pytest.mark.isnet
+def test_calibrate_isnet_int8(tmp_path: Path) -> None:
+    out_file = tmp_path / "ranges.json"
+    run_script("calibrate_isnet_int8.py", "--out", out_file, "--photos", "1")
+    made = json.loads(out_file.read_text())
+    shipped = json.loads(ranges_path("isnet-general-use").read_text())
+    assert made["format"] == shipped["format"] and made["model"] == shipped["model"]
+    assert made["ranges"].keys() == shipped["ranges"].keys()  # the same tensors calibrated
+    lows_highs = [v for pair in made["ranges"].values() for v in pair]
+    assert all(math.isfinite(v) for v in lows_highs)
+    assert list(made["calibration"]) == ["astronaut.png"]
+
+
+def test_results_tables() -> None:
+    out = run_script("results_tables.py")
+    for name in ("accuracy_vs_quantization", "browser_vs_python"):
+        assert f"<!-- results:{name} -->" in out
+    assert "| **int8-static** (default) |" in out
+
+
+def test_make_notebooks_executes_one(tmp_path: Path) -> None:
+    run_script("make_notebooks.py", "01", "--out", tmp_path)
+    nb = json.loads((tmp_path / "01_quickstart.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c["execution_count"] for c in code), "a cell did not run"
+    errors = [o for c in code for o in c["outputs"] if o.get("output_type") == "error"]
+    assert errors == []
+    assert not (ROOT / "notebooks" / "01_quickstart.ipynb").samefile(
+        tmp_path / "01_quickstart.ipynb"
+    )
+
+
+# ----------------------------------------------------------------------------- browser
+@pytest.mark.browser
+def test_bench_browser(tiny_spec: Path) -> None:
+    out = run_script("bench_browser.py", "--model-spec", tiny_spec, "--timeout", "300")
+    rows = table_rows(out, "spec:tiny-test")
+    assert [r[1] for r in rows] == ["cold", "warm"], out
+    for r in rows:
+        inference, kernel, first, full = float(r[2]), float(r[4]), float(r[6]), float(r[7])
+        assert inference > 0 and kernel > 0 and 0 < first <= full, r
+    assert float(rows[1][3]) == 0, "the warm run created a session again"
+
+
+@pytest.mark.browser
+@pytest.mark.isnet
+def test_bench_imgly(tiny_spec: Path) -> None:
+    out = run_script("bench_imgly.py", "--model-spec", tiny_spec, "--imgly-models", "small",
+                     "--timeout", "300")  # fmt: skip
+    imgly = table_rows(out, "imgly  small")
+    ours = [r for r in table_rows(out, "ours") if r[2] in ("cold", "warm")]
+    assert [r[2] for r in imgly] == ["cold", "warm"], out
+    assert [r[2] for r in ours] == ["cold", "warm"], out
+    for r in imgly:
+        assert positive(numbers(r[4:7])), r  # e2e, CPU, inference
+    for r in ours:
+        first, e2e = float(r[3]), float(r[4])
+        assert 0 < first <= e2e, r
+        assert positive(numbers(r[-2:])), r  # ratios against imgly small
+    assert re.search(r"^IoU ours spec:tiny-test vs imgly small \d\.\d{3}$", out, re.M), out
+    engine = table_rows(out, "ours   spec:tiny-test engine")
+    assert len(engine) == 1, out
+
+
+@pytest.mark.browser
+def test_bench_batch(tiny_spec: Path) -> None:
+    out = run_script("bench_batch.py", "--count", "2", "--model-spec", tiny_spec,
+                     "--timeout", "300")  # fmt: skip
+    rows = {r[0]: r for r in (line.split() for line in out.splitlines()) if r}
+    for run in ("warm-up", "pool"):
+        assert run in rows, out
+        assert positive(numbers(rows[run][2:7])), rows[run]
+    assert positive(numbers(rows["1"][2:7])), rows["1"]  # "1 worker": the row splits in two
+    assert "speed-up of the pool" in out
+
+
+@pytest.mark.browser
+def test_bench_browser_speed(tiny_spec: Path) -> None:
+    out = run_script("bench_browser_speed.py", "--previews", "--resolutions", "--limit", "0",
+                     "--model-spec", tiny_spec, "--timeout", "300")  # fmt: skip
+    modes = [line for line in out.splitlines() if line.startswith(("kernel", "browser"))]
+    assert [m.split("  ")[0].strip() for m in modes] == [
+        "kernel 2 threads @64", "browser 1 thread", "browser N threads"
+    ], out  # fmt: skip
+    for line in modes[1:]:
+        cells = line.split()
+        first, full, iou = float(cells[-5]), float(cells[-4]), float(cells[-1])
+        assert 0 < first <= full and iou == 1.0, line
+
+
+@pytest.mark.browser
+def test_bench_memory() -> None:
+    out = run_script("bench_memory.py", "--model", "tiny", "--runs", "2", "--photos", "2",
+                     "--megapixels", "0.2", "--settle", "0", "--timeout", "300")  # fmt: skip
+    assert re.search(r"^renderer RSS run 1 / run N \(MiB\)\s+\d+ / \d+", out, re.M), out
+    assert re.search(r"^batch: masks by backend\s+\{'browser': 2\}", out, re.M), out
+    peak = re.search(r"^batch: peak kernel RSS \(MiB\)\s+(\d+)", out, re.M)
+    assert peak and 0 < int(peak[1]) < 4000, out
+
+
+@pytest.mark.browser
+@pytest.mark.isnet
+def test_record_browser_vs_python(tmp_path: Path) -> None:
+    out_file = tmp_path / "record.json"
+    run_script("record_browser_vs_python.py", "--limit", "1", "--threads", "1",
+               "--precisions", "int8-static", "--repeats", "1", "--out", out_file)  # fmt: skip
+    record = json.loads(out_file.read_text())
+    rows = record["summary"]
+    assert {r["runtime"] for r in rows} == {"browser-tab-1t", "python-1t", "python-2t"}, rows
+    for r in rows:
+        assert r["n"] == 2 and r["latency_median_s"] > 0, r  # one photo of each dataset
+    browser = next(r for r in rows if r["runtime"] == "browser-tab-1t")
+    assert browser["parity_min_iou"] >= 0.999 and browser["pixels_match"], browser
+
+
+@pytest.mark.browser
+def test_bench_editor_ops() -> None:
+    out = run_script("bench_editor_ops.py", "--width", "400", "--height", "300", "--repeat", "1")
+    rows = [line.split() for line in out.splitlines() if line.startswith(("invert", "reset"))]
+    assert len(rows) == 2, out
+    for r in rows:
+        wall, longest, blocking = (float(v) for v in r[-3:])
+        assert wall > 0 and longest >= 0 and blocking >= 0, r
