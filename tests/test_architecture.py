@@ -117,7 +117,10 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < jobs < evaluation/cli; widget above segmentation."""
+    """models < variants < store < session < jobs < evaluation/cli; widget above segmentation.
+
+    In ``widget``: protocol and transfer < link (the kernel side of every view) < the widgets.
+    """
     graph = import_graph()
     layers = [
         ("segmentation.models", ("segmentation.variants", "segmentation.store")),
@@ -125,6 +128,9 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
         ("segmentation", ("widget",)),
         ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
         ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
+        ("widget.protocol", ("widget.link", "widget.remover", "widget.batch")),
+        ("widget.transfer", ("widget.link", "widget.remover", "widget.batch")),
+        ("widget.link", ("widget.remover", "widget.batch", "widget.benchmark")),
     ]
     wrong = []
     for lower, uppers in layers:

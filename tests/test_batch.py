@@ -114,19 +114,19 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
     assert b.total == 3 and b.done == 1
     assert b.errors[1].startswith("image 1: <bytes>"), b.errors
-    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
-    b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
-    b._on_msg(b, {"type": "img_start", "view": "v", "index": 2, "worker": 1}, [])
+    b._link.receive(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
+    b._link.receive(b, {"type": "pool", "view": "v", "workers": 2}, [])
+    b._link.receive(b, {"type": "img_start", "view": "v", "index": 2, "worker": 1}, [])
     assert b.workers == 2 and b.worker_activity == ["idle", "image 2"]
     # the browser gives up on image 2: the kernel twin computes it, the others wait
-    b._on_msg(
+    b._link.receive(
         b, {"type": "img_failed", "view": "v", "index": 2, "stage": "run", "reason": "boom"}, []
     )
     assert b.error == "" and b.worker_activity == ["idle", "idle"]
     assert b.backends == ["", "", "kernel"] and b.fallback_reasons[2] == "run: boom"
     assert b.done == 2 and b.status.startswith("running: 2 / 3")
     # a malformed message sets `error`, never raises
-    b._on_msg(b, {"type": "img_begin", "view": "v"}, [])
+    b._link.receive(b, {"type": "img_begin", "view": "v"}, [])
     assert "malformed" in b.error
     masks = b.masks  # a view runs the batch: what it still owes is None, no kernel work
     assert masks[0] is None and b.backends == ["", "", "kernel"]
@@ -142,7 +142,7 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
 def test_blocked_browser_runs_everything_in_the_kernel(tiny_model: TinyModel) -> None:
     b = BatchRemover([red_square_rgba()] * 2, tiny_model.spec, registry=tiny_model.registry)
     hello = {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": "no WebAssembly"}
-    b._on_msg(b, hello, [])
+    b._link.receive(b, hello, [])
     assert b.backends == ["kernel", "kernel"]
     assert b.fallback_reasons == ["no WebAssembly"] * 2
     assert b.status.startswith("done: 2 / 2") and b.bytes_sent["model"] == 0
@@ -175,10 +175,12 @@ def test_layout_says_workers_and_threads(
     )  # fmt: skip
     sent: list[dict[str, object]] = []
     b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
-    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": caps, "blocker": None}, [])
+    b._link.receive(
+        b, {"type": "hello", "view": "v", "have": [], "caps": caps, "blocker": None}, []
+    )
     plan = next(m for m in sent if m.get("type") == "plan")
     assert plan["threads_per_worker"] == (asked or 1)
-    b._on_msg(b, {"type": "pool", "view": "v", "workers": 2}, [])
+    b._link.receive(b, {"type": "pool", "view": "v", "workers": 2}, [])
     assert b.layout.startswith(expected), b.layout
 
 
@@ -189,7 +191,7 @@ def test_resolution_reaches_the_plan_and_the_twin(tiny_model: TinyModel) -> None
     b = BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=128)
     sent: list[dict[str, object]] = []
     b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
-    b._on_msg(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
+    b._link.receive(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
     assert next(m for m in sent if m.get("type") == "plan")["resolution"] == [128, 128]
     expected, _ = run_twin(tiny_model.spec, tiny_model.registry, img, (128, 128))
     default, _ = run_twin(tiny_model.spec, tiny_model.registry, img)

@@ -29,7 +29,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
 
 
 def hello(w: BackgroundRemover, caps: dict[str, object]) -> None:
-    w._on_msg(w, {"type": "hello", "view": "v", "have": [], "caps": caps, "blocker": None}, [])
+    w._link.receive(
+        w, {"type": "hello", "view": "v", "have": [], "caps": caps, "blocker": None}, []
+    )
 
 
 def test_choice_by_adapter(registry: Registry) -> None:
@@ -52,7 +54,7 @@ def test_widget_switches_to_the_float_file_and_its_twin(registry: Registry) -> N
     w = BackgroundRemover(img, "tiny-test", registry=registry)
     assert w.model_key == "tiny-test:int8-static"
     sent: list[dict[str, object]] = []
-    w._send_custom = lambda content, buffers: sent.append(content)  # type: ignore[method-assign]
+    w._link.sender = lambda content, buffers: sent.append(content)  # type: ignore[method-assign]
     hello(w, {"webgpu": True, "webgpuF16": False, "crossOriginIsolated": False})
     assert w.error == ""
     assert w.model_key == "tiny-test:fp32"
@@ -61,12 +63,12 @@ def test_widget_switches_to_the_float_file_and_its_twin(registry: Registry) -> N
     assert plan["ep"] == "webgpu"
     assert w.threads_hint.startswith("one WebAssembly thread") and "threads on" in w.threads_hint
     fp32_twin = BackgroundRemover(img, "tiny-test", "fp32", registry=registry, backend="kernel")
-    assert np.array_equal(w._kernel_mask(), fp32_twin._kernel_mask())
+    assert np.array_equal(w._kernel_answer().mask, fp32_twin._kernel_answer().mask)
 
 
 def test_precision_given_is_kept(registry: Registry) -> None:
     w = BackgroundRemover(red_square_rgba(), "tiny-test", "int8-static", registry=registry)
-    w._send_custom = lambda content, buffers: None  # type: ignore[method-assign]
+    w._link.sender = lambda content, buffers: None  # type: ignore[method-assign]
     hello(w, {"webgpu": True, "webgpuF16": True, "crossOriginIsolated": True})
     assert w.model_key == "tiny-test:int8-static" and w.variant_reason == ""
     assert "static int8 stays on wasm" in w.webgpu_fallback_reason

@@ -138,10 +138,10 @@ def test_retained_widgets_keep_only_encoded_photo_and_mask(
 def test_recycle_engine_asks_each_view(tiny_model: TinyModel) -> None:
     w = BackgroundRemover(red_square_rgba(), tiny_model.spec, registry=tiny_model.registry)
     sent: list[dict[str, Any]] = []
-    w._send_custom = lambda content, buffers: sent.append(content)  # type: ignore[method-assign]
+    w._link.sender = lambda content, buffers: sent.append(content)  # type: ignore[method-assign]
     assert w.recycle_engine() == 0
     hello: dict[str, Any] = {"type": "hello", "view": "v1", "have": [], "caps": {}, "blocker": None}
-    w._on_msg(w, hello, [])
+    w._link.receive(w, hello, [])
     assert w.recycle_engine() == 1
     assert sent[-1] == {"type": "recycle", "view": "v1"}
 
@@ -210,7 +210,7 @@ class ViewSide:
 
     def msg(self, **content: Any) -> None:
         buffers = content.pop("_buffers", [])
-        self.b._on_msg(self.b, {"view": "v", **content}, buffers)
+        self.b._link.receive(self.b, {"view": "v", **content}, buffers)
 
     def announced(self) -> list[int]:
         return [c["index"] for c, _ in self.sent if c["type"] == "img_asset"]
@@ -297,7 +297,7 @@ def kernel_batch_peak(tmp_path: Path, tiny: TinyModel, n: int) -> tuple[int, Bat
         tracemalloc.reset_peak()
         b = BatchRemover(photos, tiny.spec, registry=tiny.registry, out_dir=tmp_path / f"o{n}")
         hello = {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": "no wasm"}
-        b._on_msg(b, hello, [])  # the kernel does them all, one at a time
+        b._link.receive(b, hello, [])  # the kernel does them all, one at a time
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

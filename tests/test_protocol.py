@@ -169,7 +169,7 @@ def test_gaps_overlaps_and_strays_are_rejected(
     for seq, offset, n in chunks:
         deliver(remover, msgs.mask_chunk(seq, offset), [b"\x80" * n])
     assert remover.backend_used == "" and needle in remover.error, remover.error
-    assert remover._pending.held_bytes == 0  # the broken mask's buffer is dropped
+    assert remover._run.pending.held_bytes == 0  # the broken mask's buffer is dropped
 
 
 def test_a_second_browser_mask_is_rejected(remover: BackgroundRemover) -> None:
@@ -187,17 +187,31 @@ def test_a_second_browser_mask_is_rejected(remover: BackgroundRemover) -> None:
     np.testing.assert_array_equal(np.asarray(remover.cutout(None))[..., 3], first)
 
 
-def test_a_browser_mask_after_the_kernel_one_replaces_it_everywhere(
+def test_a_different_browser_mask_after_the_kernel_one_is_flagged_not_swapped(
     remover: BackgroundRemover,
 ) -> None:
     kernel = remover.mask  # nobody answered yet: the kernel twin computes it
-    assert remover.backend_used == "kernel"
+    assert remover.backend_used == "kernel" and remover.first_source == "kernel"
     browser = 255 - kernel
     deliver_all(remover, msgs.mask_messages(browser))
-    assert remover.error == "" and remover.backend_used == "browser"
-    np.testing.assert_array_equal(remover.model_mask, browser)
-    np.testing.assert_array_equal(remover.mask, browser)
-    np.testing.assert_array_equal(np.asarray(remover.cutout(None))[..., 3], browser)
+    assert remover.error == "" and remover.backend_used == "kernel"  # one mask, the first
+    np.testing.assert_array_equal(remover.model_mask, kernel)
+    np.testing.assert_array_equal(remover.mask, kernel)
+    np.testing.assert_array_equal(np.asarray(remover.cutout(None))[..., 3], kernel)
+    assert remover.parity.startswith("differs: IoU 0.0000")
+    assert remover.status_info["kind"] == "warn" and "differs" in remover.status
+    assert remover.compare()["iou"] == 0.0  # the browser's mask is still there to compare
+
+
+def test_an_identical_browser_mask_after_the_kernel_one_takes_its_place(
+    remover: BackgroundRemover,
+) -> None:
+    kernel = np.array(remover.mask)
+    deliver_all(remover, msgs.mask_messages(kernel))
+    assert remover.error == "" and remover.parity == "identical"
+    assert remover.first_source == "kernel" and remover.backend_used == "browser"
+    np.testing.assert_array_equal(remover.mask, kernel)
+    assert remover.status_info["kind"] == "done" and "identical" in remover.status
 
 
 def test_oversized_headers_allocate_nothing(remover: BackgroundRemover) -> None:
@@ -213,7 +227,7 @@ def test_oversized_headers_allocate_nothing(remover: BackgroundRemover) -> None:
     # three accepted headers held 3 x 144,000,000 bytes; a rejection costs a log line
     assert peak - base < 256 * 1024, peak - base
     assert now - base < 64 * 1024, now - base
-    assert remover._pending.held_bytes == 0
+    assert remover._run.pending.held_bytes == 0
 
 
 def test_threads_and_flags_from_a_view_are_range_and_type_checked(
@@ -241,9 +255,9 @@ def test_error_is_cleared_by_the_next_good_message(remover: BackgroundRemover) -
 
 def test_view_close_drops_partial_masks(remover: BackgroundRemover) -> None:
     deliver(remover, msgs.mask_begin(W, H, total=2))
-    assert remover._pending.held_bytes == W * H
+    assert remover._run.pending.held_bytes == W * H
     remover.close()
-    assert remover._pending.held_bytes == 0
+    assert remover._run.pending.held_bytes == 0
 
 
 def test_batch_pool_size_is_capped_by_the_plan(batch: BatchRemover) -> None:

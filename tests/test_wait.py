@@ -48,8 +48,8 @@ def test_remover_wait_without_a_kernel_returns_the_kernel_mask_at_once(
 
 def test_remover_read_while_browser_runs_waits_instead_of_racing(tiny_model: TinyModel) -> None:
     w = BackgroundRemover(red_square_rgba(), tiny_model.spec, registry=tiny_model.registry)
-    w._on_msg(w, HELLO, [])  # a view attached and runs the model
-    assert w._browser_runs and w.backend_used == ""
+    w._link.receive(w, HELLO, [])  # a view attached and runs the model
+    assert w._run.browser_running and w.backend_used == ""
     # outside a kernel the wait cannot hear the view: it says so and the twin answers
     mask = w.model_mask
     assert w.backend_used == "kernel" and "not running in a Jupyter kernel" in w.fallback_reason
@@ -59,7 +59,7 @@ def test_remover_read_while_browser_runs_waits_instead_of_racing(tiny_model: Tin
 def test_batch_masks_while_browser_runs_are_none_until_wait(tiny_model: TinyModel) -> None:
     imgs: list[Any] = [red_square_rgba(), b"garbage", red_square_rgba(80, 60, 10)]
     b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
-    b._on_msg(b, HELLO, [])
+    b._link.receive(b, HELLO, [])
     assert b.status == "sending assets to the browser"
     # reading masks starts no kernel inference while the browser works
     assert b.masks == [None, None, None]

@@ -32,19 +32,22 @@ def test_no_webassembly_falls_back_to_kernel(notebook: NotebookFactory, tmp_path
     state = wait_result(nb)
     assert state["backend_used"] == "kernel", state
     assert "WebAssembly is not available" in state["fallback_reason"]
-    assert state["status"].startswith("fell back to kernel")
+    assert state["status"].startswith("done in the kernel; the browser could not run it")
     info = nb.kernel_eval(
         "{'wasm': w.capabilities.get('wasm'), 'sent': w.bytes_sent, 'sum': int(w.mask.sum()),"
-        " 'twin': int(w._kernel_mask().sum()), 'match': w.pixels_match}"
+        " 'twin': int(w._kernel_answer().mask.sum()), 'match': w.pixels_match,"
+        " 'kind': w.status_info['kind']}"
     )
     assert info["wasm"] is False
     assert info["sent"]["model"] == 0 and info["sent"]["wasm"] == 0  # not sent in vain
     assert info["sum"] == info["twin"] > 0
     assert info["match"] is None  # no browser mask to compare
+    assert info["kind"] == "warn"  # drawn as a warning, from the data, not the words
     # the view shows the kernel's mask and says why
     nb.page.locator(".pl-root[data-result='full']").wait_for(state="attached", timeout=30_000)
     status = nb.page.locator(".pl-status").first.inner_text()
-    assert "fell back to kernel: WebAssembly is not available" in status
+    assert "the browser could not run it: WebAssembly is not available" in status
+    assert nb.page.locator(".pl-status[data-kind='warn']").count() == 1
 
 
 def test_forced_kernel_backend(notebook: NotebookFactory, tmp_path: Path) -> None:

@@ -40,12 +40,13 @@ from widget.batch.stream import ImageStream, MaskStore
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
+from widget.link.status import Status
+from widget.link.view_link import ViewLink
 from widget.protocol import batch as bw
 from widget.protocol import common as wire
 from widget.protocol.batch import MAX_POOL_WORKERS
 from widget.transfer.assets import STATIC, Asset, file_asset, image_asset, wasm_asset
 from widget.transfer.bundle import LOADER, BundleTraits
-from widget.transfer.chunks import ChunkSender
 
 log = logging.getLogger("pixel_liberation.widget")
 #: Most pool workers a batch asks for by default (each ISNet session holds ~1 GB of WASM heap).
@@ -156,15 +157,16 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         self._stream: ImageStream | None = None
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
-        self._senders: dict[str, ChunkSender] = {}
         self._runner: str | None = None
         self._closed = False
         self._plan_errors: list[str] = []
         super().__init__(**kwargs)
+        self._link: ViewLink[bw.BatchMessage] = ViewLink(
+            self, bw.parse_batch_message, self._on_hello, self._on_message
+        )
         self.set_trait("model_key", self._spec.key)
         self.set_trait("total", len(images))
         self._update_status()
-        self.on_msg(self._on_msg)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -235,8 +237,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
     @property
     def bytes_sent(self) -> dict[str, int]:
         """Bytes this widget sent to its views, by asset kind (``model``, ``wasm``, ``image``)."""
-        kinds = ("model", "wasm", "image")
-        return {k: sum(s.sent[k] for s in self._senders.values()) for k in kinds}
+        return self._link.bytes_sent
 
     @property
     def assets(self) -> dict[str, str]:
@@ -281,10 +282,10 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         cut-outs and the image bytes they still held; the page's worker pool is recycled
         once no batch uses it. Reading masks afterwards raises ``RuntimeError``.
         """
-        if hasattr(self, "_senders"):  # also called by __del__ of a half-constructed widget
+        if hasattr(self, "_link"):  # also called by __del__ of a half-constructed widget
             self._closed = True
             self._stream = None
-            self._senders.clear()
+            self._link.close()
             self._results.drop_all()  # masks still arriving are dropped
             for rec in self._results.records:
                 rec.browser = rec.kernel = None
@@ -296,9 +297,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
 
         See :meth:`widget.BackgroundRemover.recycle_engine`.
         """
-        for view in self._senders:
-            self.send({"type": "recycle", "view": view}, [])
-        return len(self._senders)
+        return self._link.recycle()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -354,20 +353,23 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             parts.append(f"{backends.count('kernel')} in the kernel")
         if n_err:
             parts.append(f"{n_err} failed")
-        state = "done" if res.done == len(res) else "running"
-        self.set_trait("status", f"{state}: {res.done} / {len(res)} ({', '.join(parts)})")
+        used = {b for b in backends if b}
+        source = used.pop() if len(used) == 1 else ("mixed" if used else "")
+        items = (res.done, len(res))
+        if res.done == len(res):
+            self._link.set_status(Status("done", source, ", ".join(parts), items=items))
+        else:
+            self._link.set_status(Status("running", source, ", ".join(parts), items=items))
 
     def _fall_back_all(self, reason: str) -> None:
         pending = self._results.pending()
-        self.set_trait("status", f"running {len(pending)} images in the kernel: {reason}")
+        words = f"{len(pending)} images"
+        self._link.set_status(Status("running", "kernel", words, reason=reason))
         for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
             self._kernel(i, reason)
         self._update_status()
 
     # ------------------------------------------------------------------ messages
-    def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
-        wire.receive(self, bw.parse_batch_message, self._dispatch, content, buffers)
-
     def _layout(self, workers: int) -> str:
         """Return "W workers x T threads" and why, for the page that said hello."""
         caps = self.capabilities
@@ -383,15 +385,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             why = "threads_per_worker asked"
         return f"{workers} workers x {threads} thread{'s' if threads > 1 else ''}: {why}"
 
-    def _dispatch(self, msg: bw.BatchMessage) -> None:
-        if isinstance(msg, wire.Hello):
-            self._on_hello(msg)
-            return
-        if isinstance(msg, wire.Ack):
-            sender = self._senders.get(msg.view)
-            if sender is not None:
-                sender.ack(msg.sha256, msg.seq)
-            return
+    def _on_message(self, msg: bw.BatchMessage) -> None:
         if msg.view != self._runner:
             kind = type(msg).__name__
             raise wire.WireError(f"view {msg.view!r} sent {kind} but does not run the batch")
@@ -457,7 +451,6 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             raise wire.WireError(f"worker {worker} is not one of {pool}")
 
     def _on_hello(self, msg: wire.Hello) -> None:
-        self.set_trait("capabilities", msg.caps)
         runs = self._runner is None and self._backend != "kernel" and msg.blocker is None
         runs = runs and bool(self._results.pending())
         assets: list[Asset] = []
@@ -466,12 +459,9 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             self._plan_errors = self.errors
             assets = [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
         plan: dict[str, object] = {
-            "type": "plan",
-            "view": msg.view,
             "model": self._model_asset.info(),
             "wasm": self._wasm_asset.info(),
             "errors": self.errors,
-            "send": [a.sha256 for a in assets],
             "run": runs,
             "workers": self._workers or 0,
             "max_workers": DEFAULT_MAX_WORKERS,
@@ -480,24 +470,19 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             "threads_per_worker": self._threads_asked or 1,
             "resolution": list(self._resolution),
         }
-        self.send(plan, [])
         if not runs:
+            self._link.send({**plan, "type": "plan", "view": msg.view, "send": []})
             if self._runner is None:
                 self._fall_back_all(msg.blocker or "backend='kernel' was requested")
             return
-        sender = ChunkSender(self.send, msg.view, assets, self._on_progress)
-        self._senders[msg.view] = sender
-        self.set_trait("status", "sending assets to the browser")
-        sender.start()
-
-    def _on_progress(self, acked: int, total: int) -> None:
-        self.set_trait("progress", acked / total if total else 1.0)
+        self._link.set_status(Status("sending"))
+        self._link.start(msg.view, plan, assets, on_progress=self._link.progress)
 
     # ------------------------------------------------------------------ streaming
     def _feed(self) -> None:
         """Read and send images until the stream's window is full (see ImageStream)."""
         stream, view = self._stream, self._runner
-        sender = self._senders.get(view) if view is not None else None
+        sender = self._link.sender_of(view) if view is not None else None
         if stream is None or sender is None or view is None:
             return
         while (index := stream.take()) is not None:
@@ -512,14 +497,14 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
                     self._unreadable(index, error)
                     self._update_status()
             if rec.finished:  # unreadable now, or computed by the kernel meanwhile
-                self.send({"type": "img_skip", "view": view, "index": index, "error": error}, [])
+                self._link.send({"type": "img_skip", "view": view, "index": index, "error": error})
                 stream.finish(index)
                 continue
             # chunks are addressed per image: two identical images are two transfers
             key = hashlib.sha256(f"{asset.sha256}/{index}".encode()).hexdigest()
             info = asset.info()
             head = {"type": "img_asset", "view": view, "index": index, "key": key, "info": info}
-            self.send(head, [])
+            self._link.send(head)
             sender.add(replace(asset, sha256=key))
 
     def _image_done(self, index: int) -> None:
@@ -557,7 +542,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         if self._backend != "kernel":
             reason = wait_for_browser(
                 lambda: not self._results.pending(),
-                lambda: self._runner is not None,
+                lambda: self._link.attached,
                 displayed=self._displayed,
                 timeout=float(timeout),
             )

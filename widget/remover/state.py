@@ -7,26 +7,12 @@ display them. Each trait documents its type and default.
 from __future__ import annotations
 
 import traitlets as t
-from ipywidgets import DOMWidget
+
+from widget.link.traits import LinkTraits
 
 
-class EngineTraits(DOMWidget):
-    """Traits describing where and how the mask was computed."""
-
-    status = t.Unicode("waiting for a browser", read_only=True).tag(sync=True)
-    """What the widget is doing, in words (also shown in the view).
-
-    - Type: ``str``
-    - Default: ``"waiting for a browser"``
-    """
-
-    error = t.Unicode("", read_only=True).tag(sync=True)
-    """The last error (a message from the front end that was rejected, a failure); empty
-    if none. The next message that is accepted clears it; the log keeps every one.
-
-    - Type: ``str``
-    - Default: ``""``
-    """
+class EngineTraits(LinkTraits):
+    """Traits describing where and how the mask was computed (and :class:`LinkTraits`)."""
 
     backend_used = t.Unicode("", read_only=True).tag(sync=True)
     """Who computed :attr:`mask`: ``"browser"`` or ``"kernel"`` (empty until one did).
@@ -40,13 +26,6 @@ class EngineTraits(DOMWidget):
 
     - Type: ``str``
     - Default: ``"auto"``
-    """
-
-    model_key = t.Unicode("", read_only=True).tag(sync=True)
-    """The model run, as ``name:precision``.
-
-    - Type: ``str``
-    - Default: ``""``
     """
 
     execution_provider = t.Unicode("", read_only=True).tag(sync=True)
@@ -80,14 +59,6 @@ class EngineTraits(DOMWidget):
     - Default: ``False``
     """
 
-    capabilities = t.Dict({}, read_only=True).tag(sync=True)
-    """What the browser reported: ``wasm``, ``simd``, ``threads``, ``webgpu``,
-    ``webgpuAdapter``, ``worker``, ``indexedDB``, ``hardwareConcurrency``…
-
-    - Type: ``dict``
-    - Default: ``{}``
-    """
-
     fallback_reason = t.Unicode("", read_only=True).tag(sync=True)
     """Why the kernel computed the mask instead of the browser; empty if it did not.
 
@@ -101,13 +72,6 @@ class EngineTraits(DOMWidget):
 
     - Type: ``dict``
     - Default: ``{}``
-    """
-
-    progress = t.Float(0.0, read_only=True).tag(sync=True)
-    """Fraction of the transfer to the browser acknowledged (1.0 once a mask exists).
-
-    - Type: ``float``
-    - Default: ``0.0``
     """
 
     threads_hint = t.Unicode("", read_only=True).tag(sync=True)
@@ -137,6 +101,32 @@ class EngineTraits(DOMWidget):
     """Why :attr:`model_key` is the variant that runs: with a WebGPU adapter and no
     ``precision`` asked, the float variant the adapter can run (fp16 with ``shader-f16``,
     else fp32) replaces static int8, which stays on wasm; empty before a view said hello.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    first_source = t.Unicode("", read_only=True).tag(sync=True)
+    """Who gave the first full mask: ``"browser"`` or ``"kernel"`` (empty until one did).
+    :attr:`backend_used` says whose mask :attr:`mask` is now: the browser's when it arrived
+    later and was byte-identical to the kernel's.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    route_reason = t.Unicode("", read_only=True).tag(sync=True)
+    """Why the first answer came from :attr:`first_source`: e.g. the model is not cached in
+    this browser, or the browser's predicted time is longer than ``patience``.
+
+    - Type: ``str``
+    - Default: ``""``
+    """
+
+    parity = t.Unicode("", read_only=True).tag(sync=True)
+    """The browser's mask against the kernel's once both exist: ``"identical"``, or
+    ``"differs: IoU ..., N pixels"`` (then :attr:`mask` stays the first answer); empty until
+    both exist.
 
     - Type: ``str``
     - Default: ``""``

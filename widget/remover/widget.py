@@ -24,21 +24,19 @@ from widget.engine import webgpu_plan as webgpu
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
+from widget.link.status import Status
+from widget.link.view_link import ViewLink
 from widget.protocol import common
 from widget.protocol import remover as wire
-from widget.protocol.assembly import PendingMasks
 from widget.remover.editing import MaskEditing
+from widget.remover.run import MAX_MASKS_IN_FLIGHT, Answer, MaskRun
 from widget.remover.state import EngineTraits
 from widget.transfer.assets import STATIC, Asset, file_asset, wasm_asset
 from widget.transfer.bundle import LOADER, BundleTraits
-from widget.transfer.chunks import ChunkSender, send_mask
 from widget.transfer.encoded import EncodedImage
 
 log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
-#: Browser masks that may be arriving at once (one per view told to run; views send a
-#: whole mask in one go, so more than one in flight means several pages run the widget).
-MAX_MASKS_IN_FLIGHT = 4
 #: Side of the browser's first, low-resolution pass: (384/1024)^2, 1/7 of the full pass's pixels.
 DEFAULT_PREVIEW = 384
 
@@ -117,19 +115,14 @@ class BackgroundRemover(
         self._variant_free = precision is None and not isinstance(model, ModelSpec)
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
-        self._senders: dict[str, ChunkSender] = {}
-        self._runners: set[str] = set()  # views told to run the model
-        self._delivered_by = ""  # the view whose mask was accepted
-        self._pending: PendingMasks[str, wire.MaskBegin] = PendingMasks()
-        self._browser: tuple[np.ndarray, int] | None = None
-        self._kernel: tuple[np.ndarray, float] | None = None
-        self._views = 0  # views that said hello
-        self._browser_runs = False  # a view is running the model
+        self._run = MaskRun()
         super().__init__(**kwargs)
+        self._link: ViewLink[wire.ViewMessage] = ViewLink(
+            self, wire.parse_view_message, self._on_hello, self._on_message
+        )
         self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
-        self.on_msg(self._on_msg)
 
     def _set_resolution(self) -> None:
         """Resolve ``resolution`` and ``preview`` against the current spec into traits."""
@@ -166,30 +159,24 @@ class BackgroundRemover(
         instead of starting a competing kernel inference.
         """
         self._source()  # a closed widget says so at once, instead of waiting for its views
-        if self._browser is None and self._kernel is None and self._browser_runs:
+        run = self._run
+        if not run.answered and run.browser_running:
             self.wait()
-        if self._browser is not None:
-            return self._browser[0]
-        if not self.backend_used:
-            self.set_trait("fallback_reason", "no browser answered")
-            mask = self._kernel_mask()
-            self.set_trait("status", "done in the kernel: no browser answered (yet)")
-            return mask
-        return self._kernel_mask()
+        if run.current is None:
+            self._answer_in_kernel("no browser answered (yet)")
+        assert run.current is not None  # the kernel answered just above
+        return run.current.mask
 
     @property
     def pixels_match(self) -> bool | None:
         """Whether the browser fed the model exactly the kernel's pixels (None: no answer yet)."""
-        return None if self._browser is None else self._browser[1] == self._checksum
+        browser = self._run.browser
+        return None if browser is None else browser.checksum == self._checksum
 
     @property
     def bytes_sent(self) -> dict[str, int]:
         """Bytes this widget sent to its views, by asset kind (``model``, ``wasm``, ``image``)."""
-        out = {"model": 0, "wasm": 0, "image": 0}
-        for sender in self._senders.values():
-            for kind, n in sender.sent.items():
-                out[kind] += n
-        return out
+        return self._link.bytes_sent
 
     @property
     def assets(self) -> dict[str, str]:
@@ -211,12 +198,13 @@ class BackgroundRemover(
             If no browser has sent a mask yet.
 
         """
-        if self._browser is None:
+        browser = self._run.browser
+        if browser is None:
             raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
-        kernel = self._kernel_mask()
-        out: dict[str, Any] = dict(compare_masks(self._browser[0], kernel))
+        kernel = self._kernel_answer()
+        out: dict[str, Any] = dict(compare_masks(browser.mask, kernel.mask))
         out["browser_ms"] = float(self.timings.get("inference", float("nan")))
-        out["kernel_ms"] = self._kernel[1] if self._kernel else float("nan")
+        out["kernel_ms"] = kernel.ms
         out["pixels_match"] = self.pixels_match
         return out
 
@@ -234,14 +222,11 @@ class BackgroundRemover(
         trim_heap()
 
     def _release_buffers(self) -> None:
-        if not hasattr(self, "_pending"):  # close() from __del__ of a half-constructed widget
+        if not hasattr(self, "_link"):  # close() from __del__ of a half-constructed widget
             return
         self._encoded = None
-        self._browser = self._kernel = None
-        self._senders.clear()
-        self._runners.clear()
-        self._pending.clear()  # masks still arriving are dropped
-        self._browser_runs = False
+        self._run.close()  # masks still arriving are dropped
+        self._link.close()
         self._replayed = None
 
     @property
@@ -257,64 +242,62 @@ class BackgroundRemover(
         the browser's cache (IndexedDB) instead of the kernel. A worker that is busy is
         recycled when its current request ends. Returns the number of views asked.
         """
-        for view in self._senders:
-            self._send_custom({"type": "recycle", "view": view}, [])
-        return len(self._senders)
+        return self._link.recycle()
 
-    def _kernel_mask(self, *, mark_used: bool = True) -> np.ndarray:
-        if self._kernel is None:
-            self._kernel = run_twin(
-                self._spec, self._registry, self._source().pixels(), self._resolution
+    # ------------------------------------------------------------------ the kernel twin
+    def _kernel_answer(self) -> Answer:
+        """Return the kernel twin's answer, computed once (the run records it)."""
+        if self._run.kernel is None:
+            pixels = self._source().pixels()
+            self._run.kernel_answered(
+                *run_twin(self._spec, self._registry, pixels, self._resolution)
             )
-            if self._browser is None and mark_used:
-                self.set_trait("backend_used", "kernel")
-                self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
-        return self._kernel[0]
+        assert self._run.kernel is not None  # just answered
+        return self._run.kernel
 
-    def _send_custom(self, content: dict[str, object], buffers: list[bytes]) -> None:
-        self.send(content, buffers)
+    def _answer_in_kernel(self, reason: str, *, failure: bool = False) -> None:
+        """Make the kernel twin's mask the answer, say why, and send it to every view.
 
-    def _send_result(self, view: str) -> None:
-        mask = self._browser[0] if self._browser is not None else self._kernel_mask()
-        source = "browser" if self._browser is not None else "kernel"
-        h, w = mask.shape
-        send_mask(self._send_custom, view, mask.tobytes(), w, h, source)
-
-    def _fall_back(self, view: str, reason: str) -> None:
-        self.set_trait("status", "running in the kernel")
-        self._kernel_mask(mark_used=False)  # backend_used only once the reason is known
-        if self._browser is not None:
+        ``failure``: the browser could not run the model (a warning), not a routing choice.
+        """
+        self._link.set_status(Status("running", "kernel"))
+        kernel = self._kernel_answer()
+        if self._run.first == "browser":
             return
-        assert self._kernel is not None  # computed just above
+        self._model_mask_changed()
+        self.set_trait("first_source", "kernel")
+        self.set_trait("route_reason", reason)
         self.set_trait("fallback_reason", reason)
         self.set_trait("backend_used", "kernel")
-        self.set_trait("timings", {"inference": self._kernel[1], "total": self._kernel[1]})
-        forced = self._backend == "kernel"
-        status = "done in the kernel" if forced else f"fell back to kernel: {reason}"
-        self.set_trait("status", status)
+        self.set_trait("timings", {"inference": kernel.ms, "total": kernel.ms})
         self.set_trait("progress", 1.0)
-        self._send_result(view)
+        if self._backend == "kernel":
+            status = Status("done", "kernel")
+        elif failure:
+            status = Status("done", "kernel", note=f"the browser could not run it: {reason}")
+        else:
+            status = Status("done", "kernel", reason=reason)
+        self._link.set_status(status)
+        for view in self._link.views:
+            self._send_result(view)
+
+    def _send_result(self, view: str) -> None:
+        answer = self._run.current
+        if answer is None:
+            return
+        h, w = answer.mask.shape
+        self._link.send_result(view, answer.mask.tobytes(), w, h, answer.source)
 
     # ------------------------------------------------------------------ messages
-    def _on_msg(self, _w: object, content: Any, buffers: list[Any] | None) -> None:
-        common.receive(self, wire.parse_view_message, self._dispatch, content, buffers)
-
-    def _dispatch(self, msg: wire.ViewMessage) -> None:
-        if isinstance(msg, common.Hello):
-            self._on_hello(msg)
-            return
-        if isinstance(msg, common.Ack):
-            sender = self._senders.get(msg.view)
-            if sender is not None:
-                sender.ack(msg.sha256, msg.seq)
-            return
-        if msg.view not in self._runners:
+    def _on_message(self, msg: wire.ViewMessage) -> None:
+        run = self._run
+        if msg.view not in run.runners:
             if isinstance(msg, wire.Failed):  # a view that only displays can fail to decode
                 log.warning("a view that does not run failed (%s): %s", msg.stage, msg.reason)
                 return
             kind = type(msg).__name__
             raise common.WireError(f"view {msg.view!r} sent {kind} but was not asked to run")
-        if self._browser is not None and msg.view != self._delivered_by:
+        if run.browser is not None and msg.view != run.delivered_by:
             kind = type(msg).__name__
             log.info("ignoring %s of view %r: another view's mask came first", kind, msg.view)
             return
@@ -325,60 +308,53 @@ class BackgroundRemover(
         elif isinstance(msg, wire.MaskChunk):
             self._on_mask_chunk(msg)
         elif isinstance(msg, wire.Failed):
-            self._pending.drop(msg.view)
+            run.pending.drop(msg.view)
             log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
-            if self._browser is None:
-                self._browser_runs = False
-                self._fall_back(msg.view, f"{msg.stage}: {msg.reason}")
+            if run.browser is None:
+                run.browser_gone()
+                self._answer_in_kernel(f"{msg.stage}: {msg.reason}", failure=True)
 
     def _on_hello(self, msg: common.Hello) -> None:
-        self._views += 1
         caps = msg.caps
-        self.set_trait("capabilities", caps)
         self.set_trait("cross_origin_isolated", caps.get("crossOriginIsolated") is True)
         self.set_trait("threads_hint", isolation.hint(self.cross_origin_isolated))
-        done = self._browser is not None or self._kernel is not None
-        run = not done and self._backend != "kernel" and msg.blocker is None
+        run = self._run
+        done = run.answered
+        go = not done and self._backend != "kernel" and msg.blocker is None
         gpu = None
-        if run and self._variant_free and self._ep_requested == "auto":
+        if go and self._variant_free and self._ep_requested == "auto":
             self._choose_gpu_variant(caps)
         try_gpu, why_not = webgpu.use_webgpu(self._ep_requested, caps, self._spec, self._registry)
-        if run and why_not:
+        if go and why_not:
             self.set_trait("webgpu_fallback_reason", why_not)
-        if run:
-            self._runners.add(msg.view)
-        if run and try_gpu:
+        if go:
+            run.view_runs(msg.view)
+        if go and try_gpu:
             gpu = webgpu.gpu_plan(self._spec, self._registry)
             self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
         assets = [self._image_asset]
-        if run:
+        if go:
             assets += [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
         plan: dict[str, object] = {
-            "type": "plan",
-            "view": msg.view,
             "model": self._model_asset.info(),
             "wasm": self._wasm_asset.info(),
             "image": self._image_asset.info(),
-            "send": [a.sha256 for a in assets],
-            "run": run,
+            "run": go,
             "timeout_s": self._timeout_s,
             "chunk_size": 0,
             "resolution": list(self._resolution),
             "preview": list(self._preview) if self._preview else None,
             **(gpu.fields if gpu else {}),
         }
-        self._send_custom(plan, gpu.buffers if gpu else [])
-        sender = ChunkSender(self._send_custom, msg.view, assets, self._on_progress)
-        self._senders[msg.view] = sender
-        sender.start()
+        buffers = gpu.buffers if gpu else []
+        self._link.start(msg.view, plan, assets, buffers, self._on_progress)
         if done:
             self._send_result(msg.view)
-        elif not run:
-            reason = msg.blocker or "backend='kernel' was requested"
-            self._fall_back(msg.view, reason)
+        elif not go:
+            why = msg.blocker or "backend='kernel' was requested"
+            self._answer_in_kernel(why, failure=msg.blocker is not None)
         else:
-            self._browser_runs = True
-            self.set_trait("status", "sending assets to the browser")
+            self._link.set_status(Status("sending"))
 
     def _choose_gpu_variant(self, caps: dict[str, Any]) -> None:
         """With a WebGPU adapter and no precision asked, run the float variant it can run.
@@ -398,13 +374,12 @@ class BackgroundRemover(
         self.set_trait("variant_reason", reason)
 
     def _on_progress(self, acked: int, total: int) -> None:
-        self.set_trait("progress", acked / total if total else 1.0)
-        if self._browser is None and self._kernel is None:
-            mib = 1024 * 1024
-            self.set_trait("status", f"sending {acked / mib:.1f} / {total / mib:.1f} MiB")
+        self._link.progress(acked, total)
+        if not self._run.answered:
+            self._link.set_status(Status("sending", sent=acked, total=total))
 
     def _on_stage(self, msg: wire.Stage) -> None:
-        if self._browser is not None:
+        if self._run.browser is not None:
             return  # a late report of a run whose mask is already here
         if msg.execution_provider:
             self.set_trait("execution_provider", msg.execution_provider)
@@ -413,19 +388,23 @@ class BackgroundRemover(
         if msg.fallback:
             log.warning("browser gave up WebGPU for wasm: %s", msg.fallback)
             self.set_trait("webgpu_fallback_reason", msg.fallback)
-        if msg.stage == "preview" and self._browser is None:
+        if self._run.answered:
+            return  # the kernel's answer stays on the status line
+        if msg.stage == "preview":
             side = self.preview_resolution
-            self.set_trait("status", f"preview drawn ({side} px); running the full mask")
-            return
-        if self._browser is None:
-            text = {"loading": "loading the model in the browser"}
-            self.set_trait("status", text.get(msg.stage, f"{msg.stage} in the browser"))
+            self._link.set_status(
+                Status("preview", detail=f"{side} px", reason="running the full mask")
+            )
+        elif msg.stage == "loading":
+            self._link.set_status(Status("loading"))
+        else:
+            self._link.set_status(Status("running", "browser"))
 
     def _on_mask_begin(self, msg: wire.MaskBegin) -> None:
-        if self._browser is not None:
+        if self._run.browser is not None:
             raise common.WireError(f"view {msg.view!r} already delivered its mask (one per run)")
         size = (msg.width, msg.height)
-        self._pending.begin(
+        self._run.pending.begin(
             msg.view,
             msg,
             size,
@@ -437,24 +416,55 @@ class BackgroundRemover(
 
     def _on_mask_chunk(self, msg: wire.MaskChunk) -> None:
         what = f"mask of view {msg.view!r}"
-        done = self._pending.add(msg.view, msg.seq, msg.offset, msg.data, what)
+        done = self._run.pending.add(msg.view, msg.seq, msg.offset, msg.data, what)
         if done is None:
             return
         head, mask = done
-        self._pending.clear()  # other views' masks of the same image are no longer wanted
-        self._browser, self._delivered_by = (mask, head.checksum), msg.view
-        self._model_mask_changed()
-        self.set_trait("backend_used", "browser")
-        self.set_trait("fallback_reason", "")
+        run = self._run
+        run.browser_answered(msg.view, mask, head.checksum, head.timings.get("inference", 0.0))
         self.set_trait("execution_provider", head.execution_provider)
         self.set_trait("threads", head.threads)
+        ep = head.execution_provider
+        what = f"{ep}, {self._spec.precision}, {self.threads} thread{'s' * (self.threads > 1)}"
+        if run.first == "kernel":
+            self._browser_after_kernel(head, what)
+            return
+        self._model_mask_changed()
+        self.set_trait("first_source", "browser")
+        self.set_trait("backend_used", "browser")
+        self.set_trait("fallback_reason", "")
         self.set_trait("timings", head.timings)
         self.set_trait("progress", 1.0)
         total = head.timings.get("total", 0.0)
-        note = self.webgpu_fallback_reason and f"; WebGPU fell back: {self.webgpu_fallback_reason}"
-        ep = head.execution_provider
-        what = f"{ep}, {self._spec.precision}, {self.threads} thread{'s' * (self.threads > 1)}"
-        self.set_trait("status", f"done in the browser ({what}, {total / 1000:.1f} s){note}")
+        gave_up = self.webgpu_fallback_reason
+        note = f"WebGPU fell back: {gave_up}" if gave_up else ""
+        self._link.set_status(Status("done", "browser", what, total / 1000, note=note))
+
+    def _browser_after_kernel(self, head: wire.MaskBegin, what: str) -> None:
+        """Keep one mask when the browser's comes after the kernel's, and record the parity.
+
+        Identical bytes: the browser's mask takes the kernel's place, unseen. Different: the
+        kernel's stays (cells may have used it already) and the status says so.
+        """
+        parity = self._run.parity
+        assert parity is not None  # both masks exist
+        self.set_trait("parity", parity.describe())
+        browser_timings = {f"browser_{k}": v for k, v in head.timings.items()}
+        self.set_trait("timings", {**self.timings, **browser_timings})
+        total = head.timings.get("total", 0.0) / 1000
+        kernel = self._run.kernel
+        seconds = None if kernel is None else kernel.ms / 1000
+        if parity.identical:
+            self.set_trait("backend_used", "browser")
+            words = f"the browser's own mask ({what}, {total:.1f} s) is identical"
+            self._link.set_status(Status("done", "kernel", seconds=seconds, reason=words))
+            return
+        log.warning("the browser's mask differs from the kernel's: %s", parity.describe())
+        note = (
+            f"the browser's mask ({what}) {parity.describe()}: w.mask stays the kernel's,"
+            " w.compare() has the numbers"
+        )
+        self._link.set_status(Status("done", "kernel", seconds=seconds, note=note))
 
     # ------------------------------------------------------------------ waiting
     def wait(self, timeout: float | None = None) -> WaitResult:
@@ -478,22 +488,20 @@ class BackgroundRemover(
             ``source`` (``"browser"`` or ``"kernel"``) and ``reason`` (why the kernel).
 
         """
+        run = self._run
         if self._backend == "kernel":
-            self._kernel_mask()
+            if not run.answered:
+                self._answer_in_kernel("backend='kernel' was requested")
             return WaitResult("kernel", "backend='kernel' was requested")
         reason = wait_for_browser(
-            lambda: (
-                self._browser is not None or (self._kernel is not None and not self._browser_runs)
-            ),
-            lambda: self._views > 0,
+            lambda: run.browser is not None or (run.answered and not run.browser_running),
+            lambda: self._link.attached,
             displayed=self._displayed,
             timeout=self._timeout_s if timeout is None else float(timeout),
         )
-        if self._browser is not None:
+        if run.browser is not None:
             return WaitResult("browser", "")
         if reason:
-            self._browser_runs = False
-            self.set_trait("fallback_reason", reason)
-            self._kernel_mask()
-            self.set_trait("status", f"done in the kernel: {reason}")
+            run.browser_gone()
+            self._answer_in_kernel(reason)
         return WaitResult("kernel", reason or self.fallback_reason)

@@ -4,23 +4,24 @@
 import type { AnyModel, Render } from "@anywidget/types";
 import { acquirePool } from "../engine/worker-pool";
 import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
+import { type StatusInfo, statusKind } from "../shared/status";
 import { BatchJob } from "./job";
 import { BatchLink } from "./link";
 import { BatchView } from "./view";
 
 interface Traits {
   status: string;
+  status_info: StatusInfo;
   error: string;
   done: number;
   total: number;
 }
-const TRAITS: readonly (keyof Traits)[] = ["status", "error", "done", "total"];
+const TRAITS: readonly (keyof Traits)[] = ["status", "status_info", "error", "done", "total"];
 
 function showTraits(model: AnyModel<Traits>, view: BatchView): void {
   const error = model.get("error");
-  const status = model.get("status");
   if (error) view.setStatus(`error: ${error}`, "error");
-  else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
+  else view.setStatus(model.get("status"), statusKind(model.get("status_info")));
   view.setProgress(model.get("done"), model.get("total"));
 }
 

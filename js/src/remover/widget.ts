@@ -5,6 +5,7 @@ import { acquireWorker, releaseWorker } from "../engine/page-worker";
 import { attachEditor, type EditTraits } from "../editor/attach";
 import { showSavedSnapshot } from "../editor/saved";
 import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
+import { type StatusInfo, statusKind } from "../shared/status";
 import { type HintTraits, showThreadsHint } from "./hint";
 import { Job } from "./job";
 import { KernelLink } from "./link";
@@ -12,20 +13,15 @@ import { View } from "./view";
 
 interface Traits {
   status: string;
+  status_info: StatusInfo;
   error: string;
-  progress: number;
-  fallback_reason: string;
-  backend_used: string;
 }
-const TRAITS: readonly (keyof Traits)[] = ["status", "error", "progress", "fallback_reason", "backend_used"];
+const TRAITS: readonly (keyof Traits)[] = ["status", "status_info", "error"];
 
 function showTraits(model: AnyModel<Traits>, view: View): void {
   const error = model.get("error");
-  const fallback = model.get("fallback_reason");
-  const status = model.get("status");
   if (error) view.setStatus(`error: ${error}`, "error");
-  else if (fallback && model.get("backend_used") === "kernel") view.setStatus(status, "warn");
-  else view.setStatus(status, status.startsWith("done") ? "done" : "busy");
+  else view.setStatus(model.get("status"), statusKind(model.get("status_info")));
 }
 
 const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) => {
