@@ -258,7 +258,7 @@ def check_spec(spec: ProductSpec) -> None:
 
 # --- from JSON types ---------------------------------------------------------------------
 
-_LENGTH = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(px|%)\s*$")
+_LENGTH = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(px|%)\s*$")
 
 
 def parse_length(value: object, what: str) -> Length:
