@@ -361,7 +361,7 @@ PARITY_SPECS = [
             "canvas": [240, 180],
             "shadow": {"offset_x": -3, "offset_y": 4, "blur": 6, "opacity": 0.6},
         },
-    ),  # fmt: skip
+    ),
     ("shopify", {"canvas": [200, 200], "shadow": None, "position": "bottom", "floor": "8%"}),
     ("transparent", {"shadow": True, "aspect": [4, 5]}),
     ("amazon", {"canvas": [500, 500], "decontaminate": False}),
