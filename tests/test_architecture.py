@@ -117,7 +117,7 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < jobs < evaluation/cli; widget above segmentation."""
+    """models < variants < store < session < jobs < evaluation/cli; product < session."""
     graph = import_graph()
     layers = [
         ("segmentation.models", ("segmentation.variants", "segmentation.store")),
@@ -125,6 +125,11 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
         ("segmentation", ("widget",)),
         ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
         ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
+        # the product-photo step: below session (which offers it), jobs and the CLI
+        (
+            "segmentation.product",
+            ("segmentation.session", "segmentation.store", "segmentation.variants"),
+        ),
     ]
     wrong = []
     for lower, uppers in layers:

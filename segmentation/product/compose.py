@@ -47,6 +47,17 @@ def subject_alpha(rgba: U8, mask: U8) -> U8:
     return ((2 * m + 255) // 510).astype(np.uint8)
 
 
+def decontaminated(rgba: U8, mask: U8) -> U8:
+    """Return the photo with the subject's own colours at its soft edges (for a new background).
+
+    Alpha is left as it is (the caller's cut-out uses the mask); only pixels where the
+    subject's alpha is strictly between 0 and 255 change colour.
+    """
+    out = rgba.copy()
+    out[..., :3] = estimate_foreground(rgba[..., :3], subject_alpha(rgba, mask))
+    return out
+
+
 def over(dst: U8, src_rgb: U8, src_a: U8) -> U8:
     """``src`` over ``dst`` (straight alpha, RGBA), rounded half up; a new array.
 
