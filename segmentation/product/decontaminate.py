@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from segmentation.product.framing import cumsum_rows
+from segmentation.product.framing import cumsum_rows, in_threads
 
 #: Window radius of the first pass (a window of 181 x 181 pixels, the paper's 90).
 WIDE = 90
@@ -132,14 +132,17 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
     if len(ey) == 0:
         return out
     # where the second pass reads the first pass's background: not opaque, near the edge
-    y0, y1, x0, x1 = _around(ey, ex, 2 * NARROW, h, w)
-    edge = np.zeros((y1 - y0, x1 - x0), np.int64)
-    edge[ey - y0, ex - x0] = 1
-    q0, q1, r0, r1 = _around(ey, ex, NARROW, h, w)  # no point beyond can be near
-    cy, cx = np.nonzero(alpha[q0:q1, r0:r1] < 255)
-    cy, cx = cy + (q0 - y0), cx + (r0 - x0)
-    near = _Windows(cy, cx, NARROW, y1 - y0, x1 - x0, y0, x0, h, w).sum(_table(edge)) > 0
-    py, px = cy[near] + y0, cx[near] + x0
+    # (a window sum of the edge > 0, taken for the whole part at once by slicing the table)
+    y0, y1, x0, x1 = _around(ey, ex, NARROW, h, w)
+    edge = np.zeros((h, w), np.int64)
+    edge[ey, ex] = 1
+    t = _table(edge)
+    ys, xs = np.arange(y0, y1), np.arange(x0, x1)
+    ya, yb = np.maximum(ys - NARROW, 0)[:, None], np.minimum(ys + NARROW + 1, h)[:, None]
+    xa, xb = np.maximum(xs - NARROW, 0)[None, :], np.minimum(xs + NARROW + 1, w)[None, :]
+    near = (t[yb, xb] - t[ya, xb] - t[yb, xa] + t[ya, xa] > 0) & (alpha[y0:y1, x0:x1] < 255)
+    py, px = np.nonzero(near)
+    py, px = py + y0, px + x0
     a_int = alpha.astype(np.int64)
 
     # pass 1: F = B = the photo, wide windows, at every needed point
@@ -150,12 +153,15 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
     den_b = 255 * win.count - s_a
     mean_f = np.empty((len(py), 3))
     mean_b = np.empty((len(py), 3))
-    for c in range(3):
+
+    def first(c: int) -> None:
         ch = rgb[y0:y1, x0:x1, c].astype(np.int64)
         s_ia = win.sum(_table(ch * part_a))
         s_i = win.sum(_table(ch))
         mean_f[:, c] = _ratio(s_ia, s_a)
         mean_b[:, c] = _ratio(255 * s_i - s_ia, den_b)
+
+    in_threads(first, range(3))
     back1 = _round(np.minimum(np.maximum(mean_b, 0.0), 255.0))
     on_edge = alpha[py, px] > 0
     a_edge = (alpha[ey, ex].astype(np.float64) / 255.0)[:, None]
@@ -173,7 +179,8 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
     by, bx = py[inside] - y0, px[inside] - x0
     weight_b = 255 - part_a[by, bx]
     result = np.empty((len(ey), 3))
-    for c in range(3):
+
+    def second(c: int) -> None:
         fa = rgb[y0:y1, x0:x1, c].astype(np.int64) * part_a
         fa[ey - y0, ex - x0] = fore1[:, c] * a_int[ey, ex]
         bb = np.zeros((y1 - y0, x1 - x0), np.int64)
@@ -181,5 +188,7 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
         mf = _ratio(win2.sum(_table(fa)), s_a2)
         mb = _ratio(win2.sum(_table(bb)), den_b2)
         result[:, c] = _fuse(image_edge[:, c], a_edge[:, 0], mf, mb)
+
+    in_threads(second, range(3))
     out[ey, ex] = _round(result).astype(np.uint8)
     return out

@@ -17,7 +17,11 @@ everything here is integer arithmetic or IEEE-754 doubles with ``+ - * /``, ``mi
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +39,28 @@ class NoSubjectError(SegmentationError):
 def rnd(x: float) -> int:
     """Round half up: ``floor(x + 0.5)`` (the rule both sides use)."""
     return math.floor(x + 0.5)
+
+
+T = TypeVar("T")
+_POOL: ThreadPoolExecutor | None = None
+
+
+def in_threads(fn: Callable[[T], None], items: Iterable[T]) -> None:
+    """Run ``fn`` on each item, on up to two threads (numpy releases the GIL in its loops).
+
+    Each call writes its own part of the result, so the outcome does not depend on the
+    order; errors are raised here.
+    """
+    global _POOL
+    work = list(items)
+    if len(work) < 2 or (os.cpu_count() or 1) < 2:
+        for item in work:
+            fn(item)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="product")
+    for future in [_POOL.submit(fn, item) for item in work]:
+        future.result()
 
 
 def cumsum_rows(t: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -272,7 +298,8 @@ def resample(rgba: NDArray[np.uint8], frame: Frame, rows_per_block: int = 128) -
     ty = axis_taps(frame.height, h, y0, frame.oy, frame.scale)
     out = np.empty((frame.height, frame.width, 4), np.uint8)
     copy_x, copy_y = _is_copy(tx), _is_copy(ty)
-    for v0 in range(0, frame.height, rows_per_block):
+
+    def block(v0: int) -> None:
         v1 = min(frame.height, v0 + rows_per_block)
         idx = ty.index[v0:v1]
         r0, r1 = int(idx.min()), int(idx.max()) + 1
@@ -283,9 +310,11 @@ def resample(rgba: NDArray[np.uint8], frame: Frame, rows_per_block: int = 128) -
         if copy_y:
             rows = np.take(band, idx[:, 0] - r0, axis=0)
             out[v0:v1] = rows if copy_x else np.floor(rows + 0.5).clip(0, 255)
-            continue
+            return
         if copy_x:
             band = band.astype(np.float64)
         sub = Taps(idx - r0, ty.weight[v0:v1], ty.inside[v0:v1])
         out[v0:v1] = np.floor(_apply(band, sub, axis=0) + 0.5).clip(0, 255).astype(np.uint8)
+
+    in_threads(block, range(0, frame.height, rows_per_block))
     return out

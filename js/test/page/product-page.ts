@@ -13,7 +13,7 @@ declare global {
     __product: {
       load(wasm: Served, model: Served): Promise<void>;
       segment(image: Served & { mime: string; width: number; height: number }): Promise<Shot>;
-      product(spec: unknown, source: { pixels?: string; mask?: string; width?: number; height?: number; background?: { url: string; width: number; height: number } | null; encode?: boolean }): Promise<ProductOut>;
+      product(spec: unknown, source: { pixels?: string; mask?: string; width?: number; height?: number; background?: { url: string; width: number; height: number } | null; encode?: boolean; summary?: boolean }): Promise<ProductOut>;
     };
   }
 }
@@ -72,7 +72,9 @@ window.__product = {
     if (source.background) background = { width: source.background.width, height: source.background.height, pixels: await fetchBytes(source.background.url) };
     const transfer = [pixels, mask, ...(background ? [background.pixels] : [])];
     const r = await client.request({ type: "product", width, height, pixels, mask, spec, background, encode: source.encode ?? true }, 120_000, transfer);
-    return { width: r.width, height: r.height, pixels: b64(r.pixels), encoded: r.encoded ? b64(r.encoded) : null, mime: r.mime, fill: r.fill, ms: r.ms, box: r.frame.box };
+    // summary: what a view keeps on its main thread (no base64 of the canvas), for timings
+    const text = (b: ArrayBuffer | null): string | null => (b === null ? null : source.summary ? "" : b64(b));
+    return { width: r.width, height: r.height, pixels: text(r.pixels) ?? "", encoded: text(r.encoded), mime: r.mime, fill: r.fill, ms: r.ms, box: r.frame.box };
   },
 };
 document.body.dataset.ready = "1";
