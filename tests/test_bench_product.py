@@ -1,4 +1,4 @@
-"""``scripts/bench_product.py --smoke``: the benchmark runs on a made image and says sensible things."""
+"""``scripts/bench_product.py --smoke``: runs on a made image and says sensible things."""
 
 from __future__ import annotations
 
