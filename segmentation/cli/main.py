@@ -32,6 +32,7 @@ from segmentation.cutouts import parse_color
 from segmentation.errors import SegmentationError
 from segmentation.jobs.job import JobInterrupted, remove_many
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow
+from segmentation.models.licences import licence_of
 from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
 from segmentation.models.spec_file import read_spec_file
@@ -154,19 +155,28 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """Print the catalog: name, precision, local presence and size, licence, online-only."""
-    rows = [("NAME", "PRECISION", "LOCAL", "SIZE", "ONLINE-ONLY", "LICENCE")]
+    """Print the catalog: name, precision, local presence and size, online-only, licences.
+
+    COMMERCIAL says whether commercial use of the output is cleared by what the catalog
+    knows (yes / no / unclear; see docs/models-and-licences.md); LICENCE the facts.
+    """
+    rows = [("NAME", "PRECISION", "LOCAL", "SIZE", "ONLINE-ONLY", "COMMERCIAL", "LICENCE")]
     for spec in default_registry():
         path = model_path(spec)
         present = path.is_file()
         size = f"{path.stat().st_size / 2**20:.1f} MiB" if present else "-"
         online = "yes" if spec.online_only else "no"
+        facts = licence_of(spec.name)
+        commercial = facts.commercial_output if facts else "?"
         rows.append(
-            (spec.name, spec.precision, "yes" if present else "no", size, online, spec.license)
-        )
+            (spec.name, spec.precision, "yes" if present else "no", size, online, commercial,
+             spec.license)
+        )  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    print("COMMERCIAL: whether commercial use of the output is cleared; see "
+          "docs/models-and-licences.md")  # fmt: skip
     return 0
 
 
