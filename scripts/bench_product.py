@@ -224,14 +224,16 @@ def composite_case(rgb: np.ndarray, alpha: np.ndarray, fg: np.ndarray) -> tuple[
     return on_a.astype(np.uint8), on_b
 
 
-def quality(limit: int | None, max_side: int, figures: Path | None, use_model: bool) -> list[dict]:
+def quality(
+    dataset: str, limit: int | None, max_side: int, figures: Path | None, use_model: bool
+) -> list[dict]:
     """Edge errors on composites of icm58_objects, true alpha and (unless not) IS-Net's mask."""
     from pymatting import estimate_foreground_ml
 
     from segmentation.evaluation.datasets import load_dataset
     from segmentation.session import Segmenter
 
-    data = load_dataset(datasets_dir() / "icm58_objects")
+    data = load_dataset(dataset)  # a name under datasets_dir(), or a folder
     seg = Segmenter() if use_model else None
     rows = []
     for i, sample in enumerate(data):
@@ -241,7 +243,8 @@ def quality(limit: int | None, max_side: int, figures: Path | None, use_model: b
         scale = min(1.0, max_side / max(im.size))
         size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
         rgb = np.asarray(im.resize(size, Image.Resampling.LANCZOS))
-        alpha = np.asarray(Image.fromarray(sample.mask()).resize(size, Image.Resampling.LANCZOS))
+        matte = Image.fromarray(np.round(sample.mask() * 255).astype(np.uint8))
+        alpha = np.asarray(matte.resize(size, Image.Resampling.LANCZOS))
         fg = estimate_foreground_ml(rgb / 255.0, alpha / 255.0) * 255.0
         on_a, true_b = composite_case(rgb, alpha, fg)
         masks = {"true alpha": alpha}
@@ -251,11 +254,11 @@ def quality(limit: int | None, max_side: int, figures: Path | None, use_model: b
         for which, m in masks.items():
             soft = ((alpha > 0) & (alpha < 255)) | ((m > 0) & (m < 255))
             before, after, before_all, after_all = edge_errors(on_a, m, true_b, soft)
-            rows.append({"image": sample.name, "alpha": which, "soft_px": int(soft.sum()),
+            rows.append({"image": sample.stem, "alpha": which, "soft_px": int(soft.sum()),
                          "mae_soft_raw": before, "mae_soft_decont": after,
                          "mae_all_raw": before_all, "mae_all_decont": after_all})  # fmt: skip
         if figures is not None:
-            edge_figure(on_a, alpha, true_b, figures / f"{sample.name}-edges.png")
+            edge_figure(on_a, alpha, true_b, figures / f"{sample.stem}-edges.png")
     return rows
 
 
@@ -337,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--canvas", default=None, help="WxH instead of the presets' own canvas")
     ap.add_argument("--no-browser", action="store_true", help="kernel timings only")
     ap.add_argument("--limit", type=int, default=None, help="first N dataset images")
+    ap.add_argument(
+        "--dataset",
+        default="icm58_objects",
+        help=f"name under {datasets_dir()} ($PIXEL_LIBERATION_DATASETS) or a folder",
+    )
     ap.add_argument("--max-side", type=int, default=1200, help="reduce dataset images first")
     ap.add_argument("--no-model", action="store_true", help="true alpha only (no IS-Net)")
     ap.add_argument("--figures", type=Path, default=None, help="write edge crops here")
@@ -363,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         rows = synthetic_quality(400)
     elif args.quality:
-        rows = quality(args.limit, args.max_side, args.figures, not args.no_model)
+        rows = quality(args.dataset, args.limit, args.max_side, args.figures, not args.no_model)
     else:
         rows = []
     if rows:
