@@ -183,3 +183,51 @@ def test_worker_product_on_an_isnet_photo(page: Page, site: tuple[str, Path]) ->
         out = page.evaluate("([s, src]) => window.__product.product(s, src)",
                             [spec.to_dict(), source])  # fmt: skip
         agree(unpack(out), product_pixels(rgba, mask, spec).pixels)
+
+
+def test_export_panel_previews_each_preset_and_downloads_the_file(
+    page: Page, site: tuple[str, Path], tiny_model: TinyModel
+) -> None:
+    base, folder = site
+    model = ensure_wrapped(tiny_model.spec, registry=tiny_model.registry)
+    img = photo()
+    buf = io.BytesIO()
+    Image.fromarray(img[..., :3]).save(buf, format="PNG")
+    open_page(page, base)
+    page.evaluate(
+        "([w, m]) => window.__product.load(w, m)",
+        [serve_file(folder, "ort.wasm", WASM.read_bytes()),
+         serve_file(folder, "model.onnx", model.read_bytes())],
+    )  # fmt: skip
+    image = serve_file(folder, "photo.png", buf.getvalue()) | {
+        "mime": "image/png", "width": img.shape[1], "height": img.shape[0]}  # fmt: skip
+    shot = page.evaluate("(i) => window.__product.segment(i)", image)
+    mask = np.frombuffer(base64.b64decode(shot["mask"]), np.uint8).reshape(img.shape[:2])
+    pixels = load_image(buf.getvalue()).pixels
+    amazon = resolve_preset("amazon", canvas=[300, 240])
+    clear = resolve_preset("transparent")
+    presets = [{"name": "amazon", "spec": amazon.to_dict(), "note": "white, 85 %"},
+               {"name": "transparent", "spec": clear.to_dict()}]  # fmt: skip
+    page.evaluate("(p) => window.__product.panel(p)", presets)
+    panel = page.locator(".pl-product")
+    page.wait_for_function("document.querySelector('.pl-product').dataset.state === 'ready'")
+    assert (panel.get_attribute("data-width"), panel.get_attribute("data-height")) == ("300", "240")
+    assert "fills 85.0 %" in page.locator(".pl-product-status").inner_text()
+    corner = page.evaluate(
+        "Array.from(document.querySelector('.pl-product-preview').getContext('2d')"
+        ".getImageData(0, 0, 1, 1).data)"
+    )
+    assert corner == [255, 255, 255, 255]  # the white of the amazon preset
+    page.locator("[data-name=product-preset]").select_option("transparent")
+    page.wait_for_function(
+        "(() => { const d = document.querySelector('.pl-product').dataset;"
+        " return d.state === 'ready' && d.preset === 'transparent'; })()"
+    )
+    with page.expect_download() as info:
+        page.locator("[data-name=product-download]").click()
+    download = info.value
+    assert download.suggested_filename == "photo-transparent.png"
+    data = Path(download.path()).read_bytes()
+    with Image.open(io.BytesIO(data)) as im:
+        got = np.asarray(im.convert("RGBA"))
+    np.testing.assert_array_equal(got, product_pixels(pixels, mask, clear).pixels)

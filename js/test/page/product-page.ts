@@ -3,6 +3,7 @@
 // served image and then the `product` request, on its own mask or on one the test serves.
 // Exposes window.__product.
 import { WorkerClient } from "../../src/engine/worker-client";
+import { mountProductPanel, type PanelPreset, type ProductPanel } from "../../src/product/panel";
 
 interface Served { url: string; sha256: string }
 interface Shot { mask: string; pixels: string; width: number; height: number }
@@ -13,6 +14,9 @@ declare global {
     __product: {
       load(wasm: Served, model: Served): Promise<void>;
       segment(image: Served & { mime: string; width: number; height: number }): Promise<Shot>;
+      /** Mount the export panel on the last segmented image (its presets: the kernel's specs). */
+      panel(presets: PanelPreset[]): void;
+      panelHandle: ProductPanel | null;
       product(spec: unknown, source: { pixels?: string; mask?: string; width?: number; height?: number; background?: { url: string; width: number; height: number } | null; encode?: boolean; summary?: boolean }): Promise<ProductOut>;
     };
   }
@@ -40,7 +44,18 @@ const b64 = (buf: ArrayBuffer): string => {
   return btoa(s);
 };
 
+async function runOnLast(spec: unknown) {
+  if (!last) throw new Error("segment an image first");
+  const pixels = last.pixels.slice(0), mask = last.mask.slice(0);
+  return client.request({ type: "product", width: last.width, height: last.height, pixels, mask, spec }, 120_000, [pixels, mask]);
+}
+
 window.__product = {
+  panelHandle: null,
+  panel(presets) {
+    window.__product.panelHandle?.destroy();
+    window.__product.panelHandle = mountProductPanel(document.body, { presets, run: runOnLast, fileStem: "photo" });
+  },
   async load(wasm, m) {
     await put(wasm);
     await put(m);
