@@ -409,3 +409,36 @@ def test_typescript_step_refuses_what_the_kernel_refuses(ts_product: Any) -> Non
     ):
         got, info = ts_product(img, mask, good | change)
         assert got is None and message in info["error"], (change, info)
+
+
+def noisy_mask_scene() -> tuple[np.ndarray, np.ndarray]:
+    """A subject, a speck near it and faint noise over the whole background (like IS-Net's)."""
+    img, mask = scene(200, 260, 11, soft=40.0)
+    rng = np.random.default_rng(11)
+    noisy = np.maximum(mask, rng.integers(0, 30, mask.shape).astype(np.uint8))
+    noisy[20:24, 20:24] = 255  # a 16-pixel speck
+    return img, noisy
+
+
+def test_specks_and_faint_background_values_stay_out_of_the_photo() -> None:
+    img, mask = noisy_mask_scene()
+    spec = resolve_preset("amazon", canvas=[400, 400], fill=0.5)  # the photo fills the canvas
+    px = product_pixels(img, mask, spec).pixels
+    border = np.concatenate([px[0], px[-1], px[:, 0], px[:, -1]])[:, :3]
+    assert (border == 255).all()
+    clear = product_pixels(img, mask, spec.replace(background=(0, 0, 0, 0), format="png"))
+    ys, xs = np.nonzero(clear.pixels[..., 3])
+    sw, sh = clear.frame.subject_size
+    # every visible pixel lies within the subject's box and its fringe reach
+    reach = 0.01 * 400 + 2
+    assert xs.min() >= clear.frame.ox - reach and xs.max() <= clear.frame.ox + sw + reach
+    assert ys.min() >= clear.frame.oy - reach and ys.max() <= clear.frame.oy + sh + reach
+
+
+def test_typescript_step_clears_the_same_specks_and_noise(ts_product: Any) -> None:
+    img, mask = noisy_mask_scene()
+    for spec in (resolve_preset("amazon", canvas=[400, 400], fill=0.5),
+                 resolve_preset("transparent", margin="40%", shadow=True)):  # fmt: skip
+        got, info = ts_product(img, mask, spec)
+        assert got is not None, info
+        np.testing.assert_array_equal(got, product_pixels(img, mask, spec).pixels)

@@ -17,7 +17,16 @@ from numpy.typing import NDArray
 
 from segmentation.errors import ImageError
 from segmentation.product.decontaminate import estimate_foreground
-from segmentation.product.framing import Frame, plan_frame, resample, rnd, subject_box
+from segmentation.product.framing import (
+    Frame,
+    clear_far,
+    drop_specks,
+    find_subject,
+    fringe_reach,
+    plan_frame,
+    resample,
+    rnd,
+)
 from segmentation.product.shadow import shadow_alpha
 from segmentation.product.spec import ProductSpec
 
@@ -144,10 +153,12 @@ def product_pixels(
             f"mask {mask.dtype} {mask.shape} does not match the photo {rgba.shape[:2]}"
         )
     alpha = subject_alpha(rgba, mask)
-    frame = plan_frame(subject_box(alpha, spec.min_part), spec, max_pixels)
+    box, specks = find_subject(alpha, spec.min_part)
+    frame = plan_frame(box, spec, max_pixels)
     source = rgba.copy()
-    source[..., 3] = alpha
+    source[..., 3] = drop_specks(alpha, specks)
     canvas = resample(source, frame)
+    canvas[..., 3] = clear_far(canvas[..., 3], fringe_reach(frame.width, frame.height))
     rgb, a = canvas[..., :3], canvas[..., 3]
     subject = estimate_foreground(rgb, a) if spec.decontaminate else rgb
 

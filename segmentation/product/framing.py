@@ -5,9 +5,10 @@ everything here is integer arithmetic or IEEE-754 doubles with ``+ - * /``, ``mi
 ``max`` and ``floor`` only, in the same order, rounded with ``floor(x + 0.5)``
 (:func:`rnd`). ``tests/data/product-geometry.json`` holds cases both test suites check.
 
-* :func:`subject_box`: the parts of the mask (8-connected regions at level >= 128), the
+* :func:`find_subject`: the parts of the mask (8-connected regions at level >= 128), the
   specks among them (smaller than ``min_part`` of the largest part) left out, and the box
-  around the rest.
+  around the rest; :func:`drop_specks` takes the specks out, :func:`clear_far` the faint
+  values far from the subject.
 * :func:`plan_frame`: canvas size, scale and the subject's place on the canvas.
 * :func:`resample`: the photo and its alpha onto the canvas; an area average when
   shrinking, bilinear when enlarging, colour clamped at the photo's edges and alpha zero
@@ -27,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from segmentation.errors import SegmentationError
-from segmentation.product.spec import SUBJECT_LEVEL, ProductSpec, ProductSpecError
+from segmentation.product.spec import FRINGE_SHARE, SUBJECT_LEVEL, ProductSpec, ProductSpecError
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
 
@@ -74,6 +75,27 @@ def cumsum_rows(t: NDArray[np.int64]) -> NDArray[np.int64]:
     return t
 
 
+def box_sum(values: NDArray[np.int64], width: int, axis: int) -> NDArray[np.int64]:
+    """Sum over a centred window of odd ``width`` along ``axis``, zero beyond the edges."""
+    if width == 1:
+        return values
+    r = width // 2
+    if axis == 0:
+        n, w = values.shape
+        c = np.zeros((n + 2 * r + 1, w), np.int64)
+        c[r + 1 : n + r + 1] = values
+        cumsum_rows(c[r + 1 : n + r + 1])
+        c[n + r + 1 :] = c[n + r : n + r + 1]
+        return c[2 * r + 1 :] - c[:n]
+    h, n = values.shape
+    # c[:, k] = sum of values[:, : k - r] for k in 0 .. n + 2r: the running sum, r zeros
+    # in front and r + 1 copies of the total behind, so out[i] = c[i + 2r + 1] - c[i]
+    c = np.zeros((h, n + 2 * r + 1), np.int64)
+    np.cumsum(values, axis=1, out=c[:, r + 1 : n + r + 1])
+    c[:, n + r + 1 :] = c[:, n + r : n + r + 1]
+    return c[:, 2 * r + 1 :] - c[:, :n]
+
+
 def _runs(binary: NDArray[np.bool_]) -> tuple[NDArray[np.int64], ...]:
     """Horizontal runs of True: rows, starts, ends (exclusive), sorted by row then start."""
     h, w = binary.shape
@@ -117,8 +139,14 @@ def _components(
         label = new
 
 
-def subject_box(mask: NDArray[np.uint8], min_part: float) -> Box:
-    """Box around the mask's parts at level >= 128, specks left out.
+Runs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def find_subject(mask: NDArray[np.uint8], min_part: float) -> tuple[Box, Runs]:
+    """Box around the mask's parts at level >= 128, and the runs of the specks left out.
+
+    A part smaller than ``min_part`` of the largest is a speck. The runs (rows, starts,
+    ends) let :func:`drop_specks` take them out of the photo too.
 
     Raises
     ------
@@ -132,12 +160,48 @@ def subject_box(mask: NDArray[np.uint8], min_part: float) -> Box:
     label = _components(rows, s, e, mask.shape[1])
     area = np.bincount(label, weights=(e - s).astype(np.float64), minlength=len(rows))
     keep = area[label] >= min_part * float(area.max())
-    return (
+    box = (
         int(s[keep].min()),
         int(rows[keep].min()),
         int(e[keep].max()),
         int(rows[keep].max()) + 1,
     )
+    return box, (rows[~keep], s[~keep], e[~keep])
+
+
+def subject_box(mask: NDArray[np.uint8], min_part: float) -> Box:
+    """Box around the mask's parts at level >= 128, specks left out (see :func:`find_subject`)."""
+    return find_subject(mask, min_part)[0]
+
+
+def drop_specks(alpha: NDArray[np.uint8], specks: Runs) -> NDArray[np.uint8]:
+    """``alpha`` with the specks' pixels (their runs at level >= 128) set to 0: a new array."""
+    rows, s, e = specks
+    out = alpha.copy()
+    if len(rows):
+        n = e - s
+        first = np.repeat(np.cumsum(n) - n, n)
+        cols = np.repeat(s, n) + np.arange(int(n.sum()), dtype=np.int64) - first
+        out[np.repeat(rows, n), cols] = 0
+    return out
+
+
+def fringe_reach(width: int, height: int) -> int:
+    """How far (pixels, Chebyshev) a soft pixel may lie from the subject's core and stay."""
+    return max(2, rnd(FRINGE_SHARE * max(width, height)))
+
+
+def clear_far(alpha: NDArray[np.uint8], reach: int) -> NDArray[np.uint8]:
+    """``alpha`` with 0 wherever no pixel at level >= 128 lies within ``reach``: a new array.
+
+    A model's mask holds faint values all over the background (IS-Net's reach 20 of 255 and
+    more); on white they show as off-white pixels, even at the border. Soft pixels near the
+    subject (its edge, hair, fur) stay.
+    """
+    core = (alpha >= SUBJECT_LEVEL).astype(np.int64)
+    width = 2 * reach + 1
+    near = box_sum((box_sum(core, width, axis=1) > 0).astype(np.int64), width, axis=0) > 0
+    return np.where(near, alpha, np.uint8(0))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from segmentation.product.framing import Frame, cumsum_rows, rnd
+from segmentation.product.framing import Frame, box_sum, rnd
 from segmentation.product.spec import Shadow
 
 PASSES = 3
@@ -33,31 +33,10 @@ def box_widths(sigma: float, passes: int = PASSES) -> list[int]:
     return [low if i < m else low + 2 for i in range(passes)]
 
 
-def _box(values: NDArray[np.int64], width: int, axis: int) -> NDArray[np.int64]:
-    """Sum over a centred window of odd ``width`` along ``axis``, zero beyond the edges."""
-    if width == 1:
-        return values
-    r = width // 2
-    if axis == 0:
-        n, w = values.shape
-        c = np.zeros((n + 2 * r + 1, w), np.int64)
-        c[r + 1 : n + r + 1] = values
-        cumsum_rows(c[r + 1 : n + r + 1])
-        c[n + r + 1 :] = c[n + r : n + r + 1]
-        return c[2 * r + 1 :] - c[:n]
-    h, n = values.shape
-    # c[:, k] = sum of values[:, : k - r] for k in 0 .. n + 2r: the running sum, r zeros
-    # in front and r + 1 copies of the total behind, so out[i] = c[i + 2r + 1] - c[i]
-    c = np.zeros((h, n + 2 * r + 1), np.int64)
-    np.cumsum(values, axis=1, out=c[:, r + 1 : n + r + 1])
-    c[:, n + r + 1 :] = c[:, n + r : n + r + 1]
-    return c[:, 2 * r + 1 :] - c[:, :n]
-
-
 def _blur_axis(values: NDArray[np.int64], widths: list[int], axis: int) -> NDArray[np.int64]:
     total = 1
     for wd in widths:
-        values = _box(values, wd, axis)
+        values = box_sum(values, wd, axis)
         total *= wd
     return (2 * values + total) // (2 * total)
 

@@ -36,6 +36,9 @@ MAX_CANVAS_SIDE = 16384
 MAX_MARGIN_PERCENT = 50.0
 #: Mask level from which a pixel counts as the subject when its box is found.
 SUBJECT_LEVEL = 128
+#: Soft pixels farther from the subject than this share of the canvas's longer side are
+#: cleared (a model's faint background values); see ``framing.clear_far``.
+FRINGE_SHARE = 0.01
 
 TRANSPARENT: RGBA = (0, 0, 0, 0)
 WHITE: RGBA = (255, 255, 255, 255)
@@ -117,7 +120,8 @@ class ProductSpec:
         JPEG/WebP quality, 1..100 (PNG ignores it).
     min_part : float
         Parts of the mask smaller than this share of its largest part are specks: they
-        neither count for the subject's box nor appear in the photo.
+        neither count for the subject's box nor appear in the photo. Faint mask values
+        farther from the subject than 1 % of the canvas's longer side are cleared too.
 
     """
 

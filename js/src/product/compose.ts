@@ -3,7 +3,7 @@
 // foreground colour estimation, shadow, background, layers put over each other with integer
 // arithmetic rounded half up.
 import { estimateForeground } from "./decontaminate";
-import { type Box, type Frame, planFrame, resample, rnd, subjectBox } from "./framing";
+import { type Box, clearFar, dropSpecks, findSubject, type Frame, fringeReach, planFrame, resample, rnd } from "./framing";
 import { shadowAlpha } from "./shadow";
 import type { ProductSpec } from "./spec";
 
@@ -61,10 +61,14 @@ export function productPixels(photo: Pixels, mask: Uint8Array, spec: ProductSpec
   if (photo.data.length !== w * h * 4) throw new Error(`photo has ${photo.data.length} bytes, expected ${w}x${h}x4`);
   if (mask.length !== w * h) throw new Error(`mask has ${mask.length} bytes, expected ${w}x${h}`);
   const alpha = subjectAlpha(photo.data, mask);
-  const frame = planFrame(subjectBox(alpha, w, h, spec.min_part), spec, maxPixels);
+  const { box, specks } = findSubject(alpha, w, h, spec.min_part);
+  const frame = planFrame(box, spec, maxPixels);
+  const kept = alpha === mask ? new Uint8Array(alpha) : alpha;
+  dropSpecks(kept, w, specks);
   const source = new Uint8ClampedArray(photo.data);
-  for (let i = 0; i < w * h; i++) source[i * 4 + 3] = alpha[i];
+  for (let i = 0; i < w * h; i++) source[i * 4 + 3] = kept[i];
   const canvas = resample(source, w, h, frame);
+  clearFar(canvas, frame.width, frame.height, fringeReach(frame.width, frame.height));
   const subject = spec.decontaminate ? estimateForeground(canvas, frame.width, frame.height) : null;
 
   const n = frame.width * frame.height;

@@ -2,7 +2,7 @@
 // The TypeScript twin of segmentation/product/framing.py: integer arithmetic, or doubles with
 // + - * /, min, max and floor only, in the same order, rounded with floor(x + 0.5) (rnd), so
 // both sides give the same pixels (tests/data/product-geometry.json holds shared cases).
-import { lengthPixels, type ProductSpec, SUBJECT_LEVEL } from "./spec";
+import { FRINGE_SHARE, lengthPixels, type ProductSpec, SUBJECT_LEVEL } from "./spec";
 
 /** x0, y0, x1, y1 (x1, y1 exclusive). */
 export type Box = [number, number, number, number];
@@ -11,9 +11,18 @@ export class NoSubjectError extends Error {}
 
 export const rnd = (x: number): number => Math.floor(x + 0.5);
 
-/** Box around the mask's 8-connected parts at level >= 128, parts smaller than `minPart` of
- * the largest (specks) left out. Throws NoSubjectError when nothing reaches the level. */
+/** Runs of mask pixels: row, start, end (exclusive). */
+export interface Runs { rows: number[]; starts: number[]; ends: number[] }
+
+/** Box around the mask's parts at level >= 128 (subjectBox), specks left out. */
 export function subjectBox(mask: Uint8Array, width: number, height: number, minPart: number): Box {
+  return findSubject(mask, width, height, minPart).box;
+}
+
+/** Box around the mask's 8-connected parts at level >= 128, parts smaller than `minPart` of
+ * the largest (specks) left out, and the specks' runs. Throws NoSubjectError when nothing
+ * reaches the level. */
+export function findSubject(mask: Uint8Array, width: number, height: number, minPart: number): { box: Box; specks: Runs } {
   const rows: number[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
@@ -55,14 +64,48 @@ export function subjectBox(mask: Uint8Array, width: number, height: number, minP
   let largest = 0;
   for (let i = 0; i < n; i++) largest = Math.max(largest, area[i]);
   const box: Box = [width, height, 0, 0];
+  const specks: Runs = { rows: [], starts: [], ends: [] };
   for (let i = 0; i < n; i++) {
-    if (area[find(i)] < minPart * largest) continue;
+    if (area[find(i)] < minPart * largest) {
+      specks.rows.push(rows[i]); specks.starts.push(starts[i]); specks.ends.push(ends[i]);
+      continue;
+    }
     box[0] = Math.min(box[0], starts[i]);
     box[1] = Math.min(box[1], rows[i]);
     box[2] = Math.max(box[2], ends[i]);
     box[3] = Math.max(box[3], rows[i] + 1);
   }
-  return box;
+  return { box, specks };
+}
+
+/** Set the specks' pixels of `alpha` (width per row) to 0, in place. */
+export function dropSpecks(alpha: Uint8Array, width: number, specks: Runs): void {
+  for (let k = 0; k < specks.rows.length; k++) alpha.fill(0, specks.rows[k] * width + specks.starts[k], specks.rows[k] * width + specks.ends[k]);
+}
+
+/** How far (pixels, Chebyshev) a soft pixel may lie from the subject's core and stay. */
+export function fringeReach(width: number, height: number): number {
+  return Math.max(2, rnd(FRINGE_SHARE * Math.max(width, height)));
+}
+
+/** Clear (alpha 0) every pixel of straight RGBA `rgba` with no pixel at level >= 128 within
+ * `reach`, in place: a model's faint background values, far from the subject. */
+export function clearFar(rgba: Uint8ClampedArray, width: number, height: number, reach: number): void {
+  // Chebyshev dilation of the core: a running count along rows, then along columns
+  const rowNear = new Uint8Array(width * height);
+  const count = new Int32Array(Math.max(width, height) + 1);
+  for (let y = 0; y < height; y++) {
+    count[0] = 0;
+    for (let x = 0; x < width; x++) count[x + 1] = count[x] + (rgba[(y * width + x) * 4 + 3] >= SUBJECT_LEVEL ? 1 : 0);
+    for (let x = 0; x < width; x++) rowNear[y * width + x] = count[Math.min(width, x + reach + 1)] - count[Math.max(0, x - reach)] > 0 ? 1 : 0;
+  }
+  for (let x = 0; x < width; x++) {
+    count[0] = 0;
+    for (let y = 0; y < height; y++) count[y + 1] = count[y] + rowNear[y * width + x];
+    for (let y = 0; y < height; y++) {
+      if (count[Math.min(height, y + reach + 1)] - count[Math.max(0, y - reach)] === 0) rgba[(y * width + x) * 4 + 3] = 0;
+    }
+  }
 }
 
 /** Canvas pixel u covers photo columns [x0 + (u - ox) / scale, x0 + (u + 1 - ox) / scale). */

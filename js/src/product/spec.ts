@@ -47,6 +47,9 @@ export const MAX_CANVAS_SIDE = 16384;
 export const MAX_MARGIN_PERCENT = 50;
 /** Mask level from which a pixel counts as the subject when its box is found. */
 export const SUBJECT_LEVEL = 128;
+/** Soft pixels farther from the subject than this share of the canvas's longer side are
+ * cleared (framing.ts clearFar). */
+export const FRINGE_SHARE = 0.01;
 
 export class ProductSpecError extends Error {}
 
