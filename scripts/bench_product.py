@@ -293,6 +293,59 @@ def synthetic_quality(size: int) -> list[dict]:
              "mae_all_raw": before_all, "mae_all_decont": after_all}]  # fmt: skip
 
 
+# --- a job of many photos --------------------------------------------------------------
+
+
+def job_check(count: int, folder: Path, preset_name: str) -> list[dict]:
+    """``python -m segmentation remove --preset`` on ``count`` made photos: border, fill, re-run.
+
+    The subject of a made photo is red on a blue-green background; on the output, a pixel
+    counts as the subject where it is at least half as far from white as the subject's own
+    colour (alpha 0.5, the step's level 128), so the measured share is comparable with the
+    preset's ``fill``.
+    """
+    inputs = folder / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        w = int(rng.integers(900, 1600))
+        h = int(rng.integers(700, 1300))
+        rgba, _, _ = made_photo(w, h, seed=i)
+        Image.fromarray(rgba[..., :3]).save(inputs / f"p{i:03d}.jpg", quality=92)
+    out = folder / "out"
+    cmd = [sys.executable, "-m", "segmentation", "remove", str(inputs), "-o", str(out),
+           "--preset", preset_name]  # fmt: skip
+    t0 = time.perf_counter()
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    t1 = time.perf_counter()
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    t2 = time.perf_counter()
+    spec = resolve_preset(preset_name)
+    rows = []
+    for path in sorted(out.glob(f"*{spec.suffix}")):
+        px = np.asarray(Image.open(path).convert("RGB")).astype(int)
+        border = np.concatenate([px[0], px[-1], px[:, 0], px[:, -1]])
+        far = 255 * 3 - px.sum(axis=2)  # distance from white, summed over channels
+        subject = far >= 0.5 * np.percentile(far[far > 60], 90) if (far > 60).any() else far > 1e9
+        ys, xs = np.nonzero(subject)
+        share = (
+            max(xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()) / px.shape[0] if len(ys) else 0.0
+        )
+        rows.append({"image": path.name, "border_min": int(border.min()), "fill": share})
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    statuses = sorted({m["status"] for m in manifest})
+    summary = {
+        "photos": count, "written": len(rows), "first_run_s": t1 - t0, "rerun_s": t2 - t1,
+        "first_rc": first.returncode, "rerun_rc": again.returncode,
+        "rerun_skipped": f"0 written, {count} up to date" in again.stdout,
+        "border_min": min(r["border_min"] for r in rows) if rows else None,
+        "fill_min": min(r["fill"] for r in rows) if rows else None,
+        "fill_max": max(r["fill"] for r in rows) if rows else None,
+        "target_fill": spec.fill, "manifest_statuses": ",".join(statuses),
+    }  # fmt: skip
+    return [summary, *rows]
+
+
 # --- report ----------------------------------------------------------------------------
 
 
@@ -349,9 +402,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-model", action="store_true", help="true alpha only (no IS-Net)")
     ap.add_argument("--figures", type=Path, default=None, help="write edge crops here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")
+    ap.add_argument(
+        "--job",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run `remove --preset` on N made photos and check every output",
+    )
+    ap.add_argument("--job-preset", default="amazon")
     args = ap.parse_args(argv)
-    if not (args.speed or args.quality or args.smoke):
-        ap.error("choose --speed, --quality or --smoke")
+    if not (args.speed or args.quality or args.smoke or args.job):
+        ap.error("choose --speed, --quality, --job N or --smoke")
     report: dict[str, Any] = {}
     if args.smoke:
         args.size, args.repeats, args.canvas = "800x600", 1, args.canvas or "500x500"
@@ -384,6 +445,12 @@ def main(argv: list[str] | None = None) -> int:
                               "change_%", "images_worse", "largest_increase"]))  # fmt: skip
         report["quality"] = rows
         report["quality_summary"] = summary
+    if args.job:
+        with tempfile.TemporaryDirectory() as tmp:
+            summary, *images = job_check(args.job, Path(tmp), args.job_preset)
+        print(f"\n`remove --preset {args.job_preset}` on {args.job} made photos")
+        print(table([summary], list(summary)))
+        report["job"] = [summary, *images]
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0
