@@ -68,6 +68,15 @@ def test_bad_background_image_fails_before_any_work(tiny_model: TinyModel, tmp_p
     assert "\n" not in str(err.value) and not (tmp_path / "out").exists()
 
 
+def test_canvas_above_the_pixel_limit_fails_before_any_work(
+    tiny_model: TinyModel, tmp_path: Path
+) -> None:
+    red_photos(tmp_path / "in", 1)
+    with pytest.raises(ProductSpecError, match="above the pixel limit") as err:
+        run(tiny_model, tmp_path / "in", tmp_path / "out", preset="amazon", max_pixels=1_000_000)
+    assert "2000x2000 = 4,000,000 pixels" in str(err.value) and not (tmp_path / "out").exists()
+
+
 def test_job_writes_product_photos_records_the_preset_and_redoes_on_change(
     tiny_model: TinyModel, tmp_path: Path
 ) -> None:

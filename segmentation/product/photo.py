@@ -26,7 +26,7 @@ from segmentation.images import LoadedImage, load_image, max_pixels_default
 from segmentation.product.compose import product_pixels
 from segmentation.product.encode import MIME, encode, to_image
 from segmentation.product.framing import Frame
-from segmentation.product.spec import ProductSpec
+from segmentation.product.spec import ProductSpec, check_canvas
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,11 @@ class ProductPhoto:
 
 
 def load_background(spec: ProductSpec, max_pixels: int | None = None) -> NDArray[np.uint8] | None:
-    """Decode ``spec.background_image`` (None if it names none); one-line error if it fails."""
+    """Check the canvas against the pixel limit, decode ``spec.background_image`` (if any).
+
+    Called before any other work, so both are one-line errors up front.
+    """
+    check_canvas(spec, max_pixels if max_pixels is not None else max_pixels_default())
     if spec.background_image is None:
         return None
     try:

@@ -260,6 +260,15 @@ def check_spec(spec: ProductSpec) -> None:
         )
 
 
+def check_canvas(spec: ProductSpec, max_pixels: int) -> None:
+    """Refuse a fixed canvas above the pixel limit before any work (one line)."""
+    if spec.canvas is not None and spec.canvas[0] * spec.canvas[1] > max_pixels:
+        w, h = spec.canvas
+        raise ProductSpecError(
+            f"product canvas {w}x{h} = {w * h:,} pixels is above the pixel limit ({max_pixels:,})"
+        )
+
+
 # --- from JSON types ---------------------------------------------------------------------
 
 _LENGTH = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(px|%)\s*$")

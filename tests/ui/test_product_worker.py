@@ -176,8 +176,9 @@ def test_worker_product_on_an_isnet_photo(page: Page, site: tuple[str, Path]) ->
     open_page(page, base)
     serve_file(folder, "p.raw", rgba.tobytes())
     serve_file(folder, "m.raw", mask.tobytes())
-    for preset, overrides in (("amazon", {"canvas": [400, 400], "shadow": True}),
-                              ("transparent", {})):  # fmt: skip
+    cases = [(p, {"shadow": shadow} | ({"canvas": [400, 400]} if p != "transparent" else {}))
+             for p in ("amazon", "shopify", "transparent") for shadow in (True, None)]  # fmt: skip
+    for preset, overrides in cases:
         spec = resolve_preset(preset, **overrides)
         source = {"pixels": "/p.raw", "mask": "/m.raw", "width": w, "height": h, "encode": False}
         out = page.evaluate("([s, src]) => window.__product.product(s, src)",
