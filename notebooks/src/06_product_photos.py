@@ -11,6 +11,7 @@
 # ship with scikit-image (a cup of coffee, a rocket, a cat) and shapes it makes itself.
 
 # %%
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -178,3 +179,6 @@ try:
     product_photo(photos["coffee"], "amazon", mask=np.zeros_like(masks["coffee"]))
 except segmentation.NoSubjectError as err:
     print(err)
+
+# %%
+shutil.rmtree(folder)  # the photos and the outputs of this notebook's job
