@@ -70,9 +70,10 @@ for name, m in masks.items():
     print(f"{name}: {m.shape[1]}x{m.shape[0]}, subject covers {(m >= 128).mean():.0%} of the photo")
 
 # %% tags=["nbval-ignore-output"]
-for name, img in photos.items():
-    made = [product_photo(img, p, mask=masks[name]) for p in ("amazon", "shopify", "transparent")]
-    show([img.pixels, *[m.pixels for m in made]], [name, "amazon", "shopify", "transparent"])
+small = {"amazon": {"canvas": "600x600"}, "shopify": {"canvas": "600x600"}, "transparent": {}}
+for name, img in photos.items():  # shown small: a 600x600 canvas instead of 2000x2000
+    made = [product_photo(img, p, mask=masks[name], **small[p]) for p in small]
+    show([img.pixels, *[m.pixels for m in made]], [name, *small])
 
 # %% [markdown]
 # Every amazon photo must be white at its border and the subject must fill 85 % of the
@@ -151,21 +152,21 @@ show([photo.pixels], ["etsy-like, standing on the floor"], width=5)
 # ## A folder of photos
 #
 # `remove_many(..., preset="amazon")` (or `python -m segmentation remove photos/ -o out/
-# --preset amazon`) writes one product photo per image, on every core (or a Dask cluster),
-# and records the preset in the manifest: running it again skips what is done; changing the
-# preset redoes it.
+# --preset amazon`) writes one product photo per image, on every core (here: one) or a Dask
+# cluster, and records the preset in the manifest: running it again skips what is done;
+# changing the preset redoes it.
 
 # %%
 folder = Path(tempfile.mkdtemp())
 for name, img in photos.items():
     Image.fromarray(img.pixels[..., :3]).save(folder / f"{name}.png")
-rows = remove_many(folder, folder / "out", preset="amazon", resolution=512, progress=False)
+job = {"preset": "amazon", "resolution": 512, "workers": 1, "progress": False}
+rows = remove_many(folder, folder / "out", **job)
 for row in sorted(rows, key=lambda r: Path(r.source).name):
     print(f"{Path(row.source).name:11s} {row.status:7s} {row.preset:7s} {Path(row.outputs[0]).name}")
-again = remove_many(folder, folder / "out", preset="amazon", resolution=512, progress=False)
+again = remove_many(folder, folder / "out", **job)
 print(sorted(r.status for r in again))
-redo = remove_many(folder, folder / "out", preset="amazon", resolution=512, progress=False,
-                   background="#fafafa")
+redo = remove_many(folder, folder / "out", **job, background="#fafafa")
 print(sorted(r.status for r in redo))
 
 # %% [markdown]
