@@ -31,7 +31,7 @@ def test_every_catalog_model_has_facts_and_its_spec_shows_them() -> None:
         facts = LICENCES[spec.name]
         assert spec.license == facts.summary
         assert facts.commercial_output in ("yes", "no", "unclear") and facts.sources
-    # what the catalog said before was wrong: the weights are not Apache-2.0 by any source
+    # no source licenses the weights Apache-2.0
     assert "Apache-2.0 (DIS / IS-Net weights)" not in LICENCES["isnet-general-use"].summary
 
 
