@@ -74,3 +74,24 @@ test("PNG encoder writes the exact pixels, RGB when opaque and RGBA otherwise", 
     }
   }
 });
+
+test("any object from the page parses or is a one-line ProductSpecError", () => {
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const junk: unknown[] = [null, true, 0, -1, 1.5, 1e300, NaN, "", "5%", "-1%", "50%", "30px", "x", [], [1], [1, 2], [0, 0, 0, 0], { a: 1 }, "center", "bottom", "png", "jpeg"];
+  const keys = ["name", "canvas", "aspect", "fill", "margin", "position", "floor", "background", "background_image", "background_fit", "shadow", "decontaminate", "format", "quality", "min_part"];
+  let parsed = 0;
+  for (let i = 0; i < 2000; i++) {
+    const o: Record<string, unknown> = { ...base };
+    for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) o[pick(keys)] = pick(junk);
+    try {
+      parseSpec(o);
+      parsed++;
+    } catch (err) {
+      assert.ok(err instanceof ProductSpecError, `${String(err)} for ${JSON.stringify(o)}`);
+      assert.ok(!err.message.includes("\n"));
+    }
+  }
+  assert.ok(parsed > 0);
+});
