@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 from scipy import ndimage
 
+from segmentation.images import load_image
+from segmentation.product.colour import to_srgb
 from segmentation.product.compose import over, product_pixels
 from segmentation.product.decontaminate import estimate_foreground
 from segmentation.product.encode import encode
@@ -27,6 +29,8 @@ from segmentation.product.framing import NoSubjectError, plan_frame, resample, s
 from segmentation.product.presets import BUILTIN, SOURCES, load_presets, resolve_preset
 from segmentation.product.shadow import box_widths, shadow_alpha
 from segmentation.product.spec import ProductSpec, ProductSpecError, spec_from_dict
+from segmentation.session import product_photo
+from tests._icc import display_profile, p3_to_srgb
 from tests.product_reference import foreground
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -442,3 +446,23 @@ def test_typescript_step_clears_the_same_specks_and_noise(ts_product: Any) -> No
         got, info = ts_product(img, mask, spec)
         assert got is not None, info
         np.testing.assert_array_equal(got, product_pixels(img, mask, spec).pixels)
+
+
+def test_a_photo_tagged_display_p3_is_framed_in_srgb(tmp_path: Path) -> None:
+    img, mask = scene(120, 160, 4)
+    rgb = img[..., :3]
+    tagged = tmp_path / "p3.png"
+    Image.fromarray(rgb).save(tagged, icc_profile=display_profile())
+    loaded = load_image(tagged)
+    assert loaded.icc_profile is not None
+    converted = to_srgb(loaded).pixels
+    assert np.abs(converted[..., :3] - p3_to_srgb(rgb)).max() <= 1.5  # the matrices' answer
+    assert np.abs(converted[..., :3].astype(int) - rgb).max() > 10  # it did change colours
+    photo = product_photo(tagged, "transparent", mask=mask)
+    want = product_photo(converted, "transparent", mask=mask)  # an array is taken as sRGB
+    np.testing.assert_array_equal(photo.pixels, want.pixels)
+    srgb = tmp_path / "srgb.png"
+    Image.fromarray(rgb).save(
+        srgb, icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    )
+    np.testing.assert_array_equal(to_srgb(load_image(srgb)).pixels, load_image(srgb).pixels)

@@ -1,8 +1,9 @@
 """Encode a product photo's pixels: PNG (lossless), JPEG or WebP at a quality.
 
-The pixels are taken as sRGB and written untagged (no ICC profile), which every
-marketplace and browser reads as sRGB; nothing of the source's metadata is carried over
-(its EXIF orientation was applied when it was decoded, so no reader turns it again).
+The pixels are sRGB (:mod:`.colour` converted a photo tagged otherwise) and are written
+untagged (no ICC profile), which every marketplace and browser reads as sRGB; nothing of
+the source's metadata is carried over (its EXIF orientation was applied when it was
+decoded, so no reader turns it again).
 A fully opaque PNG is written as RGB; JPEG has no alpha, so it needs opaque pixels.
 """
 

@@ -23,6 +23,7 @@ from PIL import Image
 from segmentation.errors import ImageError
 from segmentation.files import atomic_path
 from segmentation.images import LoadedImage, load_image, max_pixels_default
+from segmentation.product.colour import to_srgb
 from segmentation.product.compose import product_pixels
 from segmentation.product.encode import MIME, encode, to_image
 from segmentation.product.framing import Frame
@@ -118,7 +119,9 @@ def make_product_photo(
     Parameters
     ----------
     image : LoadedImage or numpy.ndarray
-        The decoded photo (uint8 RGBA ``[H, W, 4]``, EXIF orientation applied).
+        The decoded photo (uint8 RGBA ``[H, W, 4]``, EXIF orientation applied). A
+        ``LoadedImage`` with a colour profile other than sRGB is converted to sRGB first
+        (:func:`~segmentation.product.colour.to_srgb`); an array is taken as sRGB.
     mask : numpy.ndarray
         uint8 ``[H, W]``, 255 = subject (a model's, or an edited one).
     spec : ProductSpec
@@ -136,7 +139,8 @@ def make_product_photo(
         A canvas above the pixel limit, a background image that does not decode.
 
     """
-    pixels = image.pixels if isinstance(image, LoadedImage) else image
+    # colours as the photo showed them, in sRGB (the output is untagged)
+    pixels = to_srgb(image).pixels if isinstance(image, LoadedImage) else image
     limit = max_pixels if max_pixels is not None else max_pixels_default()
     if background is None:
         background = load_background(spec, limit)
