@@ -26,7 +26,13 @@ from segmentation.product.compose import over, product_pixels
 from segmentation.product.decontaminate import estimate_foreground
 from segmentation.product.encode import encode
 from segmentation.product.framing import NoSubjectError, plan_frame, resample, subject_box
-from segmentation.product.presets import BUILTIN, SOURCES, load_presets, resolve_preset
+from segmentation.product.presets import (
+    BUILTIN,
+    SOURCES,
+    load_presets,
+    panel_presets,
+    resolve_preset,
+)
 from segmentation.product.shadow import box_widths, shadow_alpha
 from segmentation.product.spec import ProductSpec, ProductSpecError, spec_from_dict
 from segmentation.session import product_photo
@@ -116,6 +122,14 @@ def test_user_presets_from_a_file(tmp_path: Path) -> None:
     single = tmp_path / "one.json"
     single.write_text(json.dumps({"extends": "shopify", "quality": 70}))
     assert resolve_preset(single).quality == 70 and resolve_preset(single).name == "one"
+
+
+def test_panel_presets_are_json_the_worker_accepts(tmp_path: Path) -> None:
+    user = {"mine": resolve_preset("amazon", canvas="800x800")}
+    listed = json.loads(json.dumps(panel_presets(user)))
+    assert [p["name"] for p in listed] == ["amazon", "shopify", "transparent", "mine"]
+    assert listed[0]["note"] == SOURCES["amazon"] and listed[3]["note"] == "your preset"
+    assert spec_from_dict(listed[3]["spec"]) == user["mine"]
 
 
 def test_digest_follows_the_settings_not_the_name() -> None:

@@ -80,6 +80,20 @@ def preset_names(user: Mapping[str, ProductSpec] | None = None) -> list[str]:
     return sorted(BUILTIN) + sorted(set(user or {}) - set(BUILTIN))
 
 
+def panel_presets(user: Mapping[str, ProductSpec] | None = None) -> list[dict[str, Any]]:
+    """List what the browser's export panel (``js/src/product/panel.ts``) offers.
+
+    One ``{"name", "spec", "note"}`` per preset, built-in ones first: ``spec`` is
+    :meth:`ProductSpec.to_dict` (the worker validates it again), ``note`` where its rules
+    come from.
+    """
+    known = {**BUILTIN, **(user or {})}
+    return [
+        {"name": name, "spec": known[name].to_dict(), "note": SOURCES.get(name, "your preset")}
+        for name in preset_names(user)
+    ]
+
+
 def _from_object(
     name: str, data: Mapping[str, Any], known: Mapping[str, ProductSpec]
 ) -> ProductSpec:
