@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python scripts/make_notebooks.py              # rebuild and run all five
+    .venv/bin/python scripts/make_notebooks.py              # rebuild and run all of them
     .venv/bin/python scripts/make_notebooks.py 01 03        # only those two
     .venv/bin/python scripts/make_notebooks.py --no-execute  # rebuild without outputs
     .venv/bin/python scripts/make_notebooks.py 01 --out /tmp/nb  # write elsewhere

@@ -5,10 +5,12 @@
 >>> seg = Segmenter()                               # IS-Net, static int8, reused
 >>> mask = seg.mask(load_image("photo.jpg"))        # uint8 [H, W]
 >>> rows = remove_many(["photos/"], "cutouts/")     # many images, every core, resumable
+>>> product_photo("mug.jpg", "amazon").save("mug.jpg")  # framed on white, 2000x2000
 
 The package is layered, each folder knowing only those below it:
 ``models`` (what a model is, where its bytes come from, integrity) <
 ``variants`` (making one model file from another) < ``store`` (the model cache)
+< ``product`` (the product-photo step; its ``photo`` module sits beside ``session``)
 < ``session`` (running it) < ``jobs`` (many images, local pool or Dask) <
 ``evaluation`` and ``cli``. At the top level:
 ``images`` (the one image loader) and ``pixels``, ``cutouts``, ``mask_edits``,
@@ -28,7 +30,11 @@ from segmentation.images import LoadedImage, load_image
 from segmentation.jobs import ManifestRow, remove_many
 from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec
-from segmentation.session import Segmenter, get_segmenter, remove
+from segmentation.product.framing import NoSubjectError
+from segmentation.product.photo import ProductPhoto
+from segmentation.product.presets import load_presets, resolve_preset
+from segmentation.product.spec import ProductSpec, ProductSpecError
+from segmentation.session import Segmenter, get_segmenter, product_photo, remove
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -39,6 +45,10 @@ __all__ = [
     "ModelIntegrityError",
     "ModelNotFoundError",
     "ModelSpec",
+    "NoSubjectError",
+    "ProductPhoto",
+    "ProductSpec",
+    "ProductSpecError",
     "Registry",
     "SegmentationError",
     "Segmenter",
@@ -48,6 +58,9 @@ __all__ = [
     "default_registry",
     "get_segmenter",
     "load_image",
+    "load_presets",
+    "product_photo",
     "remove",
     "remove_many",
+    "resolve_preset",
 ]

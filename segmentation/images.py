@@ -87,6 +87,9 @@ class LoadedImage:
         What the image came from, for messages (a path, ``"<bytes>"``…).
     exif_transposed : bool
         Whether an EXIF orientation tag rotated or flipped the pixels.
+    icc_profile : bytes or None
+        The colour profile embedded in the file, if any (the pixels are as stored, not
+        converted; see :func:`segmentation.product.colour.to_srgb`).
 
     """
 
@@ -96,6 +99,7 @@ class LoadedImage:
     format: str
     name: str
     exif_transposed: bool = False
+    icc_profile: bytes | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -458,7 +462,9 @@ def _normalise(
         upright = upright.copy()
         upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     rgba, has_alpha = pil_to_rgba(upright, label)
-    loaded = LoadedImage(rgba, has_alpha, stored, fmt, label, transposed)
+    icc = im.info.get("icc_profile")
+    icc = bytes(icc) if isinstance(icc, bytes | bytearray) and icc else None
+    loaded = LoadedImage(rgba, has_alpha, stored, fmt, label, transposed, icc)
     return reduced(loaded, min_side) if min_side else loaded
 
 

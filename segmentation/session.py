@@ -19,7 +19,9 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -33,6 +35,10 @@ from segmentation.models.progress import Progress
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
+from segmentation.product.compose import decontaminated
+from segmentation.product.photo import ProductPhoto, load_background, make_product_photo
+from segmentation.product.presets import PresetArg, resolve_preset
+from segmentation.product.spec import ProductSpec
 from segmentation.store import ensure_wrapped
 from segmentation.variants.wrapper import (
     MASK,
@@ -81,6 +87,20 @@ def check_pixels(rgba: np.ndarray) -> np.ndarray:
     if rgba.shape[0] == 0 or rgba.shape[1] == 0:
         raise ImageError(f"pixels have zero size {rgba.shape}")
     return np.ascontiguousarray(rgba)
+
+
+def _with_mask(
+    image: ImageSource | LoadedImage, mask: np.ndarray, max_pixels: int | None
+) -> LoadedImage:
+    """Decode ``image`` (unless decoded) and check that ``mask`` has its size."""
+    loaded = image if isinstance(image, LoadedImage) else load_image(image, max_pixels=max_pixels)
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.uint8:
+        raise ImageError(f"mask must be a uint8 numpy array, got {getattr(mask, 'dtype', mask)!r}")
+    if mask.shape != loaded.pixels.shape[:2]:
+        raise ImageError(
+            f"mask of shape {mask.shape} does not match the image {loaded.pixels.shape[:2]}"
+        )
+    return loaded
 
 
 class Segmenter:
@@ -262,15 +282,66 @@ class Segmenter:
         background: Background = None,
         *,
         max_pixels: int | None = None,
+        decontaminate: bool | None = None,
     ) -> Image.Image:
         """Return the subject on a transparent background, or over ``background``.
 
         See :func:`segmentation.cutouts.compose` for the background rules and
-        :meth:`mask` for ``max_pixels``.
+        :meth:`mask` for ``max_pixels``. ``decontaminate`` (default: when a background
+        is given) gives the subject's soft edges its own colour instead of the old
+        background's (:mod:`segmentation.product.decontaminate`).
         """
         loaded, mask = self._load_and_run(image, max_pixels, full_pixels=True)
         assert loaded is not None  # full_pixels=True always decodes the full image
+        if decontaminate if decontaminate is not None else background is not None:
+            loaded = replace(loaded, pixels=decontaminated(loaded.pixels, mask))
         return compose(loaded, mask, background)
+
+    def product(
+        self,
+        image: ImageSource | LoadedImage,
+        preset: PresetArg | None = None,
+        *,
+        mask: np.ndarray | None = None,
+        user_presets: dict[str, ProductSpec] | None = None,
+        max_pixels: int | None = None,
+        **overrides: Any,
+    ) -> ProductPhoto:
+        """Return a marketplace-ready product photo of ``image``: framed, on a new background.
+
+        Parameters
+        ----------
+        image : path, bytes, PIL.Image.Image, numpy.ndarray or LoadedImage
+            Anything :func:`~segmentation.images.load_image` reads.
+        preset : str, path, dict or ProductSpec, optional
+            ``"amazon"`` (default), ``"shopify"``, ``"transparent"``, a user preset (see
+            :func:`~segmentation.product.presets.resolve_preset`).
+        mask : numpy.ndarray, optional
+            A mask to use instead of running the model (e.g. an edited one), uint8 ``[H, W]``.
+        user_presets : dict, optional
+            Named presets (:func:`~segmentation.product.presets.load_presets`).
+        max_pixels : int, optional
+            Pixel limit of the image and of the canvas.
+        **overrides
+            Settings that differ from the preset (``canvas="1600x1600"``, ``shadow=True``...).
+
+        Raises
+        ------
+        ProductSpecError, ImageError
+            Before any work: an unknown preset or setting, a background image that does
+            not decode.
+        NoSubjectError
+            The mask holds no subject.
+
+        """
+        spec = resolve_preset(preset, user=user_presets, **overrides)
+        background = load_background(spec, max_pixels)
+        if mask is None:
+            loaded, mask = self._load_and_run(image, max_pixels, full_pixels=True)
+            assert loaded is not None
+        else:
+            loaded = _with_mask(image, mask, max_pixels)
+        return make_product_photo(loaded, mask, spec, background=background, max_pixels=max_pixels)
 
     def imap(
         self,
@@ -365,6 +436,8 @@ def remove(
     model: str = DEFAULT_MODEL,
     precision: str | None = None,
     max_pixels: int | None = None,
+    preset: PresetArg | None = None,
+    decontaminate: bool | None = None,
 ) -> Image.Image:
     """Remove the background of one image in one call: ``segmentation.remove("photo.jpg")``.
 
@@ -378,11 +451,17 @@ def remove(
         Catalog model and precision (default: IS-Net, static int8).
     max_pixels : int, optional
         Pixel limit of the image (default: 200 MP or ``$PIXEL_LIBERATION_MAX_PIXELS``).
+    preset : str, path, dict or ProductSpec, optional
+        Make a product photo instead (``"amazon"``, ``"shopify"``, ``"transparent"``...):
+        see :func:`product_photo`; ``background`` then replaces the preset's colour.
+    decontaminate : bool, optional
+        Give soft edges the subject's own colour (default: when a background is given).
 
     Returns
     -------
     PIL.Image.Image
-        RGBA at the image's size (EXIF orientation applied).
+        RGBA at the image's size (EXIF orientation applied); with a preset, the framed
+        photo (RGB when opaque).
 
     Notes
     -----
@@ -390,4 +469,40 @@ def remove(
     and reused by later calls with the same model, through :func:`get_segmenter`.
 
     """
-    return get_segmenter(model, precision).cutout(image, background, max_pixels=max_pixels)
+    if preset is not None:
+        extra: dict[str, Any] = {} if background is None else {"background": background}
+        if decontaminate is not None:
+            extra["decontaminate"] = decontaminate
+        return product_photo(
+            image, preset, model=model, precision=precision, max_pixels=max_pixels, **extra
+        ).image
+    return get_segmenter(model, precision).cutout(
+        image, background, max_pixels=max_pixels, decontaminate=decontaminate
+    )
+
+
+def product_photo(
+    image: ImageSource | LoadedImage,
+    preset: PresetArg | None = None,
+    *,
+    mask: np.ndarray | None = None,
+    model: str = DEFAULT_MODEL,
+    precision: str | None = None,
+    max_pixels: int | None = None,
+    user_presets: dict[str, ProductSpec] | None = None,
+    **overrides: Any,
+) -> ProductPhoto:
+    """Make a marketplace-ready product photo in one call.
+
+    >>> product_photo("mug.jpg", "amazon").save("mug-amazon.jpg")
+    >>> product_photo("mug.jpg", "shopify", shadow=True, canvas="1600x1600").save("mug.jpg")
+
+    The model (default IS-Net) finds the subject, unless ``mask`` is given; see
+    :meth:`Segmenter.product` for the parameters and what is raised, and
+    ``docs/product-photos.md`` for the presets.
+    """
+    spec = resolve_preset(preset, user=user_presets, **overrides)  # bad settings: no model load
+    if mask is not None:  # no model needed
+        loaded = _with_mask(image, mask, max_pixels)
+        return make_product_photo(loaded, mask, spec, max_pixels=max_pixels)
+    return get_segmenter(model, precision).product(image, spec, max_pixels=max_pixels)

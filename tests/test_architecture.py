@@ -117,9 +117,10 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < jobs < evaluation/cli; widget above segmentation.
+    """models < variants < store < session < jobs < evaluation/cli; product < session.
 
-    In ``widget``: protocol and transfer < link (the kernel side of every view) < the widgets.
+    ``widget`` is above ``segmentation``; in it, protocol and transfer < link (the kernel side
+    of every view) < the widgets.
     """
     graph = import_graph()
     layers = [
@@ -128,6 +129,11 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
         ("segmentation", ("widget",)),
         ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
         ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
+        # the product-photo step: below session (which offers it), jobs and the CLI
+        (
+            "segmentation.product",
+            ("segmentation.session", "segmentation.store", "segmentation.variants"),
+        ),
         ("widget.protocol", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.transfer", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.link", ("widget.remover", "widget.batch", "widget.benchmark")),

@@ -83,7 +83,8 @@ def test_two_workers_write_the_bytes_of_one_process(
     bad = [write_bad(tmp_path / "in", case)[0] for case in ("truncated_png", "text_file")]
     inputs = [tmp_path / "in", *bad]
     addresses = set(client.scheduler_info()["workers"])
-    for options in ({"mask_only": True}, {"background": "#0000ff"}):
+    small_amazon = {"extends": "amazon", "name": "amazon-small", "canvas": [160, 160]}
+    for options in ({"mask_only": True}, {"background": "#0000ff"}, {"preset": small_amazon}):
         one = job(tiny_model, inputs, tmp_path / "one", workers=1, **options)
         two = job(tiny_model, inputs, tmp_path / "two", cluster=client, batch_size=2, **options)
         same_outputs(one, two)
@@ -92,6 +93,9 @@ def test_two_workers_write_the_bytes_of_one_process(
         failed = [r for r in two if not r.ok]
         assert [r.source for r in failed] == [str(p) for p in bad]
         assert "truncated" in str(failed[0].error) and "not an image" in str(failed[1].error)
+        if "preset" in options:
+            assert all(r.preset == "amazon-small" for r in two)
+            assert all(r.outputs[0].endswith(".jpg") for r in two)
         shutil.rmtree(tmp_path / "one")
         shutil.rmtree(tmp_path / "two")
 

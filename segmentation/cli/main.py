@@ -1,7 +1,8 @@
 """Command line: ``python -m segmentation`` (or ``pixel-liberation``).
 
-Subcommands: ``remove`` (cut out images: the resumable many-image job of
-:mod:`segmentation.jobs`), ``models`` (the catalog), ``fetch``
+Subcommands: ``remove`` (cut out images, or make product photos with ``--preset``: the
+resumable many-image job of :mod:`segmentation.jobs`), ``presets`` (the product-photo
+presets and their sources), ``models`` (the catalog), ``fetch``
 (get the default models), ``demo`` (the quick start on matplotlib's sample
 photos). Other modules add subcommands through :data:`SUBCOMMAND_MODULES`.
 
@@ -31,9 +32,11 @@ from segmentation.cutouts import parse_color
 from segmentation.errors import SegmentationError
 from segmentation.jobs.job import JobInterrupted, remove_many
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow
+from segmentation.models.licences import licence_of
 from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
 from segmentation.models.spec_file import read_spec_file
+from segmentation.product.presets import SOURCES, load_presets, preset_names, resolve_preset
 from segmentation.store import DEFAULT_FETCH, fetch_models, model_path
 from segmentation.variants.wrapper import MAX_RESOLUTION, RESOLUTION_STEP, check_resolution
 
@@ -106,6 +109,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         parse_color(args.background)  # a bad colour fails before any work
     if args.resolution is not None:
         check_resolution(args.resolution)  # a bad resolution fails before any work
+    user = load_presets(args.preset_file) if args.preset_file else None
+    if args.preset is not None:
+        resolve_preset(args.preset, user=user)  # an unknown or bad preset fails before any work
     registry, model, precision = _custom_model(args)
     out = Path(args.output)
     manifest = Path(args.manifest) if args.manifest else out / MANIFEST_NAME
@@ -123,6 +129,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
             resolution=args.resolution,
             mask_only=args.mask_only,
             background=args.background,
+            preset=args.preset,
+            presets=user,
             overwrite=args.overwrite,
             max_pixels=args.max_pixels,
             manifest=manifest,
@@ -147,19 +155,47 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """Print the catalog: name, precision, local presence and size, licence, online-only."""
-    rows = [("NAME", "PRECISION", "LOCAL", "SIZE", "ONLINE-ONLY", "LICENCE")]
+    """Print the catalog: name, precision, local presence and size, online-only, licences.
+
+    COMMERCIAL says whether commercial use of the output is cleared by what the catalog
+    knows (yes / no / unclear; see docs/models-and-licences.md); LICENCE the facts.
+    """
+    rows = [("NAME", "PRECISION", "LOCAL", "SIZE", "ONLINE-ONLY", "COMMERCIAL", "LICENCE")]
     for spec in default_registry():
         path = model_path(spec)
         present = path.is_file()
         size = f"{path.stat().st_size / 2**20:.1f} MiB" if present else "-"
         online = "yes" if spec.online_only else "no"
+        facts = licence_of(spec.name)
+        commercial = facts.commercial_output if facts else "?"
         rows.append(
-            (spec.name, spec.precision, "yes" if present else "no", size, online, spec.license)
-        )
+            (spec.name, spec.precision, "yes" if present else "no", size, online, commercial,
+             spec.license)
+        )  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    print("COMMERCIAL: whether commercial use of the output is cleared; see "
+          "docs/models-and-licences.md")  # fmt: skip
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    """Print the product-photo presets (built-in, then a file's) and where their rules come from."""
+    user = load_presets(args.preset_file) if args.preset_file else {}
+    for name in preset_names(user):
+        spec = resolve_preset(name, user=user)
+        size = "x".join(map(str, spec.canvas)) if spec.canvas else "subject's own"
+        fill = f"fill {spec.fill:.0%}" if spec.fill else f"margin {spec.margin.to_json()}"
+        bg = (
+            "transparent"
+            if spec.background[3] == 0
+            else "#{:02x}{:02x}{:02x}".format(*spec.background[:3])
+        )
+        shadow = ", shadow" if spec.shadow else ""
+        print(f"{name}: {size}, {fill}, {bg}{shadow}, {spec.format} q{spec.quality}")
+        source = SOURCES.get(name, f"user preset from {args.preset_file}")
+        print(f"    {source}")
     return 0
 
 
@@ -220,6 +256,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask-only", action="store_true", help="write <name>.mask.png only")
     p.add_argument("--background", metavar="COLOR", help="fill colour, e.g. white or #00ff00")
     p.add_argument(
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="write product photos: amazon, shopify, transparent, a name from --preset-file, "
+        "or a .json file (see `presets`)",
+    )
+    p.add_argument(
+        "--preset-file",
+        default=None,
+        metavar="JSON",
+        help='your presets: {"presets": {"name": {"extends": "amazon", ...}}}',
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="redo every image and replace existing outputs (default: skip them)",
@@ -252,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the model file to Dask workers (default: for an existing cluster)",
     )
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("presets", help="list the product-photo presets and their sources")
+    p.add_argument("--preset-file", default=None, metavar="JSON", help="also list these")
+    p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("models", help="list the model catalog")
     p.set_defaults(func=cmd_models)

@@ -23,7 +23,7 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from segmentation.cutouts import Color, parse_color
 from segmentation.errors import SegmentationError
+from segmentation.files import sha256_file
 from segmentation.jobs.engines import Engine, SerialEngine, check_cluster, open_engine
 from segmentation.jobs.inputs import PathArg, expand_inputs
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow, ManifestWriter, read_manifest
@@ -39,6 +40,9 @@ from segmentation.jobs.outputs import plan_outputs, refuse_overwriting_inputs, r
 from segmentation.jobs.work import ImageTask, JobSettings, run_batch
 from segmentation.models.registry import Registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL
+from segmentation.product.photo import load_background
+from segmentation.product.presets import PresetArg, resolve_preset
+from segmentation.product.spec import ProductSpec
 from segmentation.variants.wrapper import check_resolution
 
 #: Largest automatic batch: big enough that 100,000 images are ~1,600 tasks, not 100,000.
@@ -76,6 +80,7 @@ def plan_job(
     out_dir: Path,
     mask_only: bool,
     manifest: Path,
+    suffix: str | None = None,
 ) -> tuple[list[ImageTask], dict[tuple[str, tuple[str, ...]], ManifestRow]]:
     """Expand the inputs and plan the outputs; refuse any that would replace an input."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -86,7 +91,7 @@ def plan_job(
     sources = expand_inputs(given, exclude=ours)
     if not sources:
         raise SegmentationError(f"no images found in {', '.join(map(str, given))}")
-    plans = plan_outputs(sources, out_dir, mask_only)
+    plans = plan_outputs(sources, out_dir, mask_only, suffix)
     refuse_overwriting_inputs(sources, [p for plan in plans for p in plan])
     refuse_overwriting_inputs(sources, [str(manifest)], what="manifest")
     if os.path.abspath(manifest) in {p for plan in plans for p in plan}:
@@ -111,6 +116,9 @@ def remove_many(
     resolution: int | tuple[int, int] | None = None,
     mask_only: bool = False,
     background: Color | None = None,
+    preset: PresetArg | None = None,
+    presets: Mapping[str, ProductSpec] | None = None,
+    decontaminate: bool | None = None,
     overwrite: bool = False,
     max_pixels: int | None = None,
     manifest: PathArg | None = None,
@@ -150,7 +158,19 @@ def remove_many(
     mask_only : bool
         Write masks instead of cutouts.
     background : colour, optional
-        Fill behind the cutout (``"white"``, ``"#00ff00"``, an RGB(A) tuple).
+        Fill behind the cutout (``"white"``, ``"#00ff00"``, an RGB(A) tuple); with a
+        ``preset``, it replaces the preset's colour.
+    preset : str, path, dict or ProductSpec, optional
+        Write product photos (``"amazon"``, ``"shopify"``, ``"transparent"``, a user
+        preset; see :func:`~segmentation.product.presets.resolve_preset`) as
+        ``<stem>.jpg``/``.png``/``.webp``. The manifest records the preset, and its
+        resolved values are part of the settings a re-run compares. An image whose mask
+        holds no subject fails ("no subject found").
+    presets : mapping, optional
+        Named user presets (:func:`~segmentation.product.presets.load_presets`).
+    decontaminate : bool, optional
+        Give a cut-out's soft edges the subject's own colour (default: when
+        ``background`` is given; a preset says it itself).
     overwrite : bool
         Redo every image and replace existing outputs. Without it, an image
         whose manifest row still holds (same source sha256 and settings, outputs
@@ -189,6 +209,17 @@ def remove_many(
     """
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     fill = parse_color(background) if background is not None else None
+    product: ProductSpec | None = None
+    background_sha = None
+    if preset is not None:
+        if mask_only:
+            raise SegmentationError("a product preset and mask_only exclude each other")
+        extra = {} if fill is None else {"background": list(fill)}
+        product = resolve_preset(preset, user=presets, **extra)
+        load_background(product, max_pixels)  # a background that does not decode: stop now
+        if product.background_image is not None:
+            background_sha = sha256_file(Path(product.background_image).expanduser())
+        fill = None
     for name, value in (("threads", threads), ("workers", workers), ("batch_size", batch_size)):
         _positive(name, value)
     _positive("max_pixels", max_pixels)
@@ -197,7 +228,8 @@ def remove_many(
     manifest_path = (
         Path(os.path.abspath(Path(manifest).expanduser())) if manifest else out / MANIFEST_NAME
     )
-    tasks, previous = plan_job(items, out, mask_only, manifest_path)
+    suffix = product.suffix if product is not None else None
+    tasks, previous = plan_job(items, out, mask_only, manifest_path, suffix)
     reg = registry or default_registry()
     ref = prepare_model(reg.get(model, precision), reg, progress=_show(progress))
     say = log or (functools.partial(tqdm.write, file=sys.stderr) if _show(progress) else None)
@@ -207,7 +239,11 @@ def remove_many(
         if threads is None and not isinstance(engine, SerialEngine):
             threads = 1  # one single-threaded session per worker process uses every core
         size_hw = None if resolution is None else check_resolution(resolution)
-        settings = JobSettings(ref, threads, size_hw, mask_only, fill, overwrite, max_pixels)
+        settings = JobSettings(
+            ref, threads, size_hw, mask_only, fill, overwrite, max_pixels,
+            product=product, background_sha256=background_sha,
+            decontaminate=decontaminate if decontaminate is not None else fill is not None,
+        )  # fmt: skip
         size = batch_size or (
             1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
         )

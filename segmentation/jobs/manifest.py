@@ -58,9 +58,12 @@ class ManifestRow:
     model : str
         The model as ``name:precision``.
     settings : str
-        Digest of what shapes the output bytes (model file, mask-only, background).
+        Digest of what shapes the output bytes (model file, mask-only, background,
+        the product preset's resolved values).
     output_sha256 : tuple of str
         sha256 of each output once complete (empty when failed).
+    preset : str
+        The product-photo preset's name, or empty for a plain cut-out.
 
     """
 
@@ -74,6 +77,7 @@ class ManifestRow:
     model: str = ""
     settings: str = ""
     output_sha256: tuple[str, ...] = field(default=())
+    preset: str = ""
 
     @property
     def ok(self) -> bool:
@@ -111,6 +115,7 @@ class ManifestRow:
                 model=str(data.get("model", "")),
                 settings=str(data.get("settings", "")),
                 output_sha256=tuple(str(s) for s in data.get("output_sha256", ())),
+                preset=str(data.get("preset", "")),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a manifest row ({exc})") from None

@@ -34,9 +34,14 @@ class OutputError(SegmentationError):
     """An output could not be written; the message names the file and the reason."""
 
 
-def plan_outputs(sources: Sequence[str], out_dir: Path, mask_only: bool) -> list[tuple[str, ...]]:
-    """Return the absolute output path(s) of each source, in order, all distinct."""
-    suffix = MASK_SUFFIX if mask_only else CUTOUT_SUFFIX
+def plan_outputs(
+    sources: Sequence[str], out_dir: Path, mask_only: bool, suffix: str | None = None
+) -> list[tuple[str, ...]]:
+    """Return the absolute output path(s) of each source, in order, all distinct.
+
+    ``suffix`` replaces the cut-out's ``.png`` (a product photo's ``.jpg``, ``.webp``).
+    """
+    suffix = MASK_SUFFIX if mask_only else (suffix or CUTOUT_SUFFIX)
     folder = Path(os.path.abspath(out_dir))
     used: set[str] = set()
     plans: list[tuple[str, ...]] = []
@@ -92,7 +97,18 @@ def write_png(image: Image.Image, dest: str | os.PathLike[str]) -> str:
     """
     buf = io.BytesIO()
     image.save(buf, format="PNG")
-    data = buf.getvalue()
+    return write_bytes(buf.getvalue(), dest)
+
+
+def write_bytes(data: bytes, dest: str | os.PathLike[str]) -> str:
+    """Write an encoded file to ``dest`` atomically and return its sha256 (see :func:`write_png`).
+
+    Raises
+    ------
+    OutputError
+        The file could not be written; ``dest`` is then as it was before.
+
+    """
     try:
         with atomic_path(dest) as tmp, tmp.open("xb") as f:
             f.write(data)

@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +31,10 @@ from segmentation.images import LoadedImage, check_image_file, load_image
 from segmentation.jobs.engines import current_worker
 from segmentation.jobs.manifest import COMPLETE, ManifestRow, Status
 from segmentation.jobs.model import ModelRef, open_model
-from segmentation.jobs.outputs import existing_outputs, outputs_intact, write_png
+from segmentation.jobs.outputs import existing_outputs, outputs_intact, write_bytes, write_png
+from segmentation.product.compose import decontaminated
+from segmentation.product.photo import load_background, make_product_photo
+from segmentation.product.spec import ProductSpec
 from segmentation.session import Segmenter
 
 RGBA = tuple[int, int, int, int]
@@ -57,6 +60,12 @@ class JobSettings:
         Replace outputs even when they are up to date or not the job's own.
     max_pixels : int or None
         Largest image decoded (None: :func:`~segmentation.images.load_image`'s default).
+    product : ProductSpec or None
+        Write a product photo made with these settings instead of a cut-out.
+    background_sha256 : str or None
+        sha256 of the product's background image file (part of the digest).
+    decontaminate : bool
+        Give a cut-out's soft edges the subject's own colour (with ``background``).
 
     """
 
@@ -67,13 +76,24 @@ class JobSettings:
     background: RGBA | None = None
     overwrite: bool = False
     max_pixels: int | None = None
+    product: ProductSpec | None = None
+    background_sha256: str | None = None
+    decontaminate: bool = False
 
     @property
     def digest(self) -> str:
-        """Fingerprint of what shapes the output bytes: model file, resolution, mask-only, bg."""
+        """Fingerprint of what shapes the output bytes: model file, resolution, mask-only, bg.
+
+        A product preset adds its resolved values (and its background file's sha256), so
+        changing any of them redoes the image.
+        """
         what: list[object] = [self.ref.wrapped_sha256, self.mask_only, self.background]
         if self.resolution is not None:  # the model's own size keeps older manifests valid
             what.append(list(self.resolution))
+        if self.product is not None:
+            what.append({"product": self.product.digest, "background": self.background_sha256})
+        elif self.decontaminate and self.background is not None:
+            what.append("decontaminate")
         return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
 
 
@@ -105,9 +125,24 @@ def source_sha256(source: str, max_pixels: int | None = None) -> str:
         raise ImageError(f"{source}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _render(settings: JobSettings, loaded: LoadedImage, mask: np.ndarray) -> Image.Image:
+_BACKGROUNDS: dict[str, np.ndarray | None] = {}  # decoded once per worker process
+
+
+def _render(settings: JobSettings, loaded: LoadedImage, mask: np.ndarray) -> Image.Image | bytes:
+    """Make the output of one image: a mask, a cut-out (PIL image) or a product photo (bytes)."""
     if settings.mask_only:
         return Image.fromarray(mask, "L")
+    spec = settings.product
+    if spec is not None:
+        key = f"{spec.background_image}:{settings.background_sha256}"
+        if key not in _BACKGROUNDS:
+            _BACKGROUNDS[key] = load_background(spec, settings.max_pixels)
+        photo = make_product_photo(
+            loaded, mask, spec, background=_BACKGROUNDS[key], max_pixels=settings.max_pixels
+        )
+        return photo.data
+    if settings.decontaminate and settings.background is not None:
+        loaded = replace(loaded, pixels=decontaminated(loaded.pixels, mask))
     return compose(loaded, mask, settings.background)
 
 
@@ -132,6 +167,7 @@ def _row(
         model=settings.ref.spec.key,
         settings=settings.digest,
         output_sha256=output_sha256,
+        preset=settings.product.name if settings.product is not None else "",
     )
 
 
@@ -186,7 +222,10 @@ def process_image(
     start += time.perf_counter() - opening  # a row's seconds leave out opening the model
     try:
         image = _render(settings, loaded, seg.run_pixels(loaded.pixels, settings.resolution))
-        written = tuple(write_png(image, dest) for dest in task.outputs)
+        written = tuple(
+            write_bytes(image, dest) if isinstance(image, bytes) else write_png(image, dest)
+            for dest in task.outputs
+        )
     except (SegmentationError, OSError, ValueError) as exc:
         return _row(settings, task, "failed", start, sha, error=str(exc))
     return _row(settings, task, "done", start, sha, output_sha256=written)

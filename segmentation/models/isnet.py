@@ -12,6 +12,7 @@ them, so they are checked against the sidecar written when they were derived
 
 from __future__ import annotations
 
+from segmentation.models.licences import LICENCES
 from segmentation.models.spec import (
     DEFAULT_MODEL,
     IMGLY_PACKAGE,
@@ -34,7 +35,7 @@ _ISNET = {
     "std": (1.0, 1.0, 1.0),
     "activation": "none",
     "normalization": "minmax",
-    "license": "Apache-2.0 (DIS / IS-Net weights); packaged by IMG.LY (AGPL-3.0 data package)",
+    "license": LICENCES[DEFAULT_MODEL].summary,
 }
 
 

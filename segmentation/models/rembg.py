@@ -17,12 +17,12 @@ linear Resize (the operator both runtimes share).
 
 from __future__ import annotations
 
+from segmentation.models.licences import LICENCES
 from segmentation.models.spec import ModelSpec, UrlSource
 
 REMBG_RELEASE = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-U2NET_LICENSE = "Apache-2.0 (U^2-Net weights, Qin et al. 2020); ONNX export by rembg (MIT)"
 
 
 def _rembg(file: str, sha256: str, size: int, md5: str) -> tuple[UrlSource, ...]:
@@ -60,7 +60,7 @@ def online_specs() -> list[ModelSpec]:
             sha256="309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
             input_name="",
             output_name="",
-            license=U2NET_LICENSE,
+            license=LICENCES["u2netp"].summary,
             description="U^2-Net lite (4.6 MB, 320 px): fastest, rough edges",
             **u2,  # type: ignore[arg-type]
         ),
@@ -76,7 +76,7 @@ def online_specs() -> list[ModelSpec]:
             sha256="8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
             input_name="input.1",
             output_name="1959",
-            license=U2NET_LICENSE,
+            license=LICENCES["u2net"].summary,
             description="U^2-Net full (176 MB, 320 px): rembg's original default",
             **u2,  # type: ignore[arg-type]
         ),
@@ -92,7 +92,7 @@ def online_specs() -> list[ModelSpec]:
             sha256="75da6c8d2f8096ec743d071951be73b4a8bc7b3e51d9a6625d63644f90ffeedb",
             input_name="input.1",
             output_name="1959",
-            license=U2NET_LICENSE + "; slimmed U^2-Net from U-2-Net issue #295",
+            license=LICENCES["silueta"].summary,
             description="Silueta: U^2-Net shrunk to 44 MB (320 px)",
             **u2,  # type: ignore[arg-type]
         ),
@@ -114,7 +114,7 @@ def online_specs() -> list[ModelSpec]:
             activation="none",
             normalization="minmax",
             online_only=True,
-            license="Apache-2.0 (SkyTNT/anime-segmentation, IS-Net); ONNX by rembg (MIT)",
+            license=LICENCES["isnet-anime"].summary,
             description="IS-Net trained on anime characters (176 MB, 1024 px)",
         ),
     ]

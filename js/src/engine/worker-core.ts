@@ -1,10 +1,12 @@
 // The engine's dedicated module worker: it answers the page's requests (worker-protocol.ts)
 // with the asset store (asset-store.ts, asset-cache.ts), image decoding (decode.ts) and the
-// onnxruntime-web session (session.ts). Two entry points share it: worker-wasm.ts (ort.wasm
+// onnxruntime-web session (session.ts), and the product-photo step (../product/request.ts).
+// Two entry points share it: worker-wasm.ts (ort.wasm
 // bundle: the wasm EP) and worker-webgpu.ts (ort.webgpu bundle: the webgpu EP, checked against a
 // probe, with the wasm EP as fallback). Each is bundled separately and inlined into widget.js,
 // started from a Blob URL.
 import type * as OrtModule from "onnxruntime-web";
+import { productRequest } from "../product/request";
 import { cached } from "./asset-cache";
 import { forgetSlots, forgetUntaken, put, take } from "./asset-store";
 import { probeCapabilities } from "./capabilities";
@@ -85,6 +87,7 @@ const handlers: { [T in WorkerRequestType]: Handler<T> } = {
   run: exclusive(run),
   release: exclusive(release),
   forget,
+  product: productRequest,
 };
 
 function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[] {
@@ -92,6 +95,7 @@ function transferables(result: WorkerReplies[WorkerRequestType]): Transferable[]
   if ("mask" in result) list.push(result.mask);
   if ("pixels" in result && result.pixels) list.push(result.pixels);
   if ("preview" in result) list.push(result.preview);
+  if ("encoded" in result && result.encoded) list.push(result.encoded);
   return list;
 }
 

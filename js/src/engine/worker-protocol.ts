@@ -34,6 +34,22 @@ export type WorkerRequest =
        * uses them, and the worker is left with no image-sized buffer to garbage-collect. */
       pixels?: boolean;
     }
+  | {
+      /** The product-photo step (js/src/product): frame the subject of straight-RGBA `pixels`
+       * (width*height*4) whose mask is `mask` (width*height) as `spec` says (the kernel's
+       * ProductSpec.to_dict(), checked in the worker); optionally over `background` pixels. */
+      type: "product";
+      width: number;
+      height: number;
+      pixels: ArrayBuffer;
+      mask: ArrayBuffer;
+      spec: unknown;
+      background?: { width: number; height: number; pixels: ArrayBuffer } | null;
+      /** Encode to the spec's format too (default true); the pixels come back either way. */
+      encode?: boolean;
+      /** Largest photo, background and canvas in pixels (default and ceiling: 200 MP). */
+      maxPixels?: number;
+    }
   | { type: "release" }
   /** Drop the images (assembled, untaken, decoded) whose slot starts with `prefix`: a view
    * that goes away leaves nothing of its image in the worker. */
@@ -61,6 +77,20 @@ export interface WorkerReplies {
     fallback?: string | null;
     /** The decoded image, straight RGBA width*height*4 (only when the request asked). */
     pixels?: ArrayBuffer;
+  };
+  product: {
+    width: number;
+    height: number;
+    /** The framed photo, straight RGBA width*height*4, before any lossy encoding. */
+    pixels: ArrayBuffer;
+    /** The file in `mime` (null when the request said encode: false). */
+    encoded: ArrayBuffer | null;
+    mime: string;
+    /** Share of the canvas the subject's box fills on its limiting side. */
+    fill: number;
+    frame: { scale: number; ox: number; oy: number; box: [number, number, number, number] };
+    /** Milliseconds in the worker: the step, and the encoding. */
+    ms: { step: number; encode: number };
   };
   release: { released: boolean };
   forget: { forgotten: number };
