@@ -220,3 +220,18 @@ def test_bench_editor_ops() -> None:
     for r in rows:
         wall, longest, blocking = (float(v) for v in r[-3:])
         assert wall > 0 and longest >= 0 and blocking >= 0, r
+
+
+@pytest.mark.browser
+def test_bench_product(tmp_path: Path) -> None:
+    out_file = tmp_path / "smoke.json"
+    out = run_script("bench_product.py", "--smoke", "--json", out_file)
+    assert "| kernel         | amazon" in out and "| browser worker | amazon" in out, out
+    report = json.loads(out_file.read_text())
+    speed = report["speed"]
+    presets = ("amazon", "shopify", "transparent")
+    wanted = {(where, p) for where in ("kernel", "browser worker") for p in presets}
+    assert {(r["where"], r["preset"]) for r in speed} == wanted, speed
+    assert all(r["total_s"] > 0 for r in speed)
+    (q,) = report["quality"]
+    assert q["soft_px"] > 100 and q["mae_soft_decont"] < 0.5 * q["mae_soft_raw"]
