@@ -269,3 +269,22 @@ def test_unreasonable_engine_settings_fail_before_any_work(
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         run(tiny_model, photos, tmp_path / "o", batch_size=0)
     assert not (tmp_path / "o").exists()
+
+
+def test_inputs_that_are_not_paths_are_named(tiny_model: TinyModel, tmp_path: Path) -> None:
+    photo = red_photos(tmp_path / "in", 1)[0]
+    out = tmp_path / "o"
+    with pytest.raises(TypeError, match=r"inputs\[1\] is None, not a path"):
+        run(tiny_model, [photo, None], out)
+    with pytest.raises(TypeError, match="inputs must be a path or an iterable of paths, got a int"):
+        run(tiny_model, 5, out)
+    with pytest.raises(SegmentationError, match=r"^no inputs given: pass image files"):
+        run(tiny_model, [], out)
+    with pytest.raises(SegmentationError, match=r"inputs\[0\] is not a usable path \(empty\)"):
+        run(tiny_model, [""], out)
+    with pytest.raises(TypeError, match="out_dir must be a path"):
+        run(tiny_model, [photo], None)
+    with pytest.raises(SegmentationError, match=f"^no images found in {tmp_path / 'empty'}$"):
+        (tmp_path / "empty").mkdir()
+        run(tiny_model, [tmp_path / "empty"], out)
+    assert not out.exists()

@@ -32,9 +32,10 @@ from tqdm.auto import tqdm
 from segmentation.cutouts import Color, parse_color
 from segmentation.errors import SegmentationError
 from segmentation.jobs.engines import Engine, SerialEngine, check_cluster, open_engine
-from segmentation.jobs.inputs import PathArg, expand_inputs
+from segmentation.jobs.inputs import PathArg, as_paths, expand_inputs
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow, ManifestWriter, read_manifest
 from segmentation.jobs.model import prepare_model
+from segmentation.jobs.names import display
 from segmentation.jobs.outputs import plan_outputs, refuse_overwriting_inputs, remove_stale_temps
 from segmentation.jobs.work import ImageTask, JobSettings, run_batch
 from segmentation.models.registry import Registry, default_registry
@@ -79,13 +80,15 @@ def plan_job(
 ) -> tuple[list[ImageTask], dict[tuple[str, tuple[str, ...]], ManifestRow]]:
     """Expand the inputs and plan the outputs; refuse any that would replace an input."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise SegmentationError(f"output folder {out_dir} exists and is not a folder")
+        raise SegmentationError(f"output folder {display(str(out_dir))} exists and is not a folder")
     previous = read_manifest(manifest)
     ours = {p for row in previous.values() for p in row.outputs}
     given = list(inputs)
     sources = expand_inputs(given, exclude=ours)
     if not sources:
-        raise SegmentationError(f"no images found in {', '.join(map(str, given))}")
+        raise SegmentationError(
+            f"no images found in {', '.join(display(os.fspath(p)) for p in given)}"
+        )
     plans = plan_outputs(sources, out_dir, mask_only)
     refuse_overwriting_inputs(sources, [p for plan in plans for p in plan])
     refuse_overwriting_inputs(sources, [str(manifest)], what="manifest")
@@ -99,8 +102,8 @@ def plan_job(
 
 
 def remove_many(
-    inputs: Iterable[PathArg] | PathArg,
-    out_dir: PathArg,
+    inputs: Iterable[PathArg | bytes] | PathArg | bytes,
+    out_dir: PathArg | bytes,
     *,
     cluster: object = None,
     workers: int | None = None,
@@ -113,7 +116,7 @@ def remove_many(
     background: Color | None = None,
     overwrite: bool = False,
     max_pixels: int | None = None,
-    manifest: PathArg | None = None,
+    manifest: PathArg | bytes | None = None,
     batch_size: int | None = None,
     ship_model: bool | None = None,
     progress: bool | None = None,
@@ -126,7 +129,9 @@ def remove_many(
     ----------
     inputs : path-like or iterable of path-like
         Image files, folders (their images, not recursive) and list files
-        (``.txt``/``.lst``, one path per line); see :mod:`segmentation.jobs.inputs`.
+        (``.txt``/``.lst``, one path per line, relative ones from the list's
+        folder); see :mod:`segmentation.jobs.inputs`. ``bytes`` paths are
+        taken too: any name the OS allows, UTF-8 or not.
     out_dir : path-like
         Output folder (created). Outputs are ``<stem>.png`` cutouts (RGBA), or
         ``<stem>.mask.png`` with ``mask_only``; a repeated stem gets ``-1``, ``-2``...
@@ -179,23 +184,27 @@ def remove_many(
 
     Raises
     ------
+    TypeError
+        An input, ``out_dir`` or ``manifest`` is not a path.
     SegmentationError
-        Before any work: no images, an output or the manifest would replace an
+        Before any work: no inputs or no images, an output or the manifest would replace an
         input, an unknown or unavailable model, an unreachable cluster. During
         the job: the model cannot be opened on a worker, workers keep dying.
     JobInterrupted
         Ctrl+C; the rows finished so far are in the manifest and on the exception.
 
     """
-    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    items = as_paths(inputs)
     fill = parse_color(background) if background is not None else None
     for name, value in (("threads", threads), ("workers", workers), ("batch_size", batch_size)):
         _positive(name, value)
     _positive("max_pixels", max_pixels)
     check_cluster(cluster)
-    out = Path(os.path.abspath(Path(out_dir).expanduser()))
+    out = Path(os.path.abspath(Path(os.fsdecode(_path_arg("out_dir", out_dir))).expanduser()))
     manifest_path = (
-        Path(os.path.abspath(Path(manifest).expanduser())) if manifest else out / MANIFEST_NAME
+        Path(os.path.abspath(Path(os.fsdecode(_path_arg("manifest", manifest))).expanduser()))
+        if manifest
+        else out / MANIFEST_NAME
     )
     tasks, previous = plan_job(items, out, mask_only, manifest_path)
     reg = registry or default_registry()
@@ -225,6 +234,12 @@ def remove_many(
     return [rows[(t.source, t.outputs)] for t in tasks]
 
 
+def _path_arg(name: str, value: object) -> PathArg | bytes:
+    if not isinstance(value, str | bytes | os.PathLike):
+        raise TypeError(f"{name} must be a path (str, bytes or os.PathLike), got {value!r}")
+    return value
+
+
 def _run(
     engine: Engine,
     settings: JobSettings,
@@ -241,8 +256,8 @@ def _run(
         total=total, desc="remove", unit="img", disable=None if progress is None else not progress
     )
     try:
-        for rows in engine.imap_unordered(functools.partial(run_batch, settings), batches):
-            writer.append(rows)
+        for batch_rows in engine.imap_unordered(functools.partial(run_batch, settings), batches):
+            rows = writer.append(batch_rows)  # a row that cannot be recorded is a failure
             for row in rows:
                 done[row.key] = row
                 failed += not row.ok
