@@ -199,6 +199,11 @@ def test_existing_output_not_from_the_job_is_kept_unless_overwrite(
     rows = run(tiny_model, photos, out)
     assert [r.status for r in rows] == ["kept", "done"]
     assert mine.read_bytes() == b"my own file"
+    again = run(tiny_model, photos, out)  # a kept row never vouches for the file later
+    assert [r.status for r in again] == ["kept", "skipped"]
+    mine.unlink()
+    assert [r.status for r in run(tiny_model, photos, out)] == ["done", "skipped"]
+    mine.write_bytes(b"my own file")
     rows = run(tiny_model, photos, out, overwrite=True)
     assert [r.status for r in rows] == ["done", "done"]
     assert Image.open(mine).mode == "RGBA"
