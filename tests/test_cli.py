@@ -173,3 +173,4 @@ def test_remove_help_states_the_pixel_limit_and_where_list_paths_start(
     text = " ".join(capsys.readouterr().out.split())
     assert f"(default {DEFAULT_MAX_PIXELS // 10**6} MP, or ${MAX_PIXELS_ENV})" in text
     assert "a relative one is taken from the list file's folder" in text
+    assert "one job at a time" in text

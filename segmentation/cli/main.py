@@ -211,7 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="image files, folders, or .txt/.lst files listing paths (one a line; a relative"
         " one is taken from the list file's folder, not the current one)",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTDIR",
+        help="output folder (one job at a time: a second one stops, naming the first)",
+    )
     _add_model_options(p)
     p.add_argument(
         "--resolution",

@@ -8,13 +8,17 @@
 :func:`remove_many` is what ``python -m segmentation remove`` runs. Before any
 work it expands the inputs, plans every output name, refuses an output that
 would replace an input, resolves the model and makes it ready (fetched,
-wrapped, named by sha256). Then batches of images go to an engine
-(:mod:`segmentation.jobs.engines`): this process, a local process pool, or a
-Dask cluster. Each finished batch is appended to the manifest
+wrapped, named by sha256). Then it locks the output folder and the manifest
+(:mod:`segmentation.jobs.lock`: a second job on them stops at once, naming the
+first), deletes what a stopped run wrote without recording
+(:mod:`segmentation.jobs.claims`), plans again under the lock, and sends
+batches of images to an engine (:mod:`segmentation.jobs.engines`): this
+process, a local process pool (its processes end with this one), or a Dask
+cluster. Each finished batch is appended to the manifest
 (:mod:`segmentation.jobs.manifest`), so Ctrl+C, a killed client or a dead
 worker loses at most the batches in flight; running the same job again skips
-what is done. An image's failure (unreadable, too large, a failed write) is its
-row; the job goes on.
+what is done. An image's failure (unreadable, too large, a failed write, a row
+that cannot be recorded) is its row; the job goes on.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from tqdm.auto import tqdm
 
 from segmentation.cutouts import Color, parse_color
 from segmentation.errors import SegmentationError
+from segmentation.jobs.claims import clear_claims, remove_unrecorded, write_claims
 from segmentation.jobs.engines import Engine, SerialEngine, check_cluster, open_engine
 from segmentation.jobs.inputs import PathArg, as_paths, expand_inputs
+from segmentation.jobs.lock import JobLock, lock_paths
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow, ManifestWriter, read_manifest
 from segmentation.jobs.model import prepare_model
 from segmentation.jobs.names import display
@@ -159,7 +165,8 @@ def remove_many(
     overwrite : bool
         Redo every image and replace existing outputs. Without it, an image
         whose manifest row still holds (same source sha256 and settings, outputs
-        intact) is skipped, and an existing file that no row vouches for is kept.
+        intact) is skipped, and an existing file that no row vouches for is
+        kept (status ``kept`` on every run until it is removed or overwritten).
     max_pixels : int, optional
         Refuse images with more pixels (passed to :func:`~segmentation.images.load_image`).
     manifest : path-like, optional
@@ -187,9 +194,12 @@ def remove_many(
     TypeError
         An input, ``out_dir`` or ``manifest`` is not a path.
     SegmentationError
-        Before any work: no inputs or no images, an output or the manifest would replace an
-        input, an unknown or unavailable model, an unreachable cluster. During
-        the job: the model cannot be opened on a worker, workers keep dying.
+        Before any work: no inputs or no images, an output or the manifest would
+        replace an input, an unknown or unavailable model, an unreachable
+        cluster, another job holding the output folder or the manifest
+        (:class:`~segmentation.jobs.lock.JobLockedError`, naming its pid).
+        During the job: the model cannot be opened on a worker, workers keep
+        dying, the manifest cannot be written.
     JobInterrupted
         Ctrl+C; the rows finished so far are in the manifest and on the exception.
 
@@ -206,31 +216,55 @@ def remove_many(
         if manifest
         else out / MANIFEST_NAME
     )
-    tasks, previous = plan_job(items, out, mask_only, manifest_path)
+    plan_job(items, out, mask_only, manifest_path)  # every refusal before anything is written
     reg = registry or default_registry()
     ref = prepare_model(reg.get(model, precision), reg, progress=_show(progress))
     say = log or (functools.partial(tqdm.write, file=sys.stderr) if _show(progress) else None)
-    engine = open_engine(cluster, workers, batches=len(tasks))
+    size_hw = None if resolution is None else check_resolution(resolution)
+    created = _make_folders(out, manifest_path.parent)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        if threads is None and not isinstance(engine, SerialEngine):
-            threads = 1  # one single-threaded session per worker process uses every core
-        size_hw = None if resolution is None else check_resolution(resolution)
-        settings = JobSettings(ref, threads, size_hw, mask_only, fill, overwrite, max_pixels)
-        size = batch_size or (
-            1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
-        )
-        batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
-        if say is not None:
-            say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
-            if engine.dashboard_link:
-                say(f"dashboard: {engine.dashboard_link}")
-        engine.prepare(ref, threads, ship_model)
-        with ManifestWriter(manifest_path, previous) as writer:
-            rows = _run(engine, settings, batches, writer, progress, on_result)
-    finally:
-        engine.close()
-        remove_stale_temps(p for task in tasks for p in task.outputs)
+        with JobLock(lock_paths(out, manifest_path), log=say):
+            removed = remove_unrecorded(manifest_path, read_manifest(manifest_path))
+            if removed and say is not None:
+                say(
+                    f"removed {len(removed)} output(s) that a stopped run wrote without "
+                    "recording them; their images are done again"
+                )
+            tasks, previous = plan_job(items, out, mask_only, manifest_path)  # under the lock
+            engine = open_engine(cluster, workers, batches=len(tasks))
+            try:
+                if threads is None and not isinstance(engine, SerialEngine):
+                    threads = 1  # one single-threaded session per worker process uses every core
+                settings = JobSettings(
+                    ref, threads, size_hw, mask_only, fill, overwrite, max_pixels
+                )
+                size = batch_size or (
+                    1
+                    if isinstance(engine, SerialEngine)
+                    else auto_batch_size(len(tasks), engine.workers)
+                )
+                batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+                if say is not None:
+                    say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
+                    if engine.dashboard_link:
+                        say(f"dashboard: {engine.dashboard_link}")
+                engine.prepare(ref, threads, ship_model)
+                with ManifestWriter(manifest_path, previous) as writer:
+                    new = (p for t in tasks if not t.existed for p in t.outputs)
+                    write_claims(manifest_path, new)  # what a stopped run leaves is known
+                    try:
+                        rows = _run(engine, settings, batches, writer, progress, on_result)
+                    except JobInterrupted:  # the pool is ended: drop what it wrote unrecorded
+                        remove_unrecorded(manifest_path, read_manifest(manifest_path))
+                        raise
+                clear_claims(manifest_path)  # every image has its row
+            finally:
+                engine.close()
+                remove_stale_temps(p for task in tasks for p in task.outputs)
+    except BaseException:
+        for folder in created:
+            _remove_if_empty(folder)
+        raise
     return [rows[(t.source, t.outputs)] for t in tasks]
 
 
@@ -238,6 +272,31 @@ def _path_arg(name: str, value: object) -> PathArg | bytes:
     if not isinstance(value, str | bytes | os.PathLike):
         raise TypeError(f"{name} must be a path (str, bytes or os.PathLike), got {value!r}")
     return value
+
+
+def _make_folders(*folders: Path) -> list[Path]:
+    """Create the folders (with parents); return those that did not exist, deepest last."""
+    created: list[Path] = []
+    for folder in folders:
+        if folder.exists():
+            continue
+        missing = [folder, *(p for p in folder.parents if not p.exists())]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SegmentationError(
+                f"cannot create {display(str(folder))} ({exc.strerror or exc})"
+            ) from None
+        created.extend(reversed(missing))
+    return created
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Undo a folder this job created, if the job left it empty."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _run(
