@@ -15,8 +15,9 @@ from PIL import Image
 
 from segmentation import remove_many
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, SegmentationError
+from segmentation.jobs.claims import claims_path, clear_claims, remove_unrecorded, write_claims
 from segmentation.jobs.inputs import expand_inputs
-from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest
+from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest, write_manifest
 from segmentation.jobs.model import ModelRef, locate_bare, prepare_model, shipped_path
 from segmentation.jobs.outputs import remove_stale_temps
 from tests._images import BAD_FILES, write_bad
@@ -293,3 +294,21 @@ def test_inputs_that_are_not_paths_are_named(tiny_model: TinyModel, tmp_path: Pa
         (tmp_path / "empty").mkdir()
         run(tiny_model, [tmp_path / "empty"], out)
     assert not out.exists()
+
+
+def test_claimed_outputs_no_row_records_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.jsonl"
+    paths = {k: str(tmp_path / f"{k}.png") for k in ("recorded", "stray", "folder", "link", "gone")}
+    paths["odd"] = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"odd\xff.png"))
+    for key in ("recorded", "stray", "odd"):
+        Path(paths[key]).write_bytes(b"png")
+    os.mkdir(paths["folder"])
+    os.symlink(paths["recorded"], paths["link"])
+    row = ManifestRow("/in/r.png", "11", (paths["recorded"],), "done", output_sha256=("22",))
+    write_manifest(manifest, [row])
+    assert remove_unrecorded(manifest) == [], "no claims: nothing to do"
+    write_claims(manifest, paths.values())
+    assert sorted(remove_unrecorded(manifest)) == sorted([paths["stray"], paths["odd"]])
+    assert all(os.path.lexists(paths[k]) for k in ("recorded", "folder", "link"))
+    clear_claims(manifest)
+    assert not claims_path(manifest).exists()

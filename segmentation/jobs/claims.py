@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from segmentation.files import atomic_path
-from segmentation.jobs.manifest import COMPLETE, ManifestRow
+from segmentation.jobs.manifest import COMPLETE, read_manifest
 from segmentation.jobs.names import path_from_json, path_to_json
 
 
@@ -60,16 +60,19 @@ def clear_claims(manifest: Path) -> None:
     claims_path(manifest).unlink(missing_ok=True)
 
 
-def remove_unrecorded(
-    manifest: Path, rows: dict[tuple[str, tuple[str, ...]], ManifestRow]
-) -> list[str]:
-    """Delete the claimed outputs that no complete row of ``rows`` lists; return them.
+def remove_unrecorded(manifest: Path) -> list[str]:
+    """Delete the claimed outputs that no complete row of the manifest lists; return them.
 
     Only regular files are deleted (a link or a folder put there is not an output).
+    The manifest is read only when there are claims.
     """
-    recorded = {p for row in rows.values() if row.status in COMPLETE for p in row.outputs}
+    claims = read_claims(manifest)
+    if not claims:
+        return []
+    rows = read_manifest(manifest).values()
+    recorded = {p for row in rows if row.status in COMPLETE for p in row.outputs}
     removed = []
-    for path in read_claims(manifest):
+    for path in claims:
         if path in recorded:
             continue
         try:

@@ -224,7 +224,7 @@ def remove_many(
     created = _make_folders(out, manifest_path.parent)
     try:
         with JobLock(lock_paths(out, manifest_path), log=say):
-            removed = remove_unrecorded(manifest_path, read_manifest(manifest_path))
+            removed = remove_unrecorded(manifest_path)
             if removed and say is not None:
                 say(
                     f"removed {len(removed)} output(s) that a stopped run wrote without "
@@ -255,7 +255,7 @@ def remove_many(
                     try:
                         rows = _run(engine, settings, batches, writer, progress, on_result)
                     except JobInterrupted:  # the pool is ended: drop what it wrote unrecorded
-                        remove_unrecorded(manifest_path, read_manifest(manifest_path))
+                        remove_unrecorded(manifest_path)
                         raise
                 clear_claims(manifest_path)  # every image has its row
             finally:
