@@ -26,7 +26,7 @@ def cache_dir() -> Path:
 
 
 #: Characters a cached file's name keeps; any other becomes ``_``.
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+@-]")
 #: Longest part of a cached file's name taken from a model's name or precision.
 MAX_NAME_PART = 100
 
@@ -34,8 +34,8 @@ MAX_NAME_PART = 100
 def safe_name(text: str) -> str:
     """Return ``text`` usable as part of one file name anywhere: no separator, no leading dot.
 
-    Characters other than letters, digits and ``._+-`` become ``_``; names of
-    the built-in catalog come out unchanged.
+    Characters other than letters, digits and ``._+@-`` become ``_``; names of
+    the built-in catalog and of its variants (``fp32@512``) come out unchanged.
     """
     name = _UNSAFE.sub("_", text).lstrip(".")[:MAX_NAME_PART]
     return name or "_"

@@ -79,7 +79,7 @@ MAX_INPUT_SIDE = 4096
 #: Longest name or precision label.
 MAX_LABEL = 100
 #: A name or precision: what a file name can hold anywhere, and no ``:`` (the key's separator).
-_LABEL = re.compile(r"[A-Za-z0-9_.+\-][A-Za-z0-9_.+\- ]*")
+_LABEL = re.compile(r"[A-Za-z0-9_.+@\-][A-Za-z0-9_.+@\- ]*")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -92,7 +92,7 @@ def _label_problem(value: object) -> str | None:
         return f"must be a string, got {value!r}"
     if not (0 < len(value) <= MAX_LABEL) or not _LABEL.fullmatch(value) or value.strip(".") == "":
         return (
-            f"must be 1-{MAX_LABEL} letters, digits, spaces or '_.+-' (no path, no ':'), "
+            f"must be 1-{MAX_LABEL} letters, digits, spaces or '_.+@-' (no path, no ':'), "
             f"got {value!r}"
         )
     return None
