@@ -43,6 +43,14 @@ def lock_paths(out_dir: Path, manifest: Path) -> list[Path]:
     return [out_dir / FOLDER_LOCK, manifest.parent / f".{manifest.name}.lock"]
 
 
+def _locked_thing(path: Path) -> str:
+    """Name what a lock file guards: ``output folder X`` or ``manifest Y``."""
+    if path.name == FOLDER_LOCK:
+        return f"output folder {display(str(path.parent))}"
+    guarded = path.parent / path.name[1 : -len(".lock")]
+    return f"manifest {display(str(guarded))}"
+
+
 def _holder(fd: int) -> str:
     """Who holds the lock, as its file says (it may not have written it yet: retry a little)."""
     for _ in range(20):
@@ -92,7 +100,7 @@ class JobLock:
                 holder = _holder(fd)
                 os.close(fd)
                 raise JobLockedError(
-                    f"{display(str(path.parent))} is in use by another job ({holder}); "
+                    f"{_locked_thing(path)} is in use by another job ({holder}); "
                     "wait for it to end or choose another output folder or manifest"
                 ) from None
             except OSError as exc:
