@@ -129,11 +129,11 @@ def test_a_second_job_on_the_folder_or_manifest_stops_naming_the_first(
     try:
         line = assert_one_line_error(cli(*args, env=env))
         assert f"output folder {out} is in use by another job (pid {first.pid} on " in line
-        other = tmp_path / "other"
+        other = tmp_path / "deep" / "other"
         line = assert_one_line_error(cli(*args[:2], other, *args[3:], "--manifest", manifest,
                                          env=env))  # fmt: skip
         assert f"manifest {manifest} is in use by another job (pid {first.pid}" in line
-        assert not other.exists(), "a refused job leaves no folder behind"
+        assert not (tmp_path / "deep").exists(), "a refused job leaves no folder behind"
     finally:
         first.send_signal(signal.SIGCONT)
     assert first.wait(timeout=120) == 0, (tmp_path / "first.log").read_text()

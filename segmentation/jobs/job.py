@@ -29,6 +29,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -238,34 +239,61 @@ def remove_many(
                 settings = JobSettings(
                     ref, threads, size_hw, mask_only, fill, overwrite, max_pixels
                 )
-                size = batch_size or (
-                    1
-                    if isinstance(engine, SerialEngine)
-                    else auto_batch_size(len(tasks), engine.workers)
-                )
-                batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
-                if say is not None:
-                    say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
-                    if engine.dashboard_link:
-                        say(f"dashboard: {engine.dashboard_link}")
-                engine.prepare(ref, threads, ship_model)
-                with ManifestWriter(manifest_path, previous) as writer:
-                    new = (p for t in tasks if not t.existed for p in t.outputs)
-                    write_claims(manifest_path, new)  # what a stopped run leaves is known
-                    try:
-                        rows = _run(engine, settings, batches, writer, progress, on_result)
-                    except JobInterrupted:  # the pool is ended: drop what it wrote unrecorded
-                        remove_unrecorded(manifest_path)
-                        raise
-                clear_claims(manifest_path)  # every image has its row
+                writing = _Writing(manifest_path, previous, progress, on_result, say)
+                rows = _dispatch(engine, settings, tasks, batch_size, ship_model, writing)
             finally:
                 engine.close()
                 remove_stale_temps(p for task in tasks for p in task.outputs)
     except BaseException:
-        for folder in created:
+        for folder in reversed(created):  # deepest first
             _remove_if_empty(folder)
         raise
     return [rows[(t.source, t.outputs)] for t in tasks]
+
+
+@dataclass(frozen=True)
+class _Writing:
+    """Where a job's rows go and who hears of them."""
+
+    manifest: Path
+    previous: dict[tuple[str, tuple[str, ...]], ManifestRow]
+    progress: bool | None
+    on_result: Callable[[ManifestRow], None] | None
+    say: Callable[[str], None] | None
+
+
+def _dispatch(
+    engine: Engine,
+    settings: JobSettings,
+    tasks: list[ImageTask],
+    batch_size: int | None,
+    ship_model: bool | None,
+    writing: _Writing,
+) -> dict[tuple[str, tuple[str, ...]], ManifestRow]:
+    """Batch the tasks, run them on ``engine`` and record every row; return the rows by key.
+
+    The outputs the run may create are claimed first (:mod:`segmentation.jobs.claims`);
+    after Ctrl+C those it wrote without a row are removed, after a full run the claims go.
+    """
+    size = batch_size or (
+        1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
+    )
+    batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    say = writing.say
+    if say is not None:
+        say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
+        if engine.dashboard_link:
+            say(f"dashboard: {engine.dashboard_link}")
+    engine.prepare(settings.ref, settings.threads, ship_model)
+    with ManifestWriter(writing.manifest, writing.previous) as writer:
+        write_claims(writing.manifest, (p for t in tasks if not t.existed for p in t.outputs))
+        try:
+            rows = _run(engine, settings, batches, writer, writing.progress, writing.on_result)
+        except JobInterrupted:  # the pool is ended: drop what it wrote unrecorded
+            remove_unrecorded(writing.manifest)
+            raise
+    clear_claims(writing.manifest)  # every image has its row
+    return rows
 
 
 def _path_arg(name: str, value: object) -> PathArg | bytes:
