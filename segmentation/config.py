@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 #: Environment variable naming the model cache directory.
@@ -22,6 +23,38 @@ def cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     base = Path(env).expanduser() if env else Path.home() / ".cache" / "pixel-liberation"
     return base
+
+
+#: Characters a cached file's name keeps; any other becomes ``_``.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+@-]")
+#: Longest part of a cached file's name taken from a model's name or precision.
+MAX_NAME_PART = 100
+
+
+def safe_name(text: str) -> str:
+    """Return ``text`` usable as part of one file name anywhere: no separator, no leading dot.
+
+    Characters other than letters, digits and ``._+@-`` become ``_``; names of
+    the built-in catalog and of its variants (``fp32@512``) come out unchanged.
+    """
+    name = _UNSAFE.sub("_", text).lstrip(".")[:MAX_NAME_PART]
+    return name or "_"
+
+
+def cache_file(folder: str, name: str) -> Path:
+    """Return ``<cache>/<folder>/<name>``, refusing any ``name`` that would leave that folder.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is empty, ``.``/``..`` or holds a path separator or NUL.
+
+    """
+    base = cache_dir() / folder
+    seps = {os.sep, os.altsep or os.sep, "\x00"}
+    if name in ("", ".", "..") or any(s in name for s in seps) or (base / name).parent != base:
+        raise ValueError(f"{name!r} is not a file name inside the cache folder {base}")
+    return base / name
 
 
 def node_modules_dirs() -> list[Path]:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from segmentation.config import cache_dir
+from segmentation.config import cache_file, safe_name
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnverifiedModelError
 from segmentation.models.download import download
 from segmentation.models.integrity import (
@@ -70,7 +70,7 @@ def model_path(spec: ModelSpec) -> Path:
     for src in spec.sources:
         if isinstance(src, LocalSource):
             return src.path
-    return cache_dir() / "models" / spec.filename
+    return cache_file("models", spec.filename)
 
 
 def is_present(spec: ModelSpec) -> bool:
@@ -188,7 +188,8 @@ def wrapped_path(spec: ModelSpec, bare_sha256: str) -> tuple[Path, dict[str, Any
         "spec": repr(spec.with_sources()),
     }
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
-    return cache_dir() / "wrapped" / f"{spec.name}-{spec.precision}-{digest}.onnx", recipe
+    name = f"{safe_name(spec.name)}-{safe_name(spec.precision)}-{digest}.onnx"
+    return cache_file("wrapped", name), recipe
 
 
 def _wrapped_ok(dest: Path) -> bool:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from segmentation.cli import main as cli
 from segmentation.cli.demo import sample_photos
+from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from tests._images import BAD_FILES, photo_like, write_bad
 
 
@@ -162,3 +163,14 @@ def test_remove_bad_resolution_is_one_line_error(tmp_path: Path, value: str) -> 
     line = assert_one_line_error(proc)
     assert "multiples of 32 from 32 to 2048" in line and value in line
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_remove_help_states_the_pixel_limit_and_where_list_paths_start(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["remove", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {DEFAULT_MAX_PIXELS // 10**6} MP, or ${MAX_PIXELS_ENV})" in text
+    assert "a relative one is taken from the list file's folder" in text
+    assert "one job at a time" in text

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from widget import isolation
+from widget.__main__ import main as widget_main
 
 
 def run_threads(action: str, config_dir: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
@@ -115,3 +120,77 @@ def test_a_foreign_file_is_not_on(tmp_path: Path) -> None:
 def test_hint_names_the_command_only_when_not_isolated() -> None:
     assert isolation.THREADS_COMMAND in isolation.hint(False)
     assert isolation.hint(True) == ""
+
+
+def threads_here(
+    action: str, config_dir: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> subprocess.CompletedProcess[str]:
+    """``python -m widget threads ACTION`` in this process (cheaper than a new interpreter)."""
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp / "rt"))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = widget_main(["threads", action])
+    return subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue())
+
+
+def test_on_and_off_edit_through_a_symlinked_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    target = dotfiles / "jupyter.json"
+    target.write_text('{"LabApp": {"dev_mode": false}}')
+    target.chmod(0o640)
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    link = cfg / isolation.CONFIG_NAME
+    link.symlink_to(Path("..") / "dotfiles" / "jupyter.json")  # relative, as dotfiles tools do
+    proc = threads_here("on", cfg, tmp_path, monkeypatch)
+    assert proc.returncode == 0, proc.stderr
+    assert str(target) in proc.stdout
+    assert link.is_symlink() and os.readlink(link) == "../dotfiles/jupyter.json"
+    data = json.loads(target.read_text())
+    assert data["LabApp"] == {"dev_mode": False}
+    assert data["ServerApp"]["tornado_settings"]["headers"] == isolation.HEADERS
+    assert (target.stat().st_mode & 0o777) == 0o640, "the user's file keeps its permissions"
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["jupyter.json"]  # no temp left
+    assert threads_here("status", cfg, tmp_path, monkeypatch).stdout.startswith("threads: on")
+    proc = threads_here("off", cfg, tmp_path, monkeypatch)
+    assert proc.returncode == 0 and "removed" in proc.stdout, proc.stderr
+    assert link.is_symlink() and json.loads(target.read_text()) == {"LabApp": {"dev_mode": False}}
+    target.write_text("{}")
+    isolation.switch_on(cfg)
+    assert isolation.switch_off(cfg) is True
+    assert link.is_symlink() and json.loads(target.read_text()) == {}, "emptied, link kept"
+
+
+def test_a_link_that_cannot_be_written_through_is_refused_in_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    link = cfg / isolation.CONFIG_NAME
+    link.symlink_to(tmp_path / "gone" / "jupyter.json")  # its folder does not exist
+    proc = run_threads("on", cfg, tmp_path)  # a real process: one line, no traceback
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "whose folder does not exist; left untouched" in lines[0]
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    (loop / isolation.CONFIG_NAME).symlink_to(loop / isolation.CONFIG_NAME)
+    with pytest.raises(isolation.IsolationConfigError, match="symbolic link"):
+        isolation.switch_on(loop)
+    assert (loop / isolation.CONFIG_NAME).is_symlink()
+
+
+def test_status_names_a_config_it_cannot_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = isolation.config_path(tmp_path)
+    path.write_text("{broken")
+    proc = threads_here("status", tmp_path, tmp_path, monkeypatch)
+    assert proc.returncode == 2, proc.stdout
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("threads: unknown: ") and str(path) in first
+    assert "not valid JSON" in first
+    assert path.read_text() == "{broken"

@@ -15,8 +15,9 @@ from PIL import Image
 
 from segmentation import remove_many
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, SegmentationError
+from segmentation.jobs.claims import claims_path, clear_claims, remove_unrecorded, write_claims
 from segmentation.jobs.inputs import expand_inputs
-from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest
+from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest, write_manifest
 from segmentation.jobs.model import ModelRef, locate_bare, prepare_model, shipped_path
 from segmentation.jobs.outputs import remove_stale_temps
 from tests._images import BAD_FILES, write_bad
@@ -199,6 +200,11 @@ def test_existing_output_not_from_the_job_is_kept_unless_overwrite(
     rows = run(tiny_model, photos, out)
     assert [r.status for r in rows] == ["kept", "done"]
     assert mine.read_bytes() == b"my own file"
+    again = run(tiny_model, photos, out)  # a kept row never vouches for the file later
+    assert [r.status for r in again] == ["kept", "skipped"]
+    mine.unlink()
+    assert [r.status for r in run(tiny_model, photos, out)] == ["done", "skipped"]
+    mine.write_bytes(b"my own file")
     rows = run(tiny_model, photos, out, overwrite=True)
     assert [r.status for r in rows] == ["done", "done"]
     assert Image.open(mine).mode == "RGBA"
@@ -269,3 +275,40 @@ def test_unreasonable_engine_settings_fail_before_any_work(
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         run(tiny_model, photos, tmp_path / "o", batch_size=0)
     assert not (tmp_path / "o").exists()
+
+
+def test_inputs_that_are_not_paths_are_named(tiny_model: TinyModel, tmp_path: Path) -> None:
+    photo = red_photos(tmp_path / "in", 1)[0]
+    out = tmp_path / "o"
+    with pytest.raises(TypeError, match=r"inputs\[1\] is None, not a path"):
+        run(tiny_model, [photo, None], out)
+    with pytest.raises(TypeError, match="inputs must be a path or an iterable of paths, got a int"):
+        run(tiny_model, 5, out)
+    with pytest.raises(SegmentationError, match=r"^no inputs given: pass image files"):
+        run(tiny_model, [], out)
+    with pytest.raises(SegmentationError, match=r"inputs\[0\] is not a usable path \(empty\)"):
+        run(tiny_model, [""], out)
+    with pytest.raises(TypeError, match="out_dir must be a path"):
+        run(tiny_model, [photo], None)
+    with pytest.raises(SegmentationError, match=f"^no images found in {tmp_path / 'empty'}$"):
+        (tmp_path / "empty").mkdir()
+        run(tiny_model, [tmp_path / "empty"], out)
+    assert not out.exists()
+
+
+def test_claimed_outputs_no_row_records_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.jsonl"
+    paths = {k: str(tmp_path / f"{k}.png") for k in ("recorded", "stray", "folder", "link", "gone")}
+    paths["odd"] = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"odd\xff.png"))
+    for key in ("recorded", "stray", "odd"):
+        Path(paths[key]).write_bytes(b"png")
+    os.mkdir(paths["folder"])
+    os.symlink(paths["recorded"], paths["link"])
+    row = ManifestRow("/in/r.png", "11", (paths["recorded"],), "done", output_sha256=("22",))
+    write_manifest(manifest, [row])
+    assert remove_unrecorded(manifest) == [], "no claims: nothing to do"
+    write_claims(manifest, paths.values())
+    assert sorted(remove_unrecorded(manifest)) == sorted([paths["stray"], paths["odd"]])
+    assert all(os.path.lexists(paths[k]) for k in ("recorded", "folder", "link"))
+    clear_claims(manifest)
+    assert not claims_path(manifest).exists()

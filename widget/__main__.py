@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``python -m widget``; return the exit status (2 on a bad config dir)."""
+    """Run ``python -m widget``; return the exit status (2: a config it cannot read or write)."""
     args = build_parser().parse_args(argv)
     try:
         if args.action == "on":
@@ -45,8 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f" {path}" + ("; restart Jupyter for it to apply" if removed else "")
             )
         else:
-            print("\n".join(isolation.status_lines()))
-            return 0
+            lines = isolation.status_lines()
+            print("\n".join(lines))
+            return 2 if lines[0].startswith(isolation.UNKNOWN) else 0
     except isolation.IsolationConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,11 @@ user's Jupyter config directory (``JUPYTER_CONFIG_DIR`` honoured; other settings
 in it are kept), ``off`` removes them and ``status`` says whether they are there
 and whether running servers send them (else: restart them).
 
+A config file that is a symbolic link (a dotfiles repository, a managed
+config) stays one: the file it points to is rewritten, atomically, and the edit
+is refused with one line when that file or its folder cannot be written.
+``status`` names a config file it cannot read or parse.
+
 Nothing switches this on by itself (``pip install`` does not). With
 ``credentialless`` embedding, cross-origin images without CORS headers still load
 (without cookies); Safari lacks it. Colab and VS Code pages cannot be isolated
@@ -16,6 +21,8 @@ this way: they keep one thread.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -34,6 +41,8 @@ HEADERS = {
 #: What the hint says threads bought, measured (ISNet static int8, 1024^2, 2-core machine).
 MEASURED_GAIN = "2 threads ran IS-Net in 4.1-4.3 s instead of 6.3-6.4 s on one (2-core machine)"
 THREADS_COMMAND = "python -m widget threads on"
+#: How ``status`` starts when the config file cannot be read or parsed.
+UNKNOWN = "threads: unknown"
 
 
 class IsolationConfigError(Exception):
@@ -73,14 +82,44 @@ def _headers_of(data: dict[str, Any]) -> dict[str, Any]:
     return headers if isinstance(headers, dict) else {}
 
 
+def _target(path: Path) -> Path:
+    """Return the file to write for ``path``: itself, or the file its link(s) point to.
+
+    Raises
+    ------
+    IsolationConfigError
+        A link that loops, or that points into a folder that does not exist.
+
+    """
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if target.is_symlink():  # realpath stops on a loop
+        raise IsolationConfigError(f"{path} is a symbolic link that loops; left untouched")
+    if not target.parent.is_dir():
+        raise IsolationConfigError(
+            f"{path} links to {target}, whose folder does not exist; left untouched"
+        )
+    return target
+
+
 def _write(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` (through its links) atomically, keeping the file's permissions."""
+    target = _target(path)
+    via = f" (the file {path} links to)" if target != path else ""
     try:
-        with atomic_path(path) as tmp:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = None
+    try:
+        with atomic_path(target) as tmp:
             tmp.write_text(json.dumps(data, indent=2) + "\n")
+            if mode is not None:
+                tmp.chmod(mode)
     except OSError as exc:
         raise IsolationConfigError(
-            f"cannot write {path}: {exc.strerror or exc} (set JUPYTER_CONFIG_DIR to a writable"
-            " folder, or fix its permissions)"
+            f"cannot write {target}{via}: {exc.strerror or exc} (set JUPYTER_CONFIG_DIR to a"
+            " writable folder, or fix its permissions)"
         ) from exc
 
 
@@ -88,6 +127,7 @@ def switch_on(config_dir: Path | None = None) -> Path:
     """Add the two headers to the config file, keeping everything else in it; return it.
 
     The file is replaced atomically: a failure leaves the previous one as it was.
+    A symbolic link stays one: the file it points to is written (and returned).
 
     Raises
     ------
@@ -108,13 +148,13 @@ def switch_on(config_dir: Path | None = None) -> Path:
         raise IsolationConfigError(f"{path}: headers is not an object; left untouched")
     headers.update(HEADERS)
     _write(path, data)
-    return path
+    return _target(path)
 
 
 def switch_off(config_dir: Path | None = None) -> bool:
     """Remove the two headers (and objects they leave empty); return whether they were there.
 
-    A file left empty is removed.
+    A file left empty is removed; a symbolic link is kept (its file then holds ``{}``).
 
     Raises
     ------
@@ -137,7 +177,7 @@ def switch_off(config_dir: Path | None = None) -> bool:
         del data["ServerApp"]["tornado_settings"]
     if not data["ServerApp"]:
         del data["ServerApp"]
-    if data:
+    if data or path.is_symlink():
         _write(path, data)
         return True
     try:
@@ -188,10 +228,20 @@ def running_servers() -> list[RunningServer]:
 
 
 def status_lines(config_dir: Path | None = None) -> list[str]:
-    """Return what ``threads status`` prints: the file's state, then each running server's."""
-    on = is_on(config_dir)
+    """Return what ``threads status`` prints: the file's state, then each running server's.
+
+    A config file that cannot be read or parsed gives ``threads: unknown`` and
+    the reason, naming the file.
+    """
     path = config_path(config_dir)
-    lines = [f"threads: {'on' if on else 'off'} ({path})"]
+    try:
+        headers = _headers_of(_read(path))
+    except IsolationConfigError as exc:
+        lines = [f"{UNKNOWN}: {exc}"]
+        on = False
+    else:
+        on = all(headers.get(k) == v for k, v in HEADERS.items())
+        lines = [f"threads: {'on' if on else 'off'} ({path})"]
     servers = running_servers()
     for s in servers:
         if s.isolated is None:

@@ -30,8 +30,10 @@ from segmentation.cli.demo import run_demo
 from segmentation.cli.options import add_engine_options
 from segmentation.cutouts import parse_color
 from segmentation.errors import SegmentationError
+from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from segmentation.jobs.job import JobInterrupted, remove_many
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow
+from segmentation.jobs.names import display
 from segmentation.models.licences import licence_of
 from segmentation.models.registry import Registry, builtin_registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
@@ -56,8 +58,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def one_line(exc: BaseException) -> str:
-    """Return ``exc`` as a single line of text."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """Return ``exc`` as a single line of printable text (file names that are not UTF-8 too)."""
+    text = " ".join(display(str(exc)).split()) or type(exc).__name__
     return text
 
 
@@ -77,15 +79,20 @@ def _custom_model(args: argparse.Namespace) -> tuple[Registry | None, str, str |
 
 def _describe(row: ManifestRow) -> str:
     error = row.error or row.status
-    return error if row.source in error else f"{row.source}: {error}"
+    return display(error if row.source in error else f"{row.source}: {error}")
+
+
+#: What a ``kept`` row is told: the file is not the job's, and how to replace it.
+KEPT = "exists, not made by this job: kept (--overwrite replaces it)"
 
 
 def _print_row(row: ManifestRow) -> None:
     if not row.ok:
         tqdm.write(f"failed  {_describe(row)}")
         return
-    how = {"done": f"{row.seconds:.2f} s", "skipped": "up to date", "kept": "exists, kept"}
-    tqdm.write(f"{', '.join(row.outputs)}  ({row.source}, {how[row.status]})")
+    how = {"done": f"{row.seconds:.2f} s", "skipped": "up to date", "kept": KEPT}
+    outputs = ", ".join(display(p) for p in row.outputs)
+    tqdm.write(f"{outputs}  ({display(row.source)}, {how[row.status]})")
 
 
 def _summary(rows: list[ManifestRow], total: int, seconds: float, manifest: Path) -> str:
@@ -93,9 +100,11 @@ def _summary(rows: list[ManifestRow], total: int, seconds: float, manifest: Path
     ok = len(rows) - counts["failed"]
     parts = [f"{counts['done']} written"]
     parts += [f"{counts['skipped']} up to date"] if counts["skipped"] else []
-    parts += [f"{counts['kept']} kept"] if counts["kept"] else []
+    parts += [f"{counts['kept']} kept, not made by this job"] if counts["kept"] else []
+    hint = "; --overwrite replaces kept files" if counts["kept"] else ""
     return (
-        f"{ok} of {total} images done in {seconds:.2f} s ({', '.join(parts)}); manifest {manifest}"
+        f"{ok} of {total} images done in {seconds:.2f} s ({', '.join(parts)}); "
+        f"manifest {display(str(manifest))}{hint}"
     )
 
 
@@ -235,9 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="image files, folders, or .txt/.lst files listing paths",
+        help="image files, folders, or .txt/.lst files listing paths (one a line; a relative"
+        " one is taken from the list file's folder, not the current one)",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTDIR",
+        help="output folder (one job at a time: a second one stops, naming the first)",
+    )
     _add_model_options(p)
     p.add_argument(
         "--resolution",
@@ -278,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="refuse images larger than N pixels (default 100 MP)",
+        help=f"refuse images larger than N pixels (default {DEFAULT_MAX_PIXELS // 10**6} MP, "
+        f"or ${MAX_PIXELS_ENV})",
     )
     p.add_argument(
         "--manifest",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import onnx
 
-from segmentation.config import cache_dir, datasets_dir
+from segmentation.config import cache_file, datasets_dir, safe_name
 from segmentation.images import check_image_file
 from segmentation.models.integrity import load_checked, save_atomic, sha256_file
 from segmentation.models.registry import Registry
@@ -246,8 +246,8 @@ def build_variant(
         "feed": [base.scale, list(base.mean), list(base.std), base.channel_order],
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
-    stem = f"{base.name}-{recipe.name.replace('@', '-at')}-{key}"
-    dest = cache_dir() / "variants" / f"{stem}.onnx"
+    stem = f"{safe_name(base.name)}-{safe_name(recipe.name.replace('@', '-at'))}-{key}"
+    dest = cache_file("variants", f"{stem}.onnx")
     record = dest.with_suffix(".json")
     fed = replace(base, input_size=size)
     if rebuild or not (dest.is_file() and record.is_file()):

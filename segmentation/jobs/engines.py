@@ -6,7 +6,10 @@ as they complete. :class:`SerialEngine` runs them here, one after the other.
 by default, each process loading the model once on its first batch); the
 processes ignore Ctrl+C, which the client handles: :meth:`Engine.abort` ends
 them at once (outputs are written atomically, so a killed writer leaves no
-partial file under a final name). :func:`open_engine` picks one; a Dask
+partial file under a final name). They also end with the client, however it
+ends: on Linux the kernel kills each one when the client dies
+(``PR_SET_PDEATHSIG``), elsewhere each checks between images that the client
+is still its parent (:func:`exit_if_orphaned`). :func:`open_engine` picks one; a Dask
 cluster (``"local"`` for a ``distributed.LocalCluster``, a scheduler address
 such as ``tcp://HOST:PORT``, ``$DASK_SCHEDULER_ADDRESS``, or a
 ``distributed.Client``) is handled by :mod:`segmentation.jobs.dask_engine`,
@@ -15,6 +18,7 @@ imported only then (``distributed`` is the optional ``cluster`` extra).
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing
 import os
@@ -107,9 +111,39 @@ class SerialEngine:
         """Nothing to release."""
 
 
-def _ignore_sigint() -> None:
-    """Pool initializer: Ctrl+C is the client's to handle (no tracebacks from children)."""
+#: The client's pid in a pool process (None elsewhere: this process is the client).
+_PARENT_PID: int | None = None
+#: ``prctl`` option: the signal this process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent dies; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def exit_if_orphaned() -> None:
+    """In a pool process: end now if the client that started it is gone (between images)."""
+    if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
+        os._exit(1)
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Pool initializer: Ctrl+C is the client's to handle; die with the client.
+
+    The parent may have died before ``prctl`` took effect: checked right after.
+    """
+    global _PARENT_PID
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _PARENT_PID = parent_pid
+    die_with_parent()
+    exit_if_orphaned()
 
 
 class PoolEngine:
@@ -124,7 +158,8 @@ class PoolEngine:
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_sigint,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         self._aborted = False
 

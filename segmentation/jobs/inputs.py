@@ -7,7 +7,9 @@ the job's); a folder gives the images directly inside it, sorted by name
 run of the job recorded, so a folder used as input and output is not read
 back); a ``.txt`` or ``.lst`` file is a list of paths, one per line (blank
 lines and lines starting with ``#`` ignored, relative paths taken from the
-list's folder), each entry a file or folder as above.
+list's folder, not from the current one), each entry a file or folder as above.
+:func:`as_paths` checks what the caller gave first: ``str``, ``bytes`` (any name
+the OS allows, e.g. one that is not UTF-8) or ``os.PathLike``, at least one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,44 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".
 LIST_SUFFIXES = frozenset({".txt", ".lst"})
 
 PathArg = str | os.PathLike[str]
+
+
+def as_paths(inputs: object) -> list[str]:
+    """Return the inputs as ``str`` paths: one path, or an iterable of them.
+
+    Raises
+    ------
+    TypeError
+        An input (or ``inputs`` itself) is not a path; the message says which.
+    SegmentationError
+        No inputs, or an empty path.
+
+    """
+    if isinstance(inputs, str | bytes | os.PathLike):
+        items: list[object] = [inputs]
+    else:
+        try:
+            items = list(inputs)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(
+                f"inputs must be a path or an iterable of paths, got a {type(inputs).__name__}"
+            ) from None
+    if not items:
+        raise SegmentationError(
+            "no inputs given: pass image files, folders or .txt/.lst files listing paths"
+        )
+    paths = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str | bytes | os.PathLike):
+            raise TypeError(
+                f"inputs[{i}] is {item!r}, not a path: give str, bytes or os.PathLike paths"
+            )
+        path = os.fsdecode(os.fspath(item))
+        if not path or "\x00" in path:
+            what = "empty" if not path else "holds a NUL character"
+            raise SegmentationError(f"inputs[{i}] is not a usable path ({what})")
+        paths.append(path)
+    return paths
 
 
 def folder_images(folder: Path, exclude: frozenset[str] = frozenset()) -> list[str]:

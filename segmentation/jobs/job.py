@@ -8,13 +8,17 @@
 :func:`remove_many` is what ``python -m segmentation remove`` runs. Before any
 work it expands the inputs, plans every output name, refuses an output that
 would replace an input, resolves the model and makes it ready (fetched,
-wrapped, named by sha256). Then batches of images go to an engine
-(:mod:`segmentation.jobs.engines`): this process, a local process pool, or a
-Dask cluster. Each finished batch is appended to the manifest
+wrapped, named by sha256). Then it locks the output folder and the manifest
+(:mod:`segmentation.jobs.lock`: a second job on them stops at once, naming the
+first), deletes what a stopped run wrote without recording
+(:mod:`segmentation.jobs.claims`), plans again under the lock, and sends
+batches of images to an engine (:mod:`segmentation.jobs.engines`): this
+process, a local process pool (its processes end with this one), or a Dask
+cluster. Each finished batch is appended to the manifest
 (:mod:`segmentation.jobs.manifest`), so Ctrl+C, a killed client or a dead
 worker loses at most the batches in flight; running the same job again skips
-what is done. An image's failure (unreadable, too large, a failed write) is its
-row; the job goes on.
+what is done. An image's failure (unreadable, too large, a failed write, a row
+that cannot be recorded) is its row; the job goes on.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -32,10 +37,13 @@ from tqdm.auto import tqdm
 from segmentation.cutouts import Color, parse_color
 from segmentation.errors import SegmentationError
 from segmentation.files import sha256_file
+from segmentation.jobs.claims import clear_claims, remove_unrecorded, write_claims
 from segmentation.jobs.engines import Engine, SerialEngine, check_cluster, open_engine
-from segmentation.jobs.inputs import PathArg, expand_inputs
+from segmentation.jobs.inputs import PathArg, as_paths, expand_inputs
+from segmentation.jobs.lock import JobLock, lock_paths
 from segmentation.jobs.manifest import MANIFEST_NAME, ManifestRow, ManifestWriter, read_manifest
 from segmentation.jobs.model import prepare_model
+from segmentation.jobs.names import display
 from segmentation.jobs.outputs import plan_outputs, refuse_overwriting_inputs, remove_stale_temps
 from segmentation.jobs.work import ImageTask, JobSettings, run_batch
 from segmentation.models.registry import Registry, default_registry
@@ -84,13 +92,15 @@ def plan_job(
 ) -> tuple[list[ImageTask], dict[tuple[str, tuple[str, ...]], ManifestRow]]:
     """Expand the inputs and plan the outputs; refuse any that would replace an input."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise SegmentationError(f"output folder {out_dir} exists and is not a folder")
+        raise SegmentationError(f"output folder {display(str(out_dir))} exists and is not a folder")
     previous = read_manifest(manifest)
     ours = {p for row in previous.values() for p in row.outputs}
     given = list(inputs)
     sources = expand_inputs(given, exclude=ours)
     if not sources:
-        raise SegmentationError(f"no images found in {', '.join(map(str, given))}")
+        raise SegmentationError(
+            f"no images found in {', '.join(display(os.fspath(p)) for p in given)}"
+        )
     plans = plan_outputs(sources, out_dir, mask_only, suffix)
     refuse_overwriting_inputs(sources, [p for plan in plans for p in plan])
     refuse_overwriting_inputs(sources, [str(manifest)], what="manifest")
@@ -104,8 +114,8 @@ def plan_job(
 
 
 def remove_many(
-    inputs: Iterable[PathArg] | PathArg,
-    out_dir: PathArg,
+    inputs: Iterable[PathArg | bytes] | PathArg | bytes,
+    out_dir: PathArg | bytes,
     *,
     cluster: object = None,
     workers: int | None = None,
@@ -121,7 +131,7 @@ def remove_many(
     decontaminate: bool | None = None,
     overwrite: bool = False,
     max_pixels: int | None = None,
-    manifest: PathArg | None = None,
+    manifest: PathArg | bytes | None = None,
     batch_size: int | None = None,
     ship_model: bool | None = None,
     progress: bool | None = None,
@@ -134,7 +144,9 @@ def remove_many(
     ----------
     inputs : path-like or iterable of path-like
         Image files, folders (their images, not recursive) and list files
-        (``.txt``/``.lst``, one path per line); see :mod:`segmentation.jobs.inputs`.
+        (``.txt``/``.lst``, one path per line, relative ones from the list's
+        folder); see :mod:`segmentation.jobs.inputs`. ``bytes`` paths are
+        taken too: any name the OS allows, UTF-8 or not.
     out_dir : path-like
         Output folder (created). Outputs are ``<stem>.png`` cutouts (RGBA), or
         ``<stem>.mask.png`` with ``mask_only``; a repeated stem gets ``-1``, ``-2``...
@@ -174,7 +186,8 @@ def remove_many(
     overwrite : bool
         Redo every image and replace existing outputs. Without it, an image
         whose manifest row still holds (same source sha256 and settings, outputs
-        intact) is skipped, and an existing file that no row vouches for is kept.
+        intact) is skipped, and an existing file that no row vouches for is
+        kept (status ``kept`` on every run until it is removed or overwritten).
     max_pixels : int, optional
         Refuse images with more pixels (passed to :func:`~segmentation.images.load_image`).
     manifest : path-like, optional
@@ -199,15 +212,20 @@ def remove_many(
 
     Raises
     ------
+    TypeError
+        An input, ``out_dir`` or ``manifest`` is not a path.
     SegmentationError
-        Before any work: no images, an output or the manifest would replace an
-        input, an unknown or unavailable model, an unreachable cluster. During
-        the job: the model cannot be opened on a worker, workers keep dying.
+        Before any work: no inputs or no images, an output or the manifest would
+        replace an input, an unknown or unavailable model, an unreachable
+        cluster, another job holding the output folder or the manifest
+        (:class:`~segmentation.jobs.lock.JobLockedError`, naming its pid).
+        During the job: the model cannot be opened on a worker, workers keep
+        dying, the manifest cannot be written.
     JobInterrupted
         Ctrl+C; the rows finished so far are in the manifest and on the exception.
 
     """
-    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    items = as_paths(inputs)
     fill = parse_color(background) if background is not None else None
     product: ProductSpec | None = None
     background_sha = None
@@ -224,41 +242,123 @@ def remove_many(
         _positive(name, value)
     _positive("max_pixels", max_pixels)
     check_cluster(cluster)
-    out = Path(os.path.abspath(Path(out_dir).expanduser()))
+    out = Path(os.path.abspath(Path(os.fsdecode(_path_arg("out_dir", out_dir))).expanduser()))
     manifest_path = (
-        Path(os.path.abspath(Path(manifest).expanduser())) if manifest else out / MANIFEST_NAME
+        Path(os.path.abspath(Path(os.fsdecode(_path_arg("manifest", manifest))).expanduser()))
+        if manifest
+        else out / MANIFEST_NAME
     )
     suffix = product.suffix if product is not None else None
-    tasks, previous = plan_job(items, out, mask_only, manifest_path, suffix)
+    plan_job(items, out, mask_only, manifest_path, suffix)  # every refusal before any writing
     reg = registry or default_registry()
     ref = prepare_model(reg.get(model, precision), reg, progress=_show(progress))
     say = log or (functools.partial(tqdm.write, file=sys.stderr) if _show(progress) else None)
-    engine = open_engine(cluster, workers, batches=len(tasks))
+    size_hw = None if resolution is None else check_resolution(resolution)
+    created = _make_folders(out, manifest_path.parent)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        if threads is None and not isinstance(engine, SerialEngine):
-            threads = 1  # one single-threaded session per worker process uses every core
-        size_hw = None if resolution is None else check_resolution(resolution)
-        settings = JobSettings(
-            ref, threads, size_hw, mask_only, fill, overwrite, max_pixels,
-            product=product, background_sha256=background_sha,
-            decontaminate=decontaminate if decontaminate is not None else fill is not None,
-        )  # fmt: skip
-        size = batch_size or (
-            1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
-        )
-        batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
-        if say is not None:
-            say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
-            if engine.dashboard_link:
-                say(f"dashboard: {engine.dashboard_link}")
-        engine.prepare(ref, threads, ship_model)
-        with ManifestWriter(manifest_path, previous) as writer:
-            rows = _run(engine, settings, batches, writer, progress, on_result)
-    finally:
-        engine.close()
-        remove_stale_temps(p for task in tasks for p in task.outputs)
+        with JobLock(lock_paths(out, manifest_path), log=say):
+            removed = remove_unrecorded(manifest_path)
+            if removed and say is not None:
+                say(
+                    f"removed {len(removed)} output(s) that a stopped run wrote without "
+                    "recording them; their images are done again"
+                )
+            tasks, previous = plan_job(items, out, mask_only, manifest_path, suffix)  # locked
+            engine = open_engine(cluster, workers, batches=len(tasks))
+            try:
+                if threads is None and not isinstance(engine, SerialEngine):
+                    threads = 1  # one single-threaded session per worker process uses every core
+                settings = JobSettings(
+                    ref, threads, size_hw, mask_only, fill, overwrite, max_pixels,
+                    product=product, background_sha256=background_sha,
+                    decontaminate=decontaminate if decontaminate is not None else fill is not None,
+                )  # fmt: skip
+                writing = _Writing(manifest_path, previous, progress, on_result, say)
+                rows = _dispatch(engine, settings, tasks, batch_size, ship_model, writing)
+            finally:
+                engine.close()
+                remove_stale_temps(p for task in tasks for p in task.outputs)
+    except BaseException:
+        for folder in reversed(created):  # deepest first
+            _remove_if_empty(folder)
+        raise
     return [rows[(t.source, t.outputs)] for t in tasks]
+
+
+@dataclass(frozen=True)
+class _Writing:
+    """Where a job's rows go and who hears of them."""
+
+    manifest: Path
+    previous: dict[tuple[str, tuple[str, ...]], ManifestRow]
+    progress: bool | None
+    on_result: Callable[[ManifestRow], None] | None
+    say: Callable[[str], None] | None
+
+
+def _dispatch(
+    engine: Engine,
+    settings: JobSettings,
+    tasks: list[ImageTask],
+    batch_size: int | None,
+    ship_model: bool | None,
+    writing: _Writing,
+) -> dict[tuple[str, tuple[str, ...]], ManifestRow]:
+    """Batch the tasks, run them on ``engine`` and record every row; return the rows by key.
+
+    The outputs the run may create are claimed first (:mod:`segmentation.jobs.claims`);
+    after Ctrl+C those it wrote without a row are removed, after a full run the claims go.
+    """
+    size = batch_size or (
+        1 if isinstance(engine, SerialEngine) else auto_batch_size(len(tasks), engine.workers)
+    )
+    batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    say = writing.say
+    if say is not None:
+        say(f"{len(tasks)} images in {len(batches)} batches on {engine.description}")
+        if engine.dashboard_link:
+            say(f"dashboard: {engine.dashboard_link}")
+    engine.prepare(settings.ref, settings.threads, ship_model)
+    with ManifestWriter(writing.manifest, writing.previous) as writer:
+        write_claims(writing.manifest, (p for t in tasks if not t.existed for p in t.outputs))
+        try:
+            rows = _run(engine, settings, batches, writer, writing.progress, writing.on_result)
+        except JobInterrupted:  # the pool is ended: drop what it wrote unrecorded
+            remove_unrecorded(writing.manifest)
+            raise
+    clear_claims(writing.manifest)  # every image has its row
+    return rows
+
+
+def _path_arg(name: str, value: object) -> PathArg | bytes:
+    if not isinstance(value, str | bytes | os.PathLike):
+        raise TypeError(f"{name} must be a path (str, bytes or os.PathLike), got {value!r}")
+    return value
+
+
+def _make_folders(*folders: Path) -> list[Path]:
+    """Create the folders (with parents); return those that did not exist, deepest last."""
+    created: list[Path] = []
+    for folder in folders:
+        if folder.exists():
+            continue
+        missing = [folder, *(p for p in folder.parents if not p.exists())]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SegmentationError(
+                f"cannot create {display(str(folder))} ({exc.strerror or exc})"
+            ) from None
+        created.extend(reversed(missing))
+    return created
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Undo a folder this job created, if the job left it empty."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _run(
@@ -277,8 +377,8 @@ def _run(
         total=total, desc="remove", unit="img", disable=None if progress is None else not progress
     )
     try:
-        for rows in engine.imap_unordered(functools.partial(run_batch, settings), batches):
-            writer.append(rows)
+        for batch_rows in engine.imap_unordered(functools.partial(run_batch, settings), batches):
+            rows = writer.append(batch_rows)  # a row that cannot be recorded is a failure
             for row in rows:
                 done[row.key] = row
                 failed += not row.ok

@@ -1,4 +1,4 @@
-"""The job's manifest: one JSON line per image saying what happened to it.
+r"""The job's manifest: one JSON line per image saying what happened to it.
 
 A row records the source (absolute path) and its sha256, the output path(s)
 and their sha256, the status, the error, the seconds spent, the worker that
@@ -10,20 +10,30 @@ torn last line is ignored) and skips the images whose row is still true.
 Statuses: ``done`` (written in this run), ``skipped`` (the row of an earlier run
 is still true: same source sha256, same settings, outputs present with their
 recorded sha256), ``kept`` (an output already existed that no row vouched for:
-left alone, as ``overwrite=False`` asks) and ``failed`` (``error`` says why).
+left alone, as ``overwrite=False`` asks; a ``kept`` row never vouches for the
+file later, so the next run says ``kept`` again) and ``failed`` (``error`` says
+why).
+
+Any name the OS allows is recorded: a path that is not valid UTF-8 (or holds a
+control character) is written in its readable form (``\xff`` for a byte that
+is not UTF-8) with its exact bytes in ``source_b64`` / ``outputs_b64``
+(:mod:`segmentation.jobs.names`), which a re-run reads back. A row that still
+cannot be recorded becomes that image's failure; the job goes on.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from segmentation.errors import SegmentationError
 from segmentation.files import atomic_path
+from segmentation.jobs.names import display, path_from_json, path_to_json
 
 Status = Literal["done", "skipped", "kept", "failed"]
 STATUSES: tuple[str, ...] = ("done", "skipped", "kept", "failed")
@@ -90,11 +100,20 @@ class ManifestRow:
         return (self.source, self.outputs)
 
     def to_json(self) -> str:
-        """One line of JSON (no newline)."""
+        """One line of JSON (no newline), valid UTF-8 whatever the file names hold."""
         data = asdict(self)
-        data["outputs"] = list(self.outputs)
+        data["source"], source_b64 = path_to_json(self.source)
+        outputs = [path_to_json(p) for p in self.outputs]
+        data["outputs"] = [text for text, _ in outputs]
         data["output_sha256"] = list(self.output_sha256)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        for key in ("error", "worker", "model", "settings"):
+            if isinstance(data[key], str):
+                data[key] = display(data[key])
+        if source_b64 is not None:
+            data["source_b64"] = source_b64
+        if any(b64 is not None for _, b64 in outputs):
+            data["outputs_b64"] = [b64 for _, b64 in outputs]
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ManifestRow:
@@ -104,10 +123,16 @@ class ManifestRow:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
             sha = data["sha256"]
+            outputs = data["outputs"]
+            outputs_b64 = data.get("outputs_b64") or [None] * len(outputs)
+            if not isinstance(outputs, list) or len(outputs_b64) != len(outputs):
+                raise ValueError("outputs and outputs_b64 do not match")
             return cls(
-                source=str(data["source"]),
+                source=path_from_json(data["source"], data.get("source_b64")),
                 sha256=None if sha is None else str(sha),
-                outputs=tuple(str(p) for p in data["outputs"]),
+                outputs=tuple(
+                    path_from_json(p, b) for p, b in zip(outputs, outputs_b64, strict=True)
+                ),
                 status=status,
                 error=None if data.get("error") is None else str(data["error"]),
                 seconds=float(data.get("seconds", 0.0)),
@@ -119,6 +144,26 @@ class ManifestRow:
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a manifest row ({exc})") from None
+
+
+def _recordable(row: ManifestRow) -> tuple[ManifestRow, str]:
+    """Return ``row`` and its line, or a ``failed`` row saying why it cannot be recorded."""
+    try:
+        return row, row.to_json()
+    except (ValueError, TypeError) as exc:  # to_json handles every name: this is a last resort
+        failed = replace(
+            row,
+            status="failed",
+            error=f"{display(row.source)}: cannot be recorded in the manifest ({exc})",
+            output_sha256=(),
+        )
+        safe = replace(
+            failed,
+            source=display(row.source),
+            outputs=tuple(display(p) for p in row.outputs),
+            seconds=failed.seconds if math.isfinite(failed.seconds) else 0.0,
+        )
+        return failed, safe.to_json()
 
 
 def iter_rows(path: Path) -> Iterator[ManifestRow]:
@@ -155,7 +200,7 @@ def write_manifest(path: Path, rows: Iterable[ManifestRow]) -> None:
     """Replace the manifest with ``rows``, atomically (a crash leaves the old file)."""
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(row.to_json() + "\n")
+            f.write(_recordable(row)[1] + "\n")
 
 
 class ManifestWriter:
@@ -189,15 +234,21 @@ class ManifestWriter:
             "complete: fix this and run the job again to do the rest"
         )
 
-    def append(self, rows: Iterable[ManifestRow]) -> None:
-        """Write ``rows`` (one line each) and flush; a failed write stops the job, named."""
+    def append(self, rows: Iterable[ManifestRow]) -> list[ManifestRow]:
+        """Write ``rows`` (one line each) and flush; return them as recorded.
+
+        A row that cannot be turned into a line is recorded as that image's
+        failure (and returned so); a failed write stops the job, named.
+        """
         if self._file is None:
             raise ValueError(f"manifest {self.path} is closed")
+        recorded = [_recordable(row) for row in rows]
         try:
-            self._file.write("".join(row.to_json() + "\n" for row in rows))
+            self._file.write("".join(line + "\n" for _, line in recorded))
             self._file.flush()
         except OSError as exc:
             raise self._error(exc) from None
+        return [row for row, _ in recorded]
 
     def close(self) -> None:
         """Flush to disk and close (idempotent); a failure is named like :meth:`append`'s."""

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation.config import cache_dir
+from segmentation.config import cache_file
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError
 from segmentation.files import atomic_path, sha256_file
 from segmentation.models.progress import Progress
@@ -72,7 +72,7 @@ def read_payload(ref: ModelRef) -> bytes:
 
 def shipped_path(ref: ModelRef) -> Path:
     """Where a worker keeps a shipped bare model: ``<cache>/shipped/<sha>-<file>``."""
-    return cache_dir() / "shipped" / f"{ref.bare_sha256[:16]}-{ref.spec.filename}"
+    return cache_file("shipped", f"{ref.bare_sha256[:16]}-{ref.spec.filename}")
 
 
 def _has(path: Path, sha256: str) -> bool:

@@ -28,8 +28,8 @@ from segmentation.cutouts import compose
 from segmentation.errors import ImageError, SegmentationError
 from segmentation.files import sha256_file
 from segmentation.images import LoadedImage, check_image_file, load_image
-from segmentation.jobs.engines import current_worker
-from segmentation.jobs.manifest import COMPLETE, ManifestRow, Status
+from segmentation.jobs.engines import current_worker, exit_if_orphaned
+from segmentation.jobs.manifest import ManifestRow, Status
 from segmentation.jobs.model import ModelRef, open_model
 from segmentation.jobs.outputs import existing_outputs, outputs_intact, write_bytes, write_png
 from segmentation.product.compose import decontaminated
@@ -172,6 +172,9 @@ def _row(
 
 
 Verdict = Literal["skip", "keep", "blocked", "run"]
+#: Statuses of an earlier row that vouch for its outputs: the job wrote them. A ``kept``
+#: file is someone else's; it stays ``kept`` on every run, never ``skipped``.
+VOUCHED = ("done", "skipped")
 
 
 def _verdict(settings: JobSettings, task: ImageTask, sha: str) -> Verdict:
@@ -179,7 +182,7 @@ def _verdict(settings: JobSettings, task: ImageTask, sha: str) -> Verdict:
     if settings.overwrite:
         return "run"
     prev = task.previous
-    if prev is not None and prev.status in COMPLETE:
+    if prev is not None and prev.status in VOUCHED:
         same = prev.sha256 == sha and prev.settings == settings.digest
         if same and outputs_intact(task.outputs, prev.output_sha256):
             return "skip"
@@ -240,4 +243,8 @@ def run_batch(settings: JobSettings, tasks: Sequence[ImageTask]) -> list[Manifes
             opened.append(open_model(settings.ref, settings.threads))
         return opened[0]
 
-    return [process_image(settings, task, session) for task in tasks]
+    rows = []
+    for task in tasks:
+        exit_if_orphaned()  # a pool process whose client died stops here (Linux: at once)
+        rows.append(process_image(settings, task, session))
+    return rows

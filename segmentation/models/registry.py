@@ -31,14 +31,6 @@ class Registry:
         """Add ``spec``; refuse to silently shadow an existing entry."""
         if spec.key in self._specs and not replace_existing:
             raise ValueError(f"model {spec.key!r} is already registered")
-        if spec.channel_order not in ("RGB", "BGR"):
-            raise ValueError(f"channel_order must be 'RGB' or 'BGR', got {spec.channel_order!r}")
-        if spec.activation not in ("none", "sigmoid"):
-            raise ValueError(f"activation must be 'none' or 'sigmoid', got {spec.activation!r}")
-        if spec.normalization not in ("none", "minmax"):
-            raise ValueError(
-                f"normalization must be 'none' or 'minmax', got {spec.normalization!r}"
-            )
         self._specs[spec.key] = spec
         return spec
 
@@ -61,6 +53,8 @@ class Registry:
         """
         p = Path(path).expanduser().resolve()
         if not p.is_file():
+            if p.exists():
+                raise ModelNotFoundError(f"{p} is not a regular file (a model file is one)")
             raise ModelNotFoundError(f"model file not found: {p}")
         try:
             model = onnx.load(str(p), load_external_data=False)

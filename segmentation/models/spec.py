@@ -4,14 +4,23 @@ A :class:`ModelSpec` is everything both runtimes (onnxruntime in the kernel and
 onnxruntime-web in the browser) need to compute the same mask: the input layout,
 the scaling and normalisation, the activation and the output normalisation.
 Collections of specs live in :mod:`segmentation.models.registry`.
+
+Every field is checked when a spec is made (:func:`check_spec`), before any file
+is named after it or any memory is sized from it: a name and precision safe in
+a file name, an ``input_size`` within :data:`MAX_INPUT_SIDE`, finite ``mean``
+and ``std`` of three values with ``std`` > 0, a known activation...
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from segmentation.config import safe_name
 
 Precision = Literal["int8-static", "fp32", "fp16", "int8"]
 PRECISIONS: tuple[str, ...] = ("int8-static", "fp32", "fp16", "int8")
@@ -64,6 +73,81 @@ class LocalSource:
 
 
 Source = UrlSource | NpmSource | DerivedSource | LocalSource
+
+#: Largest model input side: 4096 x 4096 x 3 float32 is 200 MB before the first layer.
+MAX_INPUT_SIDE = 4096
+#: Longest name or precision label.
+MAX_LABEL = 100
+#: A name or precision: what a file name can hold anywhere, and no ``:`` (the key's separator).
+_LABEL = re.compile(r"[A-Za-z0-9_.+@\-][A-Za-z0-9_.+@\- ]*")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _label_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a string, got {value!r}"
+    if not (0 < len(value) <= MAX_LABEL) or not _LABEL.fullmatch(value) or value.strip(".") == "":
+        return (
+            f"must be 1-{MAX_LABEL} letters, digits, spaces or '_.+@-' (no path, no ':'), "
+            f"got {value!r}"
+        )
+    return None
+
+
+def spec_problems(spec: ModelSpec) -> list[tuple[str, str]]:
+    """Return ``(field, what is wrong)`` for every field of ``spec`` that is not usable."""
+    out: list[tuple[str, str]] = []
+    for name in ("name", "precision"):
+        problem = _label_problem(getattr(spec, name))
+        if problem:
+            out.append((name, problem))
+    if spec.sha256 is not None and not (
+        isinstance(spec.sha256, str) and _SHA256.fullmatch(spec.sha256)
+    ):
+        out.append(("sha256", f"must be 64 hex digits, got {spec.sha256!r}"))
+    for name in ("input_name", "output_name", "license", "description"):
+        if not isinstance(getattr(spec, name), str):
+            out.append((name, f"must be a string, got {getattr(spec, name)!r}"))
+    size = spec.input_size
+    if not (
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in size)
+        and all(1 <= v <= MAX_INPUT_SIDE for v in size)
+    ):
+        out.append(("input_size", f"must be two integers from 1 to {MAX_INPUT_SIDE}, got {size!r}"))
+    if spec.channel_order not in ("RGB", "BGR"):
+        out.append(("channel_order", f"must be 'RGB' or 'BGR', got {spec.channel_order!r}"))
+    if not _real(spec.scale) or spec.scale == 0:
+        out.append(("scale", f"must be a finite non-zero number, got {spec.scale!r}"))
+    for name, positive in (("mean", False), ("std", True)):
+        value = getattr(spec, name)
+        ok = isinstance(value, tuple | list) and len(value) == 3 and all(map(_real, value))
+        if not ok or (positive and any(v <= 0 for v in value)):
+            what = "positive finite numbers" if positive else "finite numbers"
+            out.append((name, f"must be three {what} (R, G, B), got {value!r}"))
+    if spec.activation not in ("none", "sigmoid"):
+        out.append(("activation", f"must be 'none' or 'sigmoid', got {spec.activation!r}"))
+    if spec.normalization not in ("none", "minmax"):
+        out.append(("normalization", f"must be 'none' or 'minmax', got {spec.normalization!r}"))
+    for name in ("resize_antialias", "online_only"):
+        if not isinstance(getattr(spec, name), bool):
+            out.append((name, f"must be true or false, got {getattr(spec, name)!r}"))
+    if not isinstance(spec.sources, tuple):
+        out.append(("sources", f"must be a tuple of sources, got {spec.sources!r}"))
+    return out
+
+
+def check_spec(spec: ModelSpec) -> None:
+    """Raise ValueError naming the first unusable field of ``spec`` (``'std' must be ...``)."""
+    problems = spec_problems(spec)
+    if problems:
+        name, problem = problems[0]
+        raise ValueError(f"{name!r} {problem}")
 
 
 @dataclass(frozen=True)
@@ -124,6 +208,9 @@ class ModelSpec:
     description: str = ""
     online_only: bool = field(default=False)
 
+    def __post_init__(self) -> None:
+        check_spec(self)
+
     @property
     def key(self) -> str:
         """Registry key, ``name:precision``."""
@@ -131,8 +218,8 @@ class ModelSpec:
 
     @property
     def filename(self) -> str:
-        """File name of the bare model in the cache directory."""
-        return f"{self.name}-{self.precision}.onnx"
+        """File name of the bare model in the cache directory (made safe: no path in it)."""
+        return f"{safe_name(self.name)}-{safe_name(self.precision)}.onnx"
 
     def with_sources(self, *sources: Source) -> ModelSpec:
         """Return a copy with other sources (e.g. a user's local file)."""
