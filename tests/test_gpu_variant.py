@@ -84,4 +84,8 @@ def test_resolution_and_preview_validation(registry: Registry, tmp_path: Path) -
     w = BackgroundRemover(img, "tiny-test", "fp32", registry=registry, resolution=256)
     assert w.resolution == [256, 256] and w.preview_resolution == 0  # 384 is not below 256
     w = BackgroundRemover(img, "tiny-test", "fp32", registry=registry, resolution=512, preview=128)
+    assert w.preview_resolution == 0  # backend "auto": the kernel's full mask comes sooner
+    w = BackgroundRemover(
+        img, "tiny-test", "fp32", "browser", registry=registry, resolution=512, preview=128
+    )
     assert w.preview_resolution == 128

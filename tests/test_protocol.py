@@ -120,7 +120,9 @@ W, H = 320, 240  # a 76,800-byte mask
 @pytest.fixture
 def remover(tiny_model: TinyModel) -> BackgroundRemover:
     """A BackgroundRemover on a 320x240 image whose view ``VIEW`` said hello (it may run)."""
-    w = BackgroundRemover(red_square_rgba(H, W), tiny_model.spec, registry=tiny_model.registry)
+    w = BackgroundRemover(
+        red_square_rgba(H, W), tiny_model.spec, backend="browser", registry=tiny_model.registry
+    )
     deliver(w, msgs.hello())
     assert w.error == "" and w.status == "sending assets to the browser"
     return w

@@ -213,7 +213,7 @@ def tiny(tiny_model_file: tuple[Path, ModelSpec]) -> tuple[ModelSpec, Registry]:
 
 def new_remover(tiny: tuple[ModelSpec, Registry]) -> BackgroundRemover:
     spec, registry = tiny
-    return BackgroundRemover(red_square_rgba(H, W, 4), spec, registry=registry)
+    return BackgroundRemover(red_square_rgba(H, W, 4), spec, backend="browser", registry=registry)
 
 
 def new_batch(tiny: tuple[ModelSpec, Registry]) -> BatchRemover:

@@ -47,7 +47,9 @@ def test_remover_wait_without_a_kernel_returns_the_kernel_mask_at_once(
 
 
 def test_remover_read_while_browser_runs_waits_instead_of_racing(tiny_model: TinyModel) -> None:
-    w = BackgroundRemover(red_square_rgba(), tiny_model.spec, registry=tiny_model.registry)
+    w = BackgroundRemover(
+        red_square_rgba(), tiny_model.spec, backend="browser", registry=tiny_model.registry
+    )
     w._link.receive(w, HELLO, [])  # a view attached and runs the model
     assert w._run.browser_running and w.backend_used == ""
     # outside a kernel the wait cannot hear the view: it says so and the twin answers

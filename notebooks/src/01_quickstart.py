@@ -2,9 +2,11 @@
 # # Quick start: remove a background in the browser
 #
 # `BackgroundRemover` shows a photo and removes its background **in this browser tab**: the
-# IS-Net model runs with onnxruntime-web (WebAssembly) in a Web Worker, so the photo never
-# leaves your machine and the kernel does no work. The kernel sends the model once (the
-# browser caches it), and the mask comes back to Python, where you use it like any array.
+# IS-Net model runs with onnxruntime-web (WebAssembly) in a Web Worker. The kernel sends the
+# model once (the browser caches it), and the mask comes back to Python, where you use it like
+# any array. The kernel runs the very same model file too: when the browser would need longer
+# than a second (the first time, or on a slow machine), the kernel's mask is shown first and
+# the browser's own mask, when it arrives, is checked against it byte for byte.
 #
 # This notebook cuts out Grace Hopper's portrait from matplotlib's sample data.
 
@@ -44,9 +46,9 @@ w
 # %% [markdown]
 # ## Get the mask in Python
 #
-# `w.wait()` blocks this cell until the browser has answered (so *Run All* works), then the
-# mask is in the kernel as `w.mask` (uint8, 255 = subject, soft values on the edges). It
-# returns who computed it and, if the kernel did, why.
+# `w.wait()` blocks this cell until the mask exists (so *Run All* works), then it is in the
+# kernel as `w.mask` (uint8, 255 = subject, soft values on the edges). It returns who computed
+# it and, if the kernel did, why; `w.wait(browser=True)` also waits for the browser's own mask.
 #
 # **No browser?** When nothing can answer (the notebook runs under `nbconvert` or `nbval`,
 # the tab was closed), `wait()` returns within seconds and the mask comes from the **kernel
@@ -59,7 +61,7 @@ result = w.wait(timeout=600)
 mask = w.mask
 print(f"mask: {mask.shape[1]}x{mask.shape[0]} {mask.dtype}, computed by the {w.backend_used}")
 if w.fallback_reason:
-    print(f"kernel fallback: {w.fallback_reason}")
+    print(f"why the kernel: {w.fallback_reason}")
 
 # %% [markdown]
 # ## The cutout

@@ -87,12 +87,13 @@ w
 # %% [markdown]
 # ## Parity
 #
-# When the view says *done in the browser*, run the next cell: it compares the browser's
-# mask with the kernel twin's. Without a browser (`nbconvert`, `nbval`) the kernel twin gives
-# the mask and the cell says so.
+# `w.wait(browser=True)` waits for the browser's own mask (the kernel's may have been shown
+# first); the cell then compares the two. Without a browser (`nbconvert`, `nbval`) the kernel
+# twin gives the mask and the cell says so.
 
 # %%
-if w.backend_used == "browser":
+w.wait(timeout=600, browser=True)
+if w.browser_mask is not None:
     cmp = w.compare()
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in cmp.items()})
     assert cmp["pixels_match"] and cmp["iou"] >= 0.999 and cmp["mae"] <= 0.002, cmp

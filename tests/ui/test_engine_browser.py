@@ -16,16 +16,19 @@ from tests.ui.harness import Notebook
 
 
 def wait_result(nb: Notebook, var: str = "w", timeout_s: float = 120) -> dict[str, Any]:
-    """Poll the kernel until widget ``var`` has a mask source (or an error); return its state."""
+    """Poll the kernel until widget ``var`` has its mask and no view still computes one (or an
+    error); return its state. With ``backend="auto"`` the kernel may answer first while the
+    browser computes its own mask: this waits for the browser's too (``parity``)."""
     expr = (
         f"{{'backend_used': {var}.backend_used, 'error': {var}.error, 'status': {var}.status,"
-        f" 'fallback_reason': {var}.fallback_reason}}"
+        f" 'fallback_reason': {var}.fallback_reason, 'first_source': {var}.first_source,"
+        f" 'parity': {var}.parity, 'settled': not {var}._run.browser_running}}"
     )
     deadline = time.monotonic() + timeout_s
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
         state = nb.kernel_eval(expr)
-        if state["backend_used"] or state["error"]:
+        if (state["backend_used"] and state["settled"]) or state["error"]:
             return state
         time.sleep(0.5)
     raise AssertionError(f"widget {var} produced no mask in {timeout_s} s; last state {state}")
@@ -38,7 +41,10 @@ def tiny_cells(tmp: Path, names: list[str]) -> list[str]:
         f"_, spec = build_tiny_model({str(tmp)!r})\n"
         "img = red_square_rgba(300, 400)"
     )
-    return [setup] + [f"{n} = widget.BackgroundRemover(img, spec)\n{n}" for n in names]
+    # the browser engine is what these cells test: backend="browser" (no kernel first answer)
+    return [setup] + [
+        f"{n} = widget.BackgroundRemover(img, spec, backend='browser')\n{n}" for n in names
+    ]
 
 
 def test_tiny_model_runs_in_browser_and_matches_kernel(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.ui.conftest import NotebookFactory
@@ -32,7 +33,8 @@ def test_no_webassembly_falls_back_to_kernel(notebook: NotebookFactory, tmp_path
     state = wait_result(nb)
     assert state["backend_used"] == "kernel", state
     assert "WebAssembly is not available" in state["fallback_reason"]
-    assert state["status"].startswith("done in the kernel; the browser could not run it")
+    assert state["status"].startswith("done in the kernel (")
+    assert "; the browser could not run it: WebAssembly is not available" in state["status"]
     info = nb.kernel_eval(
         "{'wasm': w.capabilities.get('wasm'), 'sent': w.bytes_sent, 'sum': int(w.mask.sum()),"
         " 'twin': int(w._kernel_answer().mask.sum()), 'match': w.pixels_match,"
@@ -57,7 +59,7 @@ def test_forced_kernel_backend(notebook: NotebookFactory, tmp_path: Path) -> Non
     nb.run_all()
     state = wait_result(nb)
     assert state["backend_used"] == "kernel"
-    assert state["status"] == "done in the kernel"
+    assert re.fullmatch(r"done in the kernel \(\d+\.\d s\)", state["status"]), state
     assert nb.kernel_eval("w.bytes_sent['wasm']") == 0
 
 
@@ -94,8 +96,8 @@ def test_malformed_messages_set_error_and_kernel_survives(
 
 def test_browser_timeout_falls_back(notebook: NotebookFactory, tmp_path: Path) -> None:
     cells = tiny_cells(tmp_path, [])
-    cells.append("w = widget.BackgroundRemover(img, spec, timeout_s=0.001)\nw")
-    cells.append("w2 = widget.BackgroundRemover(img, spec)\nw2")
+    cells.append("w = widget.BackgroundRemover(img, spec, backend='browser', timeout_s=0.001)\nw")
+    cells.append("w2 = widget.BackgroundRemover(img, spec, backend='browser')\nw2")
     nb = notebook(cells)
     nb.run_cell(0)
     nb.run_cell(1)

@@ -48,7 +48,8 @@ def images(tmp: Path) -> list[tuple[str, str]]:
 def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path) -> None:
     imgs = images(tmp_path)
     cells = ["import widget"] + [
-        f"w_{name} = widget.BackgroundRemover({path!r})\nw_{name}" for name, path in imgs
+        f"w_{name} = widget.BackgroundRemover({path!r}, backend='browser')\nw_{name}"
+        for name, path in imgs
     ]
     nb = notebook(cells)
     nb.run_all(timeout_s=300)

@@ -25,7 +25,7 @@ def test_24_megapixel_image(notebook: NotebookFactory, tmp_path: Path) -> None:
         "import widget\n"
         "from tests.tinymodel import build_tiny_model\n"
         f"_, spec = build_tiny_model({str(tmp_path)!r})\n"
-        f"w = widget.BackgroundRemover({str(path)!r}, spec)\nw"
+        f"w = widget.BackgroundRemover({str(path)!r}, spec, backend='browser')\nw"
     ]
     nb = notebook(cells)
     nb.run_all(timeout_s=300)

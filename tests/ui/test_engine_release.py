@@ -75,7 +75,7 @@ def test_worker_recycles_when_idle_and_when_asked_and_close_releases(
         f"_, spec = build_tiny_model({str(tmp_path)!r})\n"
         "img = red_square_rgba(480, 640, margin=100)"
     )
-    nb = notebook([setup, "w = widget.BackgroundRemover(img, spec)\nw"])
+    nb = notebook([setup, "w = widget.BackgroundRemover(img, spec, backend='browser')\nw"])
     nb.run_cell(0)
     nb.page.evaluate("() => { globalThis.__pixelLiberationRecycleMs = 3000; }")
     nb.run_cell(1)
@@ -100,7 +100,7 @@ def test_worker_recycles_when_idle_and_when_asked_and_close_releases(
     nb.execute("w.close()")
     nb.page.wait_for_function("() => document.querySelectorAll('.pl-root').length === 0")
     state = nb.kernel_eval(
-        "{'closed': w.closed, 'encoded': w._encoded is None, 'browser': w._browser is None}"
+        "{'closed': w.closed, 'encoded': w._encoded is None, 'browser': w._run.browser is None}"
     )
     assert state == {"closed": True, "encoded": True, "browser": True}, state
     res = nb.execute("try:\n    w.mask\nexcept RuntimeError as e:\n    print('error:', e)")

@@ -34,7 +34,8 @@ WEBGPU_ARGS = [
 # A widget on a model of its own (another mean gives another wrapped graph, hence another
 # session): a session that passed, or failed, its probe is reused for the same model.
 WIDGET = (
-    "{var} = widget.BackgroundRemover(img, replace(spec, mean=(0.5, 0.5, {mean})){extra})\n{var}"
+    "{var} = widget.BackgroundRemover(img, replace(spec, mean=(0.5, 0.5, {mean})),"
+    " backend='browser'{extra})\n{var}"
 )
 STATE = (
     "{{'ep': {v}.execution_provider, 'gave_up': {v}.webgpu_fallback_reason,"

@@ -35,7 +35,12 @@ def test_default_int8_becomes_fp32_on_webgpu(
         "img = red_square_rgba(300, 400)"
     )
     nb = Notebook(page, jupyter_server, "gpu-variant.ipynb", log, meter)
-    nb.write([setup, "w = widget.BackgroundRemover(img, 'tiny-test', registry=reg)\nw"]).open()
+    nb.write(
+        [
+            setup,
+            "w = widget.BackgroundRemover(img, 'tiny-test', backend='browser', registry=reg)\nw",
+        ]
+    ).open()
     nb.run_all(timeout_s=300)
     state = wait_result(nb, "w", timeout_s=300)
     assert state["backend_used"] == "browser", state

@@ -1,10 +1,11 @@
 """The tutorial notebooks, run in a real JupyterLab (and Notebook 7) with Chromium.
 
 nbval runs them with no browser, where every widget falls back to the kernel twin. Here a
-browser is attached: each notebook is opened like a user would, its code cells are run one
-by one, and after a cell that displays a ``BackgroundRemover`` the test waits until the
-browser has computed the mask, so the cells after it take the browser's result (and the
-notebooks' own parity asserts run against it). A cell that raises fails the test.
+browser is attached to each notebook that shows widgets (04 shows none: nbval covers it):
+the notebook is opened like a user would, its code cells are run one by one, and after a
+cell that displays a ``BackgroundRemover`` the test waits until the browser has computed its
+own mask (the kernel's may have come first), so the cells after it see the browser's result
+(and the notebooks' own parity asserts run against it). A cell that raises fails the test.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ def run_like_a_user(nb: Notebook, cells: list[dict[str, Any]]) -> dict[str, dict
         match = WIDGET_CELL.search(_source(cell))
         if match:
             var = match.group(1)
-            states[var] = wait_result(nb, var, timeout_s=CELL_TIMEOUT_S)
-            assert states[var]["error"] == "", states[var]
-            assert states[var]["backend_used"] == "browser", states[var]
+            states[var] = state = wait_result(nb, var, timeout_s=CELL_TIMEOUT_S)
+            assert state["error"] == "", state
+            # the browser computed its own mask: first, or after the kernel's, equal to it
+            assert state["backend_used"] == "browser" or state["parity"].startswith(
+                ("identical", "equal within")
+            ), state
     return states
 
 
@@ -82,9 +86,12 @@ def cell_index(cells: list[dict[str, Any]], needle: str) -> int:
 
 def test_quickstart_in_jupyterlab(notebook: NotebookFactory) -> None:
     nb, cells = open_notebook(notebook, "01_quickstart.ipynb", "lab")
-    run_like_a_user(nb, cells)
+    states = run_like_a_user(nb, cells)
     text = nb.cell_text(cell_index(cells, "mask = w.mask"))
-    assert "computed by the browser" in text and "fallback" not in text, text
+    if states["w"]["parity"].startswith("equal within"):  # rounding apart: the kernel's stays
+        assert "computed by the kernel" in text, text
+    else:  # the browser's mask (first, or identical to the kernel's)
+        assert "computed by the browser" in text and "why the kernel" not in text, text
     assert nb.kernel_eval("w.fallback_reason") == ""
     nb.screenshot("notebook-01-lab")
 
@@ -101,7 +108,7 @@ def test_quickstart_in_notebook7(notebook: NotebookFactory) -> None:
 def test_browser_vs_python_in_jupyterlab(notebook: NotebookFactory) -> None:
     nb, cells = open_notebook(notebook, "03_browser_vs_python.ipynb", "lab")
     run_like_a_user(nb, cells)
-    parity = nb.cell_text(cell_index(cells, 'if result.source == "browser":'))
+    parity = nb.cell_text(cell_index(cells, "if w.browser_mask is not None:"))
     assert "pixels_match" in parity and "True" in parity, parity  # the browser branch ran
     stages = nb.kernel_eval("sorted(w.timings)")
     assert {"inference", "total"} <= set(stages), stages
@@ -112,17 +119,8 @@ def test_bring_your_own_model_in_jupyterlab(notebook: NotebookFactory) -> None:
     nb, cells = open_notebook(notebook, "05_bring_your_own_model.ipynb", "lab")
     run_like_a_user(nb, cells)
     text = nb.cell_text(cell_index(cells, "mine = w.mask"))
-    assert "computed by the browser" in text and "pixels_match" in text, text
+    assert "pixels_match': True" in text, text  # the browser's own mask was compared
     assert nb.kernel_eval("w.model_key") == "my-isnet:fp16-512"
-
-
-def test_benchmark_in_jupyterlab(notebook: NotebookFactory) -> None:
-    nb, cells = open_notebook(notebook, "04_accuracy_vs_quantization.ipynb", "lab")
-    run_like_a_user(nb, cells)
-    front = nb.cell_text(cell_index(cells, "pareto_front([p[x]"))
-    assert "Pareto front by size" in front, front
-    live = nb.cell_text(cell_index(cells, "largest difference from the record"))
-    assert "image x variant pairs" in live, live
 
 
 def test_interactive_masking_in_jupyterlab(notebook: NotebookFactory) -> None:

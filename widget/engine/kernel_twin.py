@@ -7,6 +7,7 @@ holds the browser's mask against.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,25 @@ def run_twin(
     t0 = time.perf_counter()
     mask = seg.run_pixels(pixels, resolution)
     return mask, (time.perf_counter() - t0) * 1000.0
+
+
+#: One thread computes the widgets' kernel masks ahead of need, one at a time (onnxruntime
+#: already uses the cores); the widget takes the result on the kernel's main thread.
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixel-liberation-twin")
+
+
+def run_twin_ahead(
+    spec: ModelSpec,
+    registry: Registry,
+    pixels: np.ndarray,
+    resolution: tuple[int, int] | None = None,
+) -> Future[tuple[np.ndarray, float]]:
+    """Start :func:`run_twin` on a background thread; the future holds ``(mask, ms)``.
+
+    onnxruntime releases the GIL while it runs, so the kernel keeps answering the views
+    meanwhile; a cell that needs the mask waits on the future (or cancels it).
+    """
+    return _AHEAD.submit(run_twin, spec, registry, pixels, resolution)
 
 
 def twin_model_path(spec: ModelSpec, registry: Registry) -> Path:

@@ -61,6 +61,12 @@ BOOL_CAPS = (
 TEXT_CAPS = ("webgpuAdapter", "userAgent")
 #: Most logical cores a view may report (``navigator.hardwareConcurrency``).
 MAX_CORES = 4096
+#: Most gigabytes of memory a view may report (``navigator.deviceMemory`` is capped at 8).
+MAX_DEVICE_MEMORY_GB = 1024.0
+#: Most measured runs a ``hello`` may report (``perf``).
+MAX_MEASURED = 32
+#: Largest model input side a measured run may name.
+MAX_SIDE = 4096
 
 
 class WireError(ValueError):
@@ -68,13 +74,35 @@ class WireError(ValueError):
 
 
 @dataclass(frozen=True)
+class Measured:
+    """Times a page measured on an earlier run of one model (kept in its IndexedDB)."""
+
+    model: str
+    """sha256 of the model file."""
+    ep: str
+    threads: int
+    resolution: tuple[int, int]
+    """Model input ``(height, width)`` of the run."""
+    session_ms: float | None
+    """Creating the session (None: the run found it created)."""
+    inference_ms: float | None
+
+
+@dataclass(frozen=True)
 class Hello:
-    """A view started: what it has cached, what it can do, why it cannot run (if so)."""
+    """A view started: what it has cached, what it can do, why it cannot run (if so).
+
+    ``warm`` is the sha256 of the model whose session the page's engine worker holds, and
+    ``measured`` the times the page recorded on earlier runs: what the widget predicts the
+    browser's speed from.
+    """
 
     view: str
     have: frozenset[str]
     caps: dict[str, Any]
     blocker: str | None
+    warm: str | None = None
+    measured: tuple[Measured, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,10 +282,34 @@ def capabilities(raw: dict[str, Any]) -> dict[str, Any]:
             out[key] = flag(raw, key)
     if "hardwareConcurrency" in raw:
         out["hardwareConcurrency"] = integer(raw, "hardwareConcurrency", 1, MAX_CORES)
+    if raw.get("deviceMemory") is not None:
+        gb = number(raw, "deviceMemory")
+        if gb > MAX_DEVICE_MEMORY_GB:
+            raise WireError(f"'deviceMemory' must be <= {MAX_DEVICE_MEMORY_GB:g}, got {shown(gb)}")
+        out["deviceMemory"] = gb
     for key in TEXT_CAPS:
         if key in raw:
             out[key] = optional(raw, key, text)
     return out
+
+
+def measured_run(raw: Any) -> Measured:
+    """Validate one ``perf`` entry of a ``hello`` (times are finite and >= 0, or null)."""
+    if not isinstance(raw, dict):
+        raise WireError(f"a 'perf' entry must be an object, got {type(raw).__name__}")
+    size = get(raw, "resolution", list)
+    if len(size) != 2:
+        raise WireError(f"'resolution' must be [height, width], got {shown(size)}")
+    side = {"h": size[0], "w": size[1]}
+    resolution = (integer(side, "h", 1, MAX_SIDE), integer(side, "w", 1, MAX_SIDE))
+    return Measured(
+        name(raw, "model"),
+        execution_provider(raw, "ep"),
+        threads(raw, "threads"),
+        resolution,
+        optional(raw, "session_ms", number),
+        optional(raw, "inference_ms", number),
+    )
 
 
 # ---------------------------------------------------------------------- shared messages
@@ -275,7 +327,14 @@ def parse_common(content: dict[str, Any], buffers: list[Any] | None) -> Hello | 
         if not all(isinstance(h, str) and len(h) <= MAX_NAME for h in have):
             raise WireError("'have' must be a list of sha256 strings")
         caps = capabilities(get(content, "caps", dict))
-        return Hello(view, frozenset(have), caps, optional(content, "blocker", text))
+        warm = optional(content, "warm", name)
+        perf = content.get("perf") or []
+        if not isinstance(perf, list) or len(perf) > MAX_MEASURED:
+            raise WireError(f"'perf' must be a list of at most {MAX_MEASURED} runs")
+        measured = tuple(measured_run(p) for p in perf)
+        return Hello(
+            view, frozenset(have), caps, optional(content, "blocker", text), warm, measured
+        )
     if kind == "ack":
         return Ack(view, name(content, "sha256"), nonneg(content, "seq"))
     raise WireError(f"{shown(kind)} is not a message every view sends")

@@ -77,6 +77,13 @@ class MaskChunk:
 
 
 @dataclass(frozen=True)
+class Late:
+    """The view's patience ran out before its full mask: the kernel is to answer now."""
+
+    view: str
+
+
+@dataclass(frozen=True)
 class Failed:
     """The browser could not produce the mask."""
 
@@ -85,7 +92,7 @@ class Failed:
     reason: str
 
 
-ViewMessage = Hello | Ack | Stage | MaskBegin | MaskChunk | Failed
+ViewMessage = Hello | Ack | Stage | MaskBegin | MaskChunk | Late | Failed
 
 
 def parse_view_message(content: Any, buffers: list[Any] | None) -> ViewMessage:
@@ -137,6 +144,8 @@ def parse_view_message(content: Any, buffers: list[Any] | None) -> ViewMessage:
     if kind == "mask_chunk":
         data = one_buffer(buffers, "mask_chunk")
         return MaskChunk(view, nonneg(content, "seq"), nonneg(content, "offset"), data)
+    if kind == "late":
+        return Late(view)
     if kind == "failed":
         return Failed(view, name(content, "stage"), text(content, "reason"))
     raise WireError(f"unknown message type {shown(kind)}")

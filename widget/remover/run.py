@@ -9,9 +9,10 @@ A widget has one :class:`MaskRun`. Its phase says where the mask stands::
     browser --(the browser fails, no view left)--> the kernel answers --> done
     any --(close)--> closed
 
-The first full answer is the mask (:attr:`MaskRun.mask`); when the browser's arrives after
+The first full answer is the mask (:attr:`MaskRun.current`); when the browser's arrives after
 the kernel's and is byte-identical it takes its place (so ``source`` becomes ``"browser"``),
-else the kernel's stays and the difference is kept in :attr:`MaskRun.parity`. Nothing here
+else the kernel's stays and the difference is kept in :attr:`MaskRun.parity` (rounding
+apart, or a real difference). Nothing here
 talks to a view: the widget does, and asks the run what is true.
 """
 
@@ -45,6 +46,11 @@ class Answer:
     """The browser's checksum of the pixels it fed the model (None for the kernel)."""
 
 
+#: Largest difference (levels of 255) that counts as rounding: the int8 model's float head
+#: may round a pixel one level apart in the browser and in the kernel.
+ROUNDING_LEVELS = 1
+
+
 @dataclass(frozen=True)
 class Parity:
     """The browser's mask against the kernel's, once both exist."""
@@ -52,12 +58,23 @@ class Parity:
     identical: bool
     iou: float
     differing_pixels: int
+    max_levels: int
+
+    @property
+    def agrees(self) -> bool:
+        """Byte-identical, or apart by rounding only (at most :data:`ROUNDING_LEVELS`)."""
+        return self.identical or self.max_levels <= ROUNDING_LEVELS
 
     def describe(self) -> str:
-        """``"identical"``, or how much the masks differ."""
+        """``"identical"``, rounding apart, or how much the masks differ."""
         if self.identical:
             return "identical"
-        return f"differs: IoU {self.iou:.4f}, {self.differing_pixels} pixels"
+        if self.agrees:
+            return f"equal within {self.max_levels} level on {self.differing_pixels} pixels"
+        return (
+            f"differs: IoU {self.iou:.4f}, {self.differing_pixels} pixels,"
+            f" up to {self.max_levels} levels"
+        )
 
 
 class MaskRun:
@@ -145,4 +162,5 @@ class MaskRun:
             return
         diff = compare_masks(self.browser.mask, self.kernel.mask)
         identical = bool(np.array_equal(self.browser.mask, self.kernel.mask))
-        self.parity = Parity(identical, float(diff["iou"]), int(diff["differing_pixels"]))
+        levels = round(float(diff["max_abs_diff"]) * 255)
+        self.parity = Parity(identical, float(diff["iou"]), int(diff["differing_pixels"]), levels)

@@ -9,6 +9,7 @@ none answered, the kernel twin computes the same mask (see :mod:`widget.engine.k
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 import anywidget
@@ -20,8 +21,9 @@ from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.variants.wrapper import check_resolution
 from widget import isolation
+from widget.engine import route
 from widget.engine import webgpu_plan as webgpu
-from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.engine.kernel_twin import compare_masks, run_twin, run_twin_ahead, twin_model_path
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
 from widget.link.status import Status
@@ -39,6 +41,19 @@ log = logging.getLogger("pixel_liberation.widget")
 BACKENDS = ("auto", "browser", "kernel")
 #: Side of the browser's first, low-resolution pass: (384/1024)^2, 1/7 of the full pass's pixels.
 DEFAULT_PREVIEW = 384
+#: Seconds the browser may take to the full mask before the kernel answers first.
+DEFAULT_PATIENCE_S = 1.0
+MAX_PATIENCE_S = 600.0
+
+
+def checked_patience(value: object) -> float:
+    """Return ``value`` as seconds of patience, or raise one line saying what is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"patience must be a number of seconds, got {value!r}")
+    seconds = float(value)
+    if not (0 < seconds <= MAX_PATIENCE_S):  # NaN fails too
+        raise ValueError(f"patience must be in (0, {MAX_PATIENCE_S:g}] seconds, got {value!r}")
+    return seconds
 
 
 class BackgroundRemover(
@@ -55,8 +70,13 @@ class BackgroundRemover(
     precision : str, optional
         ``"int8-static"`` (default, else the model's only one), ``"fp16"``, ``"fp32"``, ``"int8"``.
     backend : str
-        ``"auto"`` (browser, kernel if the browser cannot), ``"browser"`` (same, but the
-        fallback is reported as such) or ``"kernel"`` (the browser only displays).
+        ``"auto"`` (default): the first full mask comes from whichever side gives it sooner:
+        the kernel twin when the browser cannot deliver it within ``patience`` (model not
+        cached in the browser, no session yet, or its predicted time is longer: see
+        :mod:`widget.engine.route`), else the browser; the browser always computes its own
+        mask too, which is held against the kernel's (:attr:`parity`). ``"browser"``: the
+        browser only, with a low-resolution ``preview`` first; the kernel answers when the
+        browser fails or times out. ``"kernel"``: the kernel computes, the browser displays.
     registry : Registry, optional
         Where ``model`` is looked up (default: the process-wide registry).
     timeout_s : float
@@ -72,9 +92,14 @@ class BackgroundRemover(
         up to 2048; None: the model's (1024 for IS-Net). Lower is faster and coarser;
         the kernel twin runs the same resolution, so the masks still match.
     preview : int, optional
-        Side of a first, low-resolution pass (default 384) that the browser draws
-        before the full mask replaces it (``timings["first_mask"]``); same weights,
-        same file. None, or a side not below ``resolution``, runs the full pass only.
+        With ``backend="browser"``: side of a first, low-resolution pass (default 384) that
+        the browser draws, marked as a preview, before the full mask replaces it
+        (``timings["first_mask"]``); same weights, same file. None, or a side not below
+        ``resolution``, runs the full pass only. ``"auto"`` draws no preview: the kernel's
+        full mask comes sooner than a browser preview.
+    patience : float
+        Seconds (default 1.0, at most 600) the browser may take to the full mask before the
+        kernel answers first (``backend="auto"`` only).
 
     """
 
@@ -94,10 +119,12 @@ class BackgroundRemover(
         execution_provider: str = "auto",
         resolution: int | tuple[int, int] | None = None,
         preview: int | None = DEFAULT_PREVIEW,
+        patience: float = DEFAULT_PATIENCE_S,
         **kwargs: Any,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self._patience = checked_patience(patience)
         self._resolution_asked = None if resolution is None else check_resolution(resolution)
         self._preview_asked = None if preview is None else check_resolution(preview)[0]
         self._ep_requested = webgpu.checked_request(execution_provider)
@@ -116,6 +143,7 @@ class BackgroundRemover(
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
         self._run = MaskRun()
+        self._planned_route: route.Route | None = None
         super().__init__(**kwargs)
         self._link: ViewLink[wire.ViewMessage] = ViewLink(
             self, wire.parse_view_message, self._on_hello, self._on_message
@@ -123,12 +151,17 @@ class BackgroundRemover(
         self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
+        # the kernel may have to answer first: its mask is computed ahead, off the main thread
+        self._twin_ahead: Future[tuple[np.ndarray, float]] | None = None
+        if backend != "browser":
+            pixels = self._encoded.pixels()
+            self._twin_ahead = run_twin_ahead(self._spec, self._registry, pixels, self._resolution)
 
     def _set_resolution(self) -> None:
         """Resolve ``resolution`` and ``preview`` against the current spec into traits."""
         spec_hw = (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
         self._resolution = self._resolution_asked or spec_hw
-        p = self._preview_asked
+        p = self._preview_asked if self._backend == "browser" else None
         self._preview = (p, p) if p is not None and p < min(self._resolution) else None
         self.set_trait("resolution", list(self._resolution))
         self.set_trait("preview_resolution", self._preview[0] if self._preview else 0)
@@ -166,6 +199,16 @@ class BackgroundRemover(
             self._answer_in_kernel("no browser answered (yet)")
         assert run.current is not None  # the kernel answered just above
         return run.current.mask
+
+    @property
+    def browser_mask(self) -> np.ndarray | None:
+        """The browser's own mask once it arrived (None before, or if it never will).
+
+        With ``backend="auto"`` it may come after the kernel's; :attr:`mask` is then the first
+        answer (:attr:`parity` says how the two compare).
+        """
+        browser = self._run.browser
+        return None if browser is None else browser.mask
 
     @property
     def pixels_match(self) -> bool | None:
@@ -225,6 +268,7 @@ class BackgroundRemover(
         if not hasattr(self, "_link"):  # close() from __del__ of a half-constructed widget
             return
         self._encoded = None
+        self._drop_twin_ahead()
         self._run.close()  # masks still arriving are dropped
         self._link.close()
         self._replayed = None
@@ -255,6 +299,18 @@ class BackgroundRemover(
         assert self._run.kernel is not None  # just answered
         return self._run.kernel
 
+    def _drop_twin_ahead(self) -> None:
+        ahead, self._twin_ahead = getattr(self, "_twin_ahead", None), None
+        if ahead is not None:
+            ahead.cancel()  # a run already under way finishes and its result is dropped
+
+    def _take_twin_ahead(self) -> Future[tuple[np.ndarray, float]] | None:
+        """Return the kernel mask computed ahead (None: never started, or cancelled in time)."""
+        ahead, self._twin_ahead = self._twin_ahead, None
+        if ahead is None or ahead.cancel():
+            return None  # cancelled before it ran: compute it now
+        return ahead
+
     def _answer_in_kernel(self, reason: str, *, failure: bool = False) -> None:
         """Make the kernel twin's mask the answer, say why, and send it to every view.
 
@@ -271,12 +327,14 @@ class BackgroundRemover(
         self.set_trait("backend_used", "kernel")
         self.set_trait("timings", {"inference": kernel.ms, "total": kernel.ms})
         self.set_trait("progress", 1.0)
+        seconds = kernel.ms / 1000
         if self._backend == "kernel":
-            status = Status("done", "kernel")
+            status = Status("done", "kernel", seconds=seconds)
         elif failure:
-            status = Status("done", "kernel", note=f"the browser could not run it: {reason}")
+            note = f"the browser could not run it: {reason}"
+            status = Status("done", "kernel", seconds=seconds, note=note)
         else:
-            status = Status("done", "kernel", reason=reason)
+            status = Status("done", "kernel", seconds=seconds, reason=reason)
         self._link.set_status(status)
         for view in self._link.views:
             self._send_result(view)
@@ -307,11 +365,23 @@ class BackgroundRemover(
             self._on_mask_begin(msg)
         elif isinstance(msg, wire.MaskChunk):
             self._on_mask_chunk(msg)
+        elif isinstance(msg, wire.Late):
+            if not run.answered:
+                why = f"the browser did not answer within patience ({self._patience:g} s)"
+                self._answer_in_kernel(why)
         elif isinstance(msg, wire.Failed):
             run.pending.drop(msg.view)
             log.warning("browser could not run the model (%s): %s", msg.stage, msg.reason)
-            if run.browser is None:
-                run.browser_gone()
+            if run.browser is not None:
+                return
+            checking = run.first == "kernel"
+            run.browser_gone()
+            if checking:  # the kernel's mask stands; the browser could not check it
+                status = self._link.status
+                note = f"the browser's own run failed ({msg.stage}: {msg.reason})"
+                self._link.set_status(Status("done", "kernel", status.detail, status.seconds,
+                                             reason=status.reason, note=note))  # fmt: skip
+            else:
                 self._answer_in_kernel(f"{msg.stage}: {msg.reason}", failure=True)
 
     def _on_hello(self, msg: common.Hello) -> None:
@@ -332,9 +402,11 @@ class BackgroundRemover(
         if go and try_gpu:
             gpu = webgpu.gpu_plan(self._spec, self._registry)
             self._model_asset, self._wasm_asset = gpu.model, gpu.wasm
+        plan_route = self._route(msg, "webgpu" if gpu else "wasm") if go else None
         assets = [self._image_asset]
         if go:
             assets += [a for a in (self._wasm_asset, self._model_asset) if a.sha256 not in msg.have]
+        hybrid = self._backend == "auto"
         plan: dict[str, object] = {
             "model": self._model_asset.info(),
             "wasm": self._wasm_asset.info(),
@@ -344,6 +416,10 @@ class BackgroundRemover(
             "chunk_size": 0,
             "resolution": list(self._resolution),
             "preview": list(self._preview) if self._preview else None,
+            "hybrid": hybrid,
+            "patience_s": self._patience
+            if hybrid and plan_route and plan_route.first == "browser"
+            else None,
             **(gpu.fields if gpu else {}),
         }
         buffers = gpu.buffers if gpu else []
@@ -353,8 +429,25 @@ class BackgroundRemover(
         elif not go:
             why = msg.blocker or "backend='kernel' was requested"
             self._answer_in_kernel(why, failure=msg.blocker is not None)
+        elif plan_route is not None and plan_route.first == "kernel":
+            self._answer_in_kernel(plan_route.reason)  # the browser goes on and checks it
         else:
             self._link.set_status(Status("sending"))
+
+    def _route(self, hello: common.Hello, ep: str) -> route.Route:
+        """Who answers first for the view that said ``hello`` (see :mod:`widget.engine.route`)."""
+        if self._backend == "browser":
+            decided = route.Route("browser", "backend='browser' was requested")
+        else:
+            image = self._image_asset
+            job = route.Job(
+                self._model_asset.sha256, self._model_asset.size, self._wasm_asset.sha256,
+                self._wasm_asset.size, image.size, self._size[0] * self._size[1],
+                self._resolution, ep,
+            )  # fmt: skip
+            decided = route.choose(route.BrowserReport.of(hello), job, self._patience)
+        self._planned_route = decided
+        return decided
 
     def _choose_gpu_variant(self, caps: dict[str, Any]) -> None:
         """With a WebGPU adapter and no precision asked, run the float variant it can run.
@@ -368,6 +461,7 @@ class BackgroundRemover(
             self.set_trait("variant_reason", reason)
             return
         self._spec = self._registry.get(self._spec.name, precision)
+        self._drop_twin_ahead()  # it ran the other file
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._set_resolution()
         self.set_trait("model_key", self._spec.key)
@@ -429,8 +523,11 @@ class BackgroundRemover(
         if run.first == "kernel":
             self._browser_after_kernel(head, what)
             return
+        self._drop_twin_ahead()  # the browser answered first: no mask kept for nothing
         self._model_mask_changed()
         self.set_trait("first_source", "browser")
+        planned = self._planned_route
+        self.set_trait("route_reason", planned.reason if planned else "")
         self.set_trait("backend_used", "browser")
         self.set_trait("fallback_reason", "")
         self.set_trait("timings", head.timings)
@@ -449,14 +546,20 @@ class BackgroundRemover(
         parity = self._run.parity
         assert parity is not None  # both masks exist
         self.set_trait("parity", parity.describe())
-        browser_timings = {f"browser_{k}": v for k, v in head.timings.items()}
-        self.set_trait("timings", {**self.timings, **browser_timings})
         total = head.timings.get("total", 0.0) / 1000
         kernel = self._run.kernel
-        seconds = None if kernel is None else kernel.ms / 1000
-        if parity.identical:
+        kernel_ms = float("nan") if kernel is None else kernel.ms
+        seconds = None if kernel is None else kernel_ms / 1000
+        # the timings are the browser's once it answered; the kernel's run is kernel_inference
+        self.set_trait("timings", {**head.timings, "kernel_inference": kernel_ms})
+        if parity.identical:  # the mask is the browser's now
             self.set_trait("backend_used", "browser")
+            self.set_trait("fallback_reason", "")
             words = f"the browser's own mask ({what}, {total:.1f} s) is identical"
+            self._link.set_status(Status("done", "kernel", seconds=seconds, reason=words))
+            return
+        if parity.agrees:  # rounding apart: the kernel's mask stays, nothing to warn of
+            words = f"the browser's own mask ({what}, {total:.1f} s) is {parity.describe()}"
             self._link.set_status(Status("done", "kernel", seconds=seconds, reason=words))
             return
         log.warning("the browser's mask differs from the kernel's: %s", parity.describe())
@@ -467,25 +570,31 @@ class BackgroundRemover(
         self._link.set_status(Status("done", "kernel", seconds=seconds, note=note))
 
     # ------------------------------------------------------------------ waiting
-    def wait(self, timeout: float | None = None) -> WaitResult:
-        """Block the cell until the browser answered (or cannot); return who computed the mask.
+    def wait(self, timeout: float | None = None, *, browser: bool = False) -> WaitResult:
+        """Block the cell until the mask exists (or the browser's, with ``browser=True``).
 
         Meanwhile the view's messages are processed (the cell would otherwise hold them
         back), so a notebook run top to bottom (*Run All*, papermill with a browser) gets
-        the browser's mask in the next cell. Without a browser (nbconvert, nbval, plain
-        Python, a widget never displayed) it returns at once, or after a short attach window,
-        with the kernel twin's mask and the reason.
+        the mask in the next cell. By default it returns with the first full answer: with
+        ``backend="auto"`` often the kernel twin's, while the browser still computes its
+        own. ``browser=True`` waits for the browser's own mask too (parity: :attr:`parity`,
+        :meth:`compare`). Without a browser (nbconvert, nbval, plain Python, a widget never
+        displayed) it returns at once, or after a short attach window, with the kernel
+        twin's mask and the reason.
 
         Parameters
         ----------
         timeout : float, optional
-            Most seconds to wait (default: the widget's ``timeout_s``). When it passes, the
-            kernel computes the mask.
+            Most seconds to wait (default: the widget's ``timeout_s``). When it passes and
+            no mask exists, the kernel computes it.
+        browser : bool
+            Wait for the browser's own mask as well (or until it cannot come).
 
         Returns
         -------
         WaitResult
-            ``source`` (``"browser"`` or ``"kernel"``) and ``reason`` (why the kernel).
+            ``source``: whose mask :attr:`mask` is (``"browser"`` or ``"kernel"``);
+            ``reason``: why the kernel's, if it is.
 
         """
         run = self._run
@@ -493,15 +602,21 @@ class BackgroundRemover(
             if not run.answered:
                 self._answer_in_kernel("backend='kernel' was requested")
             return WaitResult("kernel", "backend='kernel' was requested")
+        if browser:
+            done = lambda: run.browser is not None or (run.answered and not run.browser_running)  # noqa: E731
+        else:
+            done = lambda: run.answered  # noqa: E731
         reason = wait_for_browser(
-            lambda: run.browser is not None or (run.answered and not run.browser_running),
+            done,
             lambda: self._link.attached,
             displayed=self._displayed,
             timeout=self._timeout_s if timeout is None else float(timeout),
         )
-        if run.browser is not None:
-            return WaitResult("browser", "")
-        if reason:
+        if reason and not run.answered:
             run.browser_gone()
             self._answer_in_kernel(reason)
-        return WaitResult("kernel", reason or self.fallback_reason)
+        elif reason and browser and run.browser_running:
+            reason = f"no mask of the browser's own: {reason}"
+        current = run.current
+        source = current.source if current is not None else "kernel"
+        return WaitResult(source, "" if source == "browser" else reason or self.fallback_reason)

@@ -51,6 +51,12 @@ async function webgpuAdapter(): Promise<AdapterInfo | null> {
   }
 }
 
+/** `navigator.deviceMemory` (GB) where the browser tells it, else null. */
+function deviceMemory(): number | null {
+  const gb = (globalThis.navigator as unknown as { deviceMemory?: unknown }).deviceMemory;
+  return typeof gb === "number" && Number.isFinite(gb) && gb > 0 ? gb : null;
+}
+
 export async function probeCapabilities(): Promise<Capabilities> {
   const g = globalThis as unknown as Record<string, unknown>;
   const coi = g.crossOriginIsolated === true;
@@ -63,6 +69,7 @@ export async function probeCapabilities(): Promise<Capabilities> {
     crossOriginIsolated: coi,
     sharedArrayBuffer: sab,
     hardwareConcurrency: navigator.hardwareConcurrency ?? 1,
+    deviceMemory: deviceMemory(),
     webgpu: adapter !== null,
     webgpuAdapter: adapter?.name ?? null,
     webgpuF16: adapter?.f16 ?? false,

@@ -162,6 +162,11 @@ export async function runSession(
   };
 }
 
+/** sha256 of the model whose session this worker holds (null: none). */
+export function loadedModel(): string | null {
+  return session?.sha ?? null;
+}
+
 /** Release the session; whether there was one. */
 export async function releaseSession(): Promise<boolean> {
   const had = session !== null;

@@ -12,7 +12,7 @@ import { forgetSlots, forgetUntaken, put, take } from "./asset-store";
 import { probeCapabilities } from "./capabilities";
 import { pixelsChecksum } from "./checksum";
 import { decodeImage, previewBitmap, type Decoded } from "./decode";
-import { loadSession, releaseSession, runSession, useRuntime, type EngineRuntime } from "./session";
+import { loadedModel, loadSession, releaseSession, runSession, useRuntime, type EngineRuntime } from "./session";
 import type {
   RequestOf,
   WorkerAnswer,
@@ -80,7 +80,7 @@ function exclusive<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
 type Handler<T extends WorkerRequestType> = (req: RequestOf<T>) => Promise<WorkerReplies[T]>;
 const handlers: { [T in WorkerRequestType]: Handler<T> } = {
   probe: () => probeCapabilities(),
-  have: async (req) => ({ have: await cached(req.shas) }),
+  have: async (req) => ({ have: await cached(req.shas), warm: loadedModel() }),
   put,
   load: exclusive(loadSession),
   decode,

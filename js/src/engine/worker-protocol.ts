@@ -57,7 +57,8 @@ export type WorkerRequest =
 
 export interface WorkerReplies {
   probe: Capabilities;
-  have: { have: string[] };
+  /** The cached assets, and the model whose session this worker holds (null: none). */
+  have: { have: string[]; warm: string | null };
   put: { complete: boolean; verified: boolean | null; cached: boolean };
   load: {
     session_create: number;

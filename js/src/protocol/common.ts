@@ -1,3 +1,5 @@
+import type { PerfRecord } from "../engine/perf-store";
+
 // Message shapes both kernel widgets speak (BackgroundRemover and BatchRemover; the in-tab
 // benchmark's `chunk` and `ack` too): the view's `hello`, the kernel's asset `chunk` and the
 // view's `ack` of it. Python twin: widget/protocol/common.py.
@@ -12,6 +14,8 @@ export interface Capabilities {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;
   hardwareConcurrency: number;
+  /** `navigator.deviceMemory` in GB (Chromium caps it at 8), null where the browser hides it. */
+  deviceMemory?: number | null;
   webgpu: boolean;
   webgpuAdapter: string | null;
   /** The adapter offers "shader-f16" (float16 arithmetic in shaders). */
@@ -58,6 +62,10 @@ export interface HelloMsg {
   caps: Capabilities;
   /** Why this browser cannot run the model (null: it can). */
   blocker: string | null;
+  /** sha256 of the model whose session the page's engine worker holds (null: none). */
+  warm?: string | null;
+  /** Times measured on earlier runs here, newest first (engine/perf-store.ts). */
+  perf?: PerfRecord[];
 }
 export interface AckMsg {
   type: "ack";

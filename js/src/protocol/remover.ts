@@ -25,6 +25,11 @@ export interface PlanMsg {
   resolution?: [number, number];
   /** [height, width] of a first low-resolution pass drawn before the full mask; null: none. */
   preview?: [number, number] | null;
+  /** backend "auto": the kernel may answer first (its `result` can come while this view runs);
+   * this view's own mask then checks it. */
+  hybrid?: boolean;
+  /** Seconds after which, with no full mask drawn, the view says `late` (null: never). */
+  patience_s?: number | null;
 }
 export interface ResultMsg {
   type: "result";
@@ -76,10 +81,15 @@ export interface MaskChunkMsg {
   seq: number;
   offset: number;
 }
+/** The patience ran out before this view's full mask: the kernel is to answer now. */
+export interface LateMsg {
+  type: "late";
+  view: string;
+}
 export interface FailedMsg {
   type: "failed";
   view: string;
   stage: string;
   reason: string;
 }
-export type ViewMsg = HelloMsg | AckMsg | StageMsg | MaskBeginMsg | MaskChunkMsg | FailedMsg;
+export type ViewMsg = HelloMsg | AckMsg | StageMsg | MaskBeginMsg | MaskChunkMsg | LateMsg | FailedMsg;

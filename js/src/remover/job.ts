@@ -5,6 +5,7 @@ import { availableThreads } from "../engine/capabilities";
 import { decodeImage, maskBitmap, previewBitmap } from "../engine/decode";
 import { acquireWebgpuWorker, releaseWebgpuWorker } from "../engine/page-webgpu-worker";
 import { workerFor } from "../engine/page-worker";
+import { recordPerf } from "../engine/perf-store";
 import { recycleEngines } from "../engine/recycle";
 import type { ProbeSpec } from "../engine/parity";
 import type { WorkerClient } from "../engine/worker-client";
@@ -50,6 +51,11 @@ export class Job {
   private readonly plannedDeferred = new Deferred<void>();
   /** Resolves when the kernel's plan arrived. */
   readonly planned = this.plannedDeferred.promise;
+  /** Whose full mask the view shows (null: none yet). With backend "auto" the kernel's may come
+   * first; this view's own run then goes on and checks it. */
+  private shown: "kernel" | "browser" | null = null;
+  /** Says `late` to the kernel when the plan's patience runs out before a full mask. */
+  private lateTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly link: KernelLink,
@@ -67,6 +73,7 @@ export class Job {
 
   close(): void {
     this.closed = true;
+    if (this.lateTimer !== null) clearTimeout(this.lateTimer);
     this.settledDeferred.resolve();
     // the worker keeps nothing of this view's image: assembled, untaken or decoded
     const client = this.client;
@@ -99,6 +106,12 @@ export class Job {
     }
     if (plan.run) this.showTransfer();
     else this.view.phase.phase("kernel", "the kernel computes the mask");
+    if (plan.run && typeof plan.patience_s === "number" && plan.patience_s > 0) {
+      this.lateTimer = setTimeout(() => {
+        this.lateTimer = null;
+        if (!this.closed && this.shown === null) this.link.send({ type: "late" });
+      }, plan.patience_s * 1000);
+    }
     const all = [...this.incoming.values()].map((i) => i.done.promise);
     void Promise.allSettled(all).then(() => this.settledDeferred.resolve());
     void this.pipeline(plan);
@@ -192,7 +205,7 @@ export class Job {
       this.link.send({ type: "stage", stage: "loading" });
       const ep = this.probe ? "webgpu" : "wasm";
       this.loading = true;
-      this.view.phase.phase("runtime", `starting the runtime (onnxruntime-web, ${ep}) and the model session`);
+      this.view.phase.phase("runtime", `${this.checking()}starting the runtime (onnxruntime-web, ${ep}) and the model session`);
       const loaded = await this.client.request(
         { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
         // a WebGPU load also runs the probe image: allow it a model run
@@ -207,7 +220,7 @@ export class Job {
         threads: loaded.threads,
         ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
       });
-      this.view.phase.phase("inference", `inference in the browser (${loaded.execution_provider}, ${loaded.threads} thread${loaded.threads === 1 ? "" : "s"})`);
+      this.view.phase.phase("inference", `${this.checking()}inference in the browser (${loaded.execution_provider}, ${loaded.threads} thread${loaded.threads === 1 ? "" : "s"})`);
       const preview = plan.preview ? await this.previewPass(plan, plan.preview) : null;
       const out = await this.client.request(
         { type: "run", model: plan.model.sha256, image: this.slotOf(plan.image), resolution: plan.resolution, pixels: true },
@@ -229,7 +242,13 @@ export class Job {
         ...(preview ?? {}),
       };
       stage = "send";
-      this.view.phase.finish(`done in the browser (${usedEp})`, describeTimings(timings));
+      if (plan.resolution) {
+        const session = loaded.reused ? null : loaded.session_create;
+        void recordPerf({ model: plan.model.sha256, ep: usedEp === "webgpu" ? "webgpu" : "wasm", threads: loaded.threads, resolution: plan.resolution, session_ms: session, inference_ms: out.inference });
+      }
+      const checked = this.shown === "kernel";
+      const done = checked ? `checked in the browser (${usedEp})` : `done in the browser (${usedEp})`;
+      this.view.phase.finish(done, describeTimings(timings));
       this.link.sendMask(
         {
           width: out.width,
@@ -241,11 +260,18 @@ export class Job {
         },
         mask,
       );
+      if (checked) return; // the kernel's mask is on screen (and in the editor): the kernel compares
+      this.shown = "browser";
       this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE), "full");
       this.view.maskReady(mask, out.width, out.height, pixels);
     } catch (err) {
       this.fail(stage, err);
     }
+  }
+
+  /** "checking: " while the kernel's mask is shown and this view's own run goes on. */
+  private checking(): string {
+    return this.shown === "kernel" ? "checking: " : "";
   }
 
   /** Run the low-resolution pass, draw its cut-out, tell the kernel; its timings. */
@@ -276,6 +302,8 @@ export class Job {
     this.link.send({ type: "ack", sha256: "result", seq: msg.seq });
     if (r.received === msg.total) {
       this.result = null;
+      if (this.shown !== null) return; // one full mask on screen: the first
+      this.shown = msg.source;
       if (msg.source === "kernel") this.view.phase.finish("done in the kernel");
       else this.view.phase.finish("done in the browser");
       try {

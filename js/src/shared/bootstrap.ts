@@ -3,6 +3,7 @@
 // the kernel (cached assets, capabilities, blocker) in the page-wide hello queue.
 import { blocker, combine, probeCapabilities } from "../engine/capabilities";
 import { queueHello } from "../engine/page-worker";
+import { readPerf } from "../engine/perf-store";
 import type { WorkerClient } from "../engine/worker-client";
 import type { Capabilities, HelloMsg } from "../protocol/common";
 
@@ -76,13 +77,15 @@ export async function sayHello({ link, job, worker }: Greeter): Promise<void> {
     queue.done();
   });
   let have: string[] = [];
+  let warm: string | null = null;
   const client = worker();
   if (client && client.alive) {
     try {
-      have = (await client.request({ type: "have", shas: null }, PROBE_TIMEOUT_MS)).have;
+      ({ have, warm } = await client.request({ type: "have", shas: null }, PROBE_TIMEOUT_MS));
     } catch {
       have = [];
     }
   }
-  link.send({ type: "hello", have, caps, blocker: blocker(caps) });
+  const perf = await readPerf();
+  link.send({ type: "hello", have, caps, blocker: blocker(caps), warm, perf });
 }
