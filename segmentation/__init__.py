@@ -9,7 +9,7 @@
 
 The package is layered, each folder knowing only those below it:
 ``models`` (what a model is, where its bytes come from, integrity) <
-``variants`` (making one model file from another) < ``store`` (the model cache)
+``conversion`` (making one model file from another) < ``store`` (the model cache)
 < ``product`` (the product-photo step; its ``photo`` module sits beside ``session``)
 < ``session`` (running it) < ``jobs`` (many images, local pool or Dask) <
 ``evaluation`` and ``cli``. At the top level:

@@ -27,6 +27,13 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from segmentation.conversion.wrapper import (
+    MASK,
+    PIXELS,
+    RESOLUTION,
+    check_resolution,
+    resolution_feed,
+)
 from segmentation.cutouts import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
 from segmentation.image_batch import OnError, Result, iter_results
@@ -40,13 +47,6 @@ from segmentation.product.photo import ProductPhoto, load_background, make_produ
 from segmentation.product.presets import PresetArg, resolve_preset
 from segmentation.product.spec import ProductSpec
 from segmentation.store import ensure_wrapped
-from segmentation.variants.wrapper import (
-    MASK,
-    PIXELS,
-    RESOLUTION,
-    check_resolution,
-    resolution_feed,
-)
 
 #: Photos with more pixels than this are fed to the model reduced (see :class:`Segmenter`).
 REDUCE_ABOVE_PIXELS = 50_000_000

@@ -117,22 +117,22 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < jobs < evaluation/cli; product < session.
+    """models < conversion < store < session < jobs < evaluation/cli; product < session.
 
     ``widget`` is above ``segmentation``; in it, protocol and transfer < link (the kernel side
     of every view) < the widgets.
     """
     graph = import_graph()
     layers = [
-        ("segmentation.models", ("segmentation.variants", "segmentation.store")),
-        ("segmentation.variants", ("segmentation.store", "segmentation.session")),
+        ("segmentation.models", ("segmentation.conversion", "segmentation.store")),
+        ("segmentation.conversion", ("segmentation.store", "segmentation.session")),
         ("segmentation", ("widget",)),
         ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
         ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
         # the product-photo step: below session (which offers it), jobs and the CLI
         (
             "segmentation.product",
-            ("segmentation.session", "segmentation.store", "segmentation.variants"),
+            ("segmentation.session", "segmentation.store", "segmentation.conversion"),
         ),
         ("widget.protocol", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.transfer", ("widget.link", "widget.remover", "widget.batch")),

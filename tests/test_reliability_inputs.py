@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from segmentation.cli.main import main
+from segmentation.conversion.calibration import calibration_folder, pick_calibration_images
 from segmentation.errors import ImageError
 from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.metrics import iou
@@ -38,7 +39,6 @@ from segmentation.images import (
 )
 from segmentation.models import registry as catalog
 from segmentation.session import Segmenter
-from segmentation.variants.calibration import calibration_folder, pick_calibration_images
 from tests._images import encode, photo_like, png_header_only, write_bad, write_exif_rotated
 from tests.conftest import TinyModel
 

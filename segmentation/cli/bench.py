@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from segmentation.cli.options import add_engine_options
+from segmentation.conversion.calibration import calibration_folder
 from segmentation.evaluation.browser_runtime import BrowserRuntime
 from segmentation.evaluation.datasets import Dataset, load_dataset
 from segmentation.evaluation.entries import (
@@ -46,7 +47,6 @@ from segmentation.jobs.engines import open_engine
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_PRECISION
 from segmentation.store import ensure_model
-from segmentation.variants.calibration import calibration_folder
 
 
 def positive_int(text: str) -> int:
