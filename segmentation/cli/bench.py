@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from segmentation.cli.options import add_engine_options
+from segmentation.config import front_end_dir
 from segmentation.conversion.calibration import calibration_folder
 from segmentation.evaluation.browser_runtime import BrowserRuntime
 from segmentation.evaluation.datasets import Dataset, load_dataset
@@ -149,7 +150,7 @@ def parse_runtime(text: str) -> Any:
         if head == "python":
             return PythonRuntime(n)
         if head == "browser":
-            return BrowserRuntime(n)
+            return BrowserRuntime(n, front_end=front_end_dir())
     raise ValueError(f"unknown runtime {text!r}: use python, python-N, browser or browser-N")
 
 
