@@ -1,10 +1,10 @@
-"""Issue 14, inputs: only regular files are read, reads are bounded, big photos work.
+"""Inputs: only regular files are read, reads are bounded, big photos work.
 
 Every case uses the real thing: a real FIFO, the real ``/dev/zero``, a real Unix
 socket, a sparse file, real JPEGs, the tiny real ONNX model, and the command
 line in a real subprocess. Opening a FIFO for reading blocks until a writer
-comes, so the FIFO cases run under a real ``SIGALRM`` watchdog: a regression
-fails the test in seconds instead of hanging the suite.
+comes, so the FIFO cases run under a real ``SIGALRM`` watchdog: a read that
+blocks fails the test in seconds instead of hanging the suite.
 """
 
 from __future__ import annotations

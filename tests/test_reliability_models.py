@@ -1,4 +1,4 @@
-"""Issue 14, models: a sidecar caches a verification, it is never the truth about a file.
+"""Models: a sidecar caches a verification, it is never the truth about a file.
 
 The fake npm package here is real files in a real ``node_modules`` folder
 (sha256-named chunks and a ``resources.json``, as IMG.LY ships them), holding a
