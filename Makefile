@@ -1,4 +1,4 @@
-# Shortcuts; the scripts are the source of truth (see README.md).
+# Shortcuts; the scripts are the source of truth (see README.md and docs/development.md).
 .PHONY: setup test fast ui ci results
 
 setup:
@@ -16,8 +16,8 @@ ui:
 ci:
 	bash .ci/run
 
-# The recorded runs the notebooks 03/04 and the README show (about an hour on 2 cores;
-# run on a quiet machine): results files, README tables, notebooks re-executed.
+# The recorded runs that notebooks 03/04 and docs/results.md show (about an hour on 2 cores;
+# run on a quiet machine): results files, the tables of docs/results.md, notebooks re-executed.
 RESULTS_BENCH = --dataset sod_bsds300 --dataset icm58_objects --every 2 \
 	--precisions fp32 fp16 int8 int8-static --variants int8-calibrated fp32@512 \
 	--runtime python-2 python-1 browser-1 browser-2 --others-limit 4 \
@@ -26,5 +26,5 @@ RESULTS_BENCH = --dataset sod_bsds300 --dataset icm58_objects --every 2 \
 results:
 	.venv/bin/python -m segmentation bench $(RESULTS_BENCH)
 	.venv/bin/python scripts/record_browser_vs_python.py
-	.venv/bin/python scripts/results_tables.py --write README.md
+	.venv/bin/python scripts/results_tables.py --write docs/results.md
 	.venv/bin/python scripts/make_notebooks.py 03 04

@@ -19,14 +19,14 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from segmentation.conversion.calibration import ImageCalibrationReader
+from segmentation.conversion.convert import prepare_float
+from segmentation.conversion.int8_static import RANGES_FORMAT, calibrate_ranges, ranges_path
 from segmentation.files import atomic_path
 from segmentation.models.integrity import load_checked, sha256_file
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_MODEL
 from segmentation.store import ensure_model
-from segmentation.variants.calibration import ImageCalibrationReader
-from segmentation.variants.convert import prepare_float
-from segmentation.variants.int8_static import RANGES_FORMAT, calibrate_ranges, ranges_path
 
 #: Public-domain / CC0 photos shipped inside scikit-image's wheel.
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg")

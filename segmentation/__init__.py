@@ -9,10 +9,10 @@
 
 The package is layered, each folder knowing only those below it:
 ``models`` (what a model is, where its bytes come from, integrity) <
-``variants`` (making one model file from another) < ``store`` (the model cache)
-< ``product`` (the product-photo step; its ``photo`` module sits beside ``session``)
+``conversion`` (making one model file from another) < ``store`` (the model cache)
 < ``session`` (running it) < ``jobs`` (many images, local pool or Dask) <
-``evaluation`` and ``cli``. At the top level:
+``evaluation`` and ``cli``; ``product`` (the product-photo step) needs none of the
+model layers and sits below ``session``, which offers it. At the top level:
 ``images`` (the one image loader) and ``pixels``, ``cutouts``, ``mask_edits``,
 ``image_batch``, ``files`` (atomic writes, hashing), ``config`` and ``errors``.
 No Jupyter imports here: the notebook widgets live in the ``widget`` package.

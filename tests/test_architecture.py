@@ -1,17 +1,21 @@
-"""The package structure holds: no import cycles, a small top level, imports at the top.
+"""The package structure holds: no import cycles, layers, a small top level, imports at the top.
 
 The cycle check reads every ``import`` statement of ``segmentation/`` and ``widget/``
-with :mod:`ast` (those inside functions too) and fails on any cycle between modules.
+with :mod:`ast` (those inside functions too) and fails on any cycle between modules;
+``segmentation`` may not reach ``widget`` by a run-time lookup either.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from segmentation.evaluation.page_server import open_bench_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("segmentation", "widget")
@@ -117,22 +121,22 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_do_not_import_upper_ones() -> None:
-    """models < variants < store < session < jobs < evaluation/cli; product < session.
+    """models < conversion < store < session < jobs < evaluation/cli; product < session.
 
     ``widget`` is above ``segmentation``; in it, protocol and transfer < link (the kernel side
     of every view) < the widgets.
     """
     graph = import_graph()
     layers = [
-        ("segmentation.models", ("segmentation.variants", "segmentation.store")),
-        ("segmentation.variants", ("segmentation.store", "segmentation.session")),
+        ("segmentation.models", ("segmentation.conversion", "segmentation.store")),
+        ("segmentation.conversion", ("segmentation.store", "segmentation.session")),
         ("segmentation", ("widget",)),
         ("segmentation", ("segmentation.jobs", "segmentation.evaluation", "segmentation.cli")),
         ("segmentation.jobs", ("segmentation.evaluation", "segmentation.cli")),
         # the product-photo step: below session (which offers it), jobs and the CLI
         (
             "segmentation.product",
-            ("segmentation.session", "segmentation.store", "segmentation.variants"),
+            ("segmentation.session", "segmentation.store", "segmentation.conversion"),
         ),
         ("widget.protocol", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.transfer", ("widget.link", "widget.remover", "widget.batch")),
@@ -146,6 +150,61 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
                 continue
             wrong += [f"{mod} -> {t}" for t in targets if t.startswith(uppers)]
     assert wrong == []
+
+
+#: Calls that reach a package by name at run time, around the import statements read above.
+_DYNAMIC_LOOKUPS = {
+    "find_spec", "import_module", "__import__", "files", "as_file", "path", "read_text",
+    "read_binary", "resource_filename", "resource_string", "get_data", "get_loader",
+    "find_loader", "spec_from_file_location", "locate_file",
+}  # fmt: skip
+
+
+def _called_name(call: ast.Call) -> str:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def _widget_lookups(tree: ast.AST) -> list[int]:
+    """Lines where a call of :data:`_DYNAMIC_LOOKUPS` names ``widget`` or one of its modules."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called_name(node) in _DYNAMIC_LOOKUPS:
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                text = arg.value if isinstance(arg, ast.Constant) else None
+                if isinstance(text, str) and text.split(".")[0] == "widget":
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_the_lookup_finder_finds_a_lookup() -> None:
+    found = _widget_lookups(ast.parse(
+        "import importlib, importlib.util\n"
+        "importlib.util.find_spec('widget')\n"
+        "importlib.import_module('widget.transfer.assets')\n"
+        "importlib.resources.files(package='widget')\n"
+        "importlib.util.find_spec('tqdm')\n"
+    ))  # fmt: skip
+    assert found == [2, 3, 4]
+
+
+def test_segmentation_never_looks_up_widget_at_run_time() -> None:
+    """``segmentation`` is given what it needs from above (a folder, a path), never finds it.
+
+    ``find_spec("widget")`` or ``importlib.resources.files("widget")`` would reach the upper
+    package without an import statement, so the layering tests above would not see it.
+    """
+    found = []
+    for path in (ROOT / "segmentation").rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        found += [f"{rel}:{line}" for line in _widget_lookups(ast.parse(path.read_text()))]
+    assert found == []
+
+
+def test_the_benchmark_page_is_given_its_front_end() -> None:
+    """The headless page serves the folder its caller names; it has no default of its own."""
+    front_end = inspect.signature(open_bench_page).parameters["front_end"]
+    assert front_end.default is inspect.Parameter.empty
 
 
 def test_top_level_of_segmentation_is_small() -> None:

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from segmentation.config import front_end_dir
 from segmentation.evaluation.browser_runtime import BrowserRuntime, BrowserSession
 from segmentation.evaluation.datasets import load_dataset
-from segmentation.evaluation.page_server import static_dir
+from segmentation.evaluation.page_server import check_front_end
 from segmentation.evaluation.runner import PythonRuntime, entry_for, run_benchmark
 from segmentation.images import load_image
 from segmentation.store import ensure_wrapped
@@ -35,7 +36,7 @@ def wrapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ob
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[BrowserSession]:
-    static_dir()  # a clear error when the front end is not built
+    check_front_end(front_end_dir())  # a clear error when the front end is not built
     with BrowserSession(threads=1) as s:
         yield s
 

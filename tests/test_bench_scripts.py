@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.variants.int8_static import ranges_path
+from segmentation.conversion.int8_static import ranges_path
 from tests.tinymodel import write_tiny_spec_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto
 
+from segmentation.conversion.convert import fp16_to_fp32_model
+from segmentation.conversion.derivations import DERIVATIONS, run_derivation
 from segmentation.errors import ModelIntegrityError
-from segmentation.variants.convert import fp16_to_fp32_model
-from segmentation.variants.recipes import RECIPES, run_recipe
 from tests._fetch_helpers import isnet_cache, tiny_onnx_bytes
 
 #: Max |fp32 - fp16| of the bare ``output`` on grace_hopper.jpg at 1024 px.
@@ -46,7 +46,7 @@ def test_small_fp16_graph_round_trip(tmp_path: Path) -> None:
     assert _fp16_types(fp16), "the converter should have made fp16 tensors"
     src, dest = tmp_path / "m16.onnx", tmp_path / "m32.onnx"
     onnx.save(fp16, str(src))
-    assert RECIPES["fp16_to_fp32"](src, dest) == dest
+    assert DERIVATIONS["fp16_to_fp32"](src, dest) == dest
     back = onnx.load(str(dest))
     assert [n.op_type for n in back.graph.node] == ["Conv", "Sigmoid"]
     assert _fp16_types(back) == []
@@ -80,9 +80,9 @@ def test_refuses_a_model_without_fp16() -> None:
         fp16_to_fp32_model(fp32)
 
 
-def test_unknown_recipe(tmp_path: Path) -> None:
-    with pytest.raises(KeyError, match="known recipes: fp16_to_fp32"):
-        run_recipe("int8_to_fp4", tmp_path / "a.onnx", tmp_path / "b.onnx", progress=False)
+def test_unknown_derivation(tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="known derivations: fp16_to_fp32"):
+        run_derivation("int8_to_fp4", tmp_path / "a.onnx", tmp_path / "b.onnx", progress=False)
 
 
 def _photo_1024() -> np.ndarray:
@@ -101,7 +101,7 @@ def test_real_isnet_fp16_to_fp32(tmp_path_factory: pytest.TempPathFactory) -> No
     cache = isnet_cache(tmp_path_factory.getbasetemp(), "fp16")
     src = cache / "models" / "isnet-general-use-fp16.onnx"
     dest = tmp_path_factory.mktemp("fp32") / "isnet-fp32.onnx"
-    run_recipe("fp16_to_fp32", src, dest, progress=True)
+    run_derivation("fp16_to_fp32", src, dest, progress=True)
 
     model = onnx.load(str(dest))
     onnx.checker.check_model(model)

@@ -15,10 +15,10 @@ import pytest
 from onnx import TensorProto, helper
 from PIL import Image
 
+from segmentation.conversion.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
-from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests._images import photo_like
 
 

@@ -13,11 +13,11 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
+from segmentation.conversion.webgpu_graph import webgpu_variant, webgpu_variant_path
+from segmentation.conversion.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_wrapped
-from segmentation.variants.webgpu_graph import webgpu_variant, webgpu_variant_path
-from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests.test_graph import rgba_photo
 from tests.tinymodel import build_tiny_model
 
@@ -103,7 +103,7 @@ def test_variant_file_is_cached_next_to_the_wrapped_one(tiny_model) -> None:
 def test_float16_models_are_recognised(tiny_pair: tuple[ModelSpec, onnx.ModelProto]) -> None:
     from onnx import numpy_helper
 
-    from segmentation.variants.webgpu_graph import uses_float16
+    from segmentation.conversion.webgpu_graph import uses_float16
 
     _, wrapped = tiny_pair
     assert not uses_float16(wrapped)

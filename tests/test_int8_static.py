@@ -1,4 +1,4 @@
-"""The default static int8 recipe: packaged ranges replayed into onnxruntime's QDQ quantizer."""
+"""The default static int8 derivation: packaged ranges replayed into onnxruntime's QDQ quantizer."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import pytest
 from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 from PIL import Image
 
-from segmentation.models.registry import default_registry
-from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, DerivedSource
-from segmentation.variants.calibration import ImageCalibrationReader
-from segmentation.variants.convert import prepare_float
-from segmentation.variants.int8_static import (
+from segmentation.conversion.calibration import ImageCalibrationReader
+from segmentation.conversion.convert import prepare_float
+from segmentation.conversion.int8_static import (
     calibrate_ranges,
     quantize_with_ranges,
     ranges_path,
     read_ranges,
 )
-from segmentation.variants.quantize import head_nodes
+from segmentation.conversion.quantize import head_nodes
+from segmentation.models.registry import default_registry
+from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, DerivedSource
 from tests.tinymodel import red_square_rgba, tiny_model_proto, tiny_spec
 
 
@@ -95,7 +95,7 @@ def test_packaged_isnet_ranges_are_complete() -> None:
     assert len(doc["calibration"]) >= 4
 
 
-def test_default_precision_is_the_static_int8_recipe() -> None:
+def test_default_precision_is_the_static_int8_derivation() -> None:
     spec = default_registry().get(DEFAULT_MODEL)
     assert spec.precision == DEFAULT_PRECISION == "int8-static"
     assert spec.sources == (DerivedSource("fp32", "fp32_to_int8_static"),)

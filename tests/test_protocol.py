@@ -111,8 +111,10 @@ def test_image_payload_choice(tmp_path: Path) -> None:
     assert asset.data is not None and zlib.decompress(asset.data) == loaded.pixels.tobytes()
 
 
-# ---------------------------------------------------------------- observed bugs (issue 14)
-# Each test below failed on main before the protocol checked bytes, sizes and ranges.
+# ------------------------------------------------------- hostile or broken views' messages
+# The kernel checks every byte count, size and range a view sends before it allocates or
+# writes: a wrong one is refused with an error naming it, and the masks the widget holds
+# stay as they were.
 
 W, H = 320, 240  # a 76,800-byte mask
 

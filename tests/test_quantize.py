@@ -12,12 +12,12 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
+from segmentation.conversion.quantize import head_nodes, name_nodes, set_resolution
 from segmentation.evaluation.metrics import iou, is_blank, mae
 from segmentation.evaluation.runner import PythonRuntime
 from segmentation.evaluation.variants import Recipe, build_variant
 from segmentation.models.integrity import sha256_file
 from segmentation.store import ensure_wrapped
-from segmentation.variants.quantize import head_nodes, name_nodes, set_resolution
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba, tiny_model_proto
 
@@ -193,7 +193,7 @@ def test_resolution_variant_of_tiny_model_runs_at_its_size(tiny_model: TinyModel
 
 
 def test_weight_only_needs_conv_weights() -> None:
-    from segmentation.variants.quantize import quantize_weights_only
+    from segmentation.conversion.quantize import quantize_weights_only
 
     model = tiny_model_proto()
     for node in model.graph.node:
@@ -208,10 +208,10 @@ def test_weight_only_needs_conv_weights() -> None:
 def test_isnet_resolution_rewrite_is_exact_at_1024_and_runs_at_512(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from segmentation.conversion.convert import prepare_float
     from segmentation.models.integrity import load_checked
     from segmentation.models.registry import default_registry
     from segmentation.store import ensure_model
-    from segmentation.variants.convert import prepare_float
 
     monkeypatch.delenv("PIXEL_LIBERATION_CACHE")  # the real model cache, not the tmp one
     spec = default_registry().get("isnet-general-use", "fp32")

@@ -1,10 +1,10 @@
-"""Issue 14, inputs: only regular files are read, reads are bounded, big photos work.
+"""Inputs: only regular files are read, reads are bounded, big photos work.
 
 Every case uses the real thing: a real FIFO, the real ``/dev/zero``, a real Unix
 socket, a sparse file, real JPEGs, the tiny real ONNX model, and the command
 line in a real subprocess. Opening a FIFO for reading blocks until a writer
-comes, so the FIFO cases run under a real ``SIGALRM`` watchdog: a regression
-fails the test in seconds instead of hanging the suite.
+comes, so the FIFO cases run under a real ``SIGALRM`` watchdog: a read that
+blocks fails the test in seconds instead of hanging the suite.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from segmentation.cli.main import main
+from segmentation.conversion.calibration import calibration_folder, pick_calibration_images
 from segmentation.errors import ImageError
 from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.metrics import iou
@@ -38,7 +39,6 @@ from segmentation.images import (
 )
 from segmentation.models import registry as catalog
 from segmentation.session import Segmenter
-from segmentation.variants.calibration import calibration_folder, pick_calibration_images
 from tests._images import encode, photo_like, png_header_only, write_bad, write_exif_rotated
 from tests.conftest import TinyModel
 

@@ -1,9 +1,9 @@
-"""Issue 14, models: a sidecar caches a verification, it is never the truth about a file.
+"""Models: a sidecar caches a verification, it is never the truth about a file.
 
 The fake npm package here is real files in a real ``node_modules`` folder
 (sha256-named chunks and a ``resources.json``, as IMG.LY ships them), holding a
 tiny real fp16 ONNX model; the derived fp32 is made by the real
-``fp16_to_fp32`` recipe. ``$PIXEL_LIBERATION_OFFLINE`` keeps npm from being
+``fp16_to_fp32`` derivation. ``$PIXEL_LIBERATION_OFFLINE`` keeps npm from being
 asked for anything. The last test does the same with the real IS-Net files.
 """
 
@@ -166,7 +166,7 @@ def test_derived_model_without_its_sidecar_is_derived_again(env: Path) -> None:
     dest = ensure_model(derived, registry=registry)
     good = dest.read_bytes()
     record = read_sidecar(dest)
-    assert record is not None and record["recipe"] == "fp16_to_fp32"
+    assert record is not None and record["derivation"] == "fp16_to_fp32"
     assert record["from_sha256"] == base.sha256
     side = sidecar_path(dest)
     legacy = json.dumps({"sha256": "0" * 64, "note": "recorded on first verified load"})

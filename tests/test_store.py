@@ -187,10 +187,10 @@ def test_fetch_defaults(tmp_path_factory: pytest.TempPathFactory) -> None:
         assert sorted(done) == keys
         fp32 = base / "c" / "models" / "isnet-general-use-fp32.onnx"
         side = read_sidecar(fp32)
-        assert side is not None and side["recipe"] == "fp16_to_fp32"
+        assert side is not None and side["derivation"] == "fp16_to_fp32"
         assert side["sha256"] == hashlib.sha256(fp32.read_bytes()).hexdigest()
         static = read_sidecar(base / "c" / "models" / "isnet-general-use-int8-static.onnx")
-        assert static is not None and static["recipe"] == "fp32_to_int8_static"
+        assert static is not None and static["derivation"] == "fp32_to_int8_static"
         assert static["from_sha256"] == side["sha256"]
         for key, path in done.items():
             graph = onnx.load(str(path), load_external_data=False).graph

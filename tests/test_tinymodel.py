@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from segmentation.variants.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
+from segmentation.conversion.wrapper import MASK, PIXELS, RESOLUTION, resolution_feed, wrap_model
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba, tiny_model_proto
 

@@ -154,7 +154,7 @@ def build_tiny_int8_static(folder: str | Path) -> tuple[Path, ModelSpec]:
     Its QuantizeLinear nodes make the widget treat it like the default IS-Net
     (static int8 stays on wasm), which the GPU-aware variant choice is tested on.
     """
-    from segmentation.variants.quantize import quantize_static_qdq
+    from segmentation.conversion.quantize import quantize_static_qdq
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

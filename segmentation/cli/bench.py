@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from segmentation.cli.options import add_engine_options
+from segmentation.config import front_end_dir
+from segmentation.conversion.calibration import calibration_folder
 from segmentation.evaluation.browser_runtime import BrowserRuntime
 from segmentation.evaluation.datasets import Dataset, load_dataset
 from segmentation.evaluation.entries import (
@@ -46,7 +48,6 @@ from segmentation.jobs.engines import open_engine
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_PRECISION
 from segmentation.store import ensure_model
-from segmentation.variants.calibration import calibration_folder
 
 
 def positive_int(text: str) -> int:
@@ -149,7 +150,7 @@ def parse_runtime(text: str) -> Any:
         if head == "python":
             return PythonRuntime(n)
         if head == "browser":
-            return BrowserRuntime(n)
+            return BrowserRuntime(n, front_end=front_end_dir())
     raise ValueError(f"unknown runtime {text!r}: use python, python-N, browser or browser-N")
 
 

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from segmentation.cli.demo import run_demo
 from segmentation.cli.options import add_engine_options
+from segmentation.conversion.wrapper import MAX_RESOLUTION, RESOLUTION_STEP, check_resolution
 from segmentation.cutouts import parse_color
 from segmentation.errors import SegmentationError
 from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
@@ -40,7 +41,6 @@ from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION
 from segmentation.models.spec_file import read_spec_file
 from segmentation.product.presets import SOURCES, load_presets, preset_names, resolve_preset
 from segmentation.store import DEFAULT_FETCH, fetch_models, model_path
-from segmentation.variants.wrapper import MAX_RESOLUTION, RESOLUTION_STEP, check_resolution
 
 #: Modules that may add subcommands: each defines ``add_subcommands(subparsers)``
 #: and gives its parsers ``set_defaults(func=handler)`` with ``handler(args) -> int``.

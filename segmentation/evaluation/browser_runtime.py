@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from segmentation.config import front_end_dir
 from segmentation.evaluation.cpu_time import tree_cpu_s
 from segmentation.evaluation.page_server import open_bench_page, sha256_of
 from segmentation.pixels import pixels_checksum
@@ -117,11 +118,18 @@ class BrowserSession:
         Browser executable (default ``PIXEL_LIBERATION_CHROMIUM`` or /usr/bin/chromium).
     idle_timeout_s : float
         The local server stops after this long without a request.
+    front_end : Path, optional
+        Folder of the built front end that the page loads (``bench.js``, the wasm); default
+        :func:`segmentation.config.front_end_dir`.
 
     """
 
     def __init__(
-        self, threads: int = 1, chromium: Path | None = None, idle_timeout_s: float = 900.0
+        self,
+        threads: int = 1,
+        chromium: Path | None = None,
+        idle_timeout_s: float = 900.0,
+        front_end: Path | None = None,
     ) -> None:
         exe = Path(chromium or os.environ.get("PIXEL_LIBERATION_CHROMIUM") or CHROMIUM)
         if not exe.is_file():
@@ -130,7 +138,7 @@ class BrowserSession:
             raise ValueError(f"threads must be >= 1, got {threads}")
         self.threads = threads
         self.console: list[str] = []
-        self._server, self._wasm = open_bench_page(idle_timeout_s)
+        self._server, self._wasm = open_bench_page(front_end or front_end_dir(), idle_timeout_s)
         self._pw = _acquire_driver()
         try:
             self._browser = self._pw.chromium.launch(
@@ -252,11 +260,15 @@ class BrowserRuntime:
     """:class:`segmentation.evaluation.runner.Runtime` running models in headless Chromium (WASM).
 
     The browser starts on the first :meth:`load`; call :meth:`close` (or use ``with``).
+    ``front_end`` is the built front end's folder (see :class:`BrowserSession`).
     """
 
-    def __init__(self, threads: int = 1, chromium: Path | None = None) -> None:
+    def __init__(
+        self, threads: int = 1, chromium: Path | None = None, front_end: Path | None = None
+    ) -> None:
         self.threads = threads
         self._chromium = chromium
+        self._front_end = front_end
         self._session: BrowserSession | None = None
         #: One entry per run: ``model`` (file name), ``latency_s``, ``cpu_s``.
         self.log: list[dict[str, Any]] = []
@@ -271,7 +283,7 @@ class BrowserRuntime:
     def session(self) -> BrowserSession:
         """The browser session (started on first use)."""
         if self._session is None:
-            self._session = BrowserSession(self.threads, self._chromium)
+            self._session = BrowserSession(self.threads, self._chromium, front_end=self._front_end)
         return self._session
 
     def load(self, model_path: Path) -> BrowserRunner:

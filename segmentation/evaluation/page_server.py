@@ -1,17 +1,17 @@
 """A small local HTTP server for the headless-Chromium benchmark page.
 
-It listens on ``127.0.0.1`` on a free port and serves only what was registered:
-the page, the front-end bundle and assets by sha256 (files streamed from disk,
-or bytes from memory). Every answer carries COOP/COEP headers, so the page is
-cross-origin isolated and onnxruntime-web may use WebAssembly threads. It stops
-with :meth:`BenchServer.close`, or by itself after ``idle_timeout_s`` without a
-request, so a crashed benchmark never leaves it behind.
+The caller names the built front end's folder (``front_end`` of :func:`open_bench_page`;
+the command line passes :func:`segmentation.config.front_end_dir`). The server listens on
+``127.0.0.1`` on a free port and serves only what was registered: the page, the front-end
+bundle and assets by sha256 (files streamed from disk, or bytes from memory). Every answer
+carries COOP/COEP headers, so the page is cross-origin isolated and onnxruntime-web may use
+WebAssembly threads. It stops with :meth:`BenchServer.close`, or by itself after
+``idle_timeout_s`` without a request, so a crashed benchmark never leaves it behind.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -128,16 +128,25 @@ class BenchServer:
         self.close()
 
 
-def static_dir() -> Path:
-    """Return ``widget/static`` (the built front end), found without importing ``widget``."""
-    spec = importlib.util.find_spec("widget")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the 'widget' package (which holds the built front end) is missing")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "static"
-    for name in ("bench.js", "ort-wasm-simd-threaded.wasm"):
+#: Files of the built front end that the benchmark page needs.
+BENCH_FILES = ("bench.js", "ort-wasm-simd-threaded.wasm")
+
+
+def check_front_end(folder: Path) -> Path:
+    """Return ``folder`` if it holds the benchmark page's files, else fail naming the missing one.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file of :data:`BENCH_FILES` is not in ``folder``.
+
+    """
+    folder = Path(folder)
+    for name in BENCH_FILES:
         if not (folder / name).is_file():
             raise FileNotFoundError(
-                f"{folder / name} is missing: build the front end (cd js && npm run build)"
+                f"{folder / name} is missing: build the front end (cd js && npm run build) "
+                f"or name its folder in $PIXEL_LIBERATION_FRONT_END"
             )
     return folder
 
@@ -151,8 +160,17 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_bench_page(idle_timeout_s: float = 900.0) -> tuple[BenchServer, dict[str, str]]:
+def open_bench_page(
+    front_end: Path, idle_timeout_s: float = 900.0
+) -> tuple[BenchServer, dict[str, str]]:
     """Start a server for the benchmark page (``/``), ``/bench.js`` and the wasm.
+
+    Parameters
+    ----------
+    front_end : Path
+        Folder of the built front end (``widget/static`` of a build), checked first.
+    idle_timeout_s : float
+        The server stops after this long without a request.
 
     Returns
     -------
@@ -160,7 +178,7 @@ def open_bench_page(idle_timeout_s: float = 900.0) -> tuple[BenchServer, dict[st
         The server and the wasm asset as the page expects it (``sha256``, ``url``).
 
     """
-    static = static_dir()
+    static = check_front_end(front_end)
     wasm = static / "ort-wasm-simd-threaded.wasm"
     server = BenchServer(idle_timeout_s)
     server.add("/", _PAGE.encode(), "text/html; charset=utf-8")

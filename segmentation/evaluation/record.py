@@ -1,7 +1,7 @@
 """A results file: a benchmark's rows with the machine, versions, date and command that made them.
 
 ``python -m segmentation bench ... --record notebooks/results/NAME.json`` writes one;
-the notebooks and the README read them with :func:`read_record`. The file holds
+the notebooks and scripts/results_tables.py read them with :func:`read_record`. The file holds
 numbers and image *names* only (stems of the dataset files), never pixels or
 masks from the datasets. It is written atomically: an interrupted run leaves the
 previous file as it was.

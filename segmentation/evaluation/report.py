@@ -1,9 +1,9 @@
-"""Markdown tables from results files, for the README (so its numbers come from the files).
+"""Markdown tables from results files, for docs/results.md (so its numbers come from the files).
 
-``scripts/results_tables.py --write README.md`` replaces each block between
-``<!-- results:NAME -->`` and ``<!-- /results -->`` with :func:`tables` of the
-results file ``notebooks/results/NAME.json``; a test checks that the README and
-the files agree.
+``scripts/results_tables.py --write`` replaces each block between
+``<!-- results:NAME -->`` and ``<!-- /results -->`` of docs/results.md with :func:`tables`
+of the results file ``notebooks/results/NAME.json``; a test checks that the page and the
+files agree.
 """
 
 from __future__ import annotations
@@ -89,14 +89,14 @@ def latency_table(record: Record) -> str:
 
 
 def tables(name: str, record: Record) -> str:
-    """Return the README block of the results file ``name`` (its file stem)."""
+    """Return the markdown block of the results file ``name`` (its file stem)."""
     if name == "browser_vs_python":
         return latency_table(record)
     return accuracy_tables(record)
 
 
 def blocks(text: str) -> dict[str, str]:
-    """Return the results blocks of a README: ``{name: body}``."""
+    """Return the results blocks of a markdown page: ``{name: body}``."""
     return {m["name"]: m["body"] for m in _BLOCK.finditer(text)}
 
 

@@ -25,13 +25,13 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from segmentation.conversion.wrapper import wrapped_feeds
 from segmentation.evaluation.datasets import Dataset
 from segmentation.evaluation.metrics import aggregate, compare, mask_difference
 from segmentation.evaluation.spread import Measured, SampleKey, measure_on_engine
 from segmentation.jobs.engines import Engine, current_worker
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
-from segmentation.variants.wrapper import wrapped_feeds
 
 Runner = Callable[[np.ndarray], np.ndarray]
 

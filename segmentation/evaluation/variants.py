@@ -1,4 +1,8 @@
-"""Variants of a model: precision and input resolution, built once and cached with their recipe.
+"""Experimental variants for the benchmark: a recipe (precision, resolution) built from fp32.
+
+These are what ``python -m segmentation bench --variants`` and ``quantize --to`` name. They
+are not the catalog's files: those are the precisions users get, made by the fixed steps of
+:mod:`segmentation.conversion.derivations`.
 
 A :class:`Recipe` says what to do to the fp32 bare model (``fp16``,
 ``int8-dynamic``, ``int8-calibrated`` with its calibration, ``int8-weight``, and an
@@ -27,14 +31,9 @@ from pathlib import Path
 import onnx
 
 from segmentation.config import cache_file, datasets_dir, safe_name
-from segmentation.images import check_image_file
-from segmentation.models.integrity import load_checked, save_atomic, sha256_file
-from segmentation.models.registry import Registry
-from segmentation.models.spec import LocalSource, ModelSpec
-from segmentation.store import ensure_model
-from segmentation.variants.calibration import ImageCalibrationReader, calibration_folder
-from segmentation.variants.convert import prepare_float
-from segmentation.variants.quantize import (
+from segmentation.conversion.calibration import ImageCalibrationReader, calibration_folder
+from segmentation.conversion.convert import prepare_float
+from segmentation.conversion.quantize import (
     CALIBRATION_METHODS,
     head_nodes,
     quantize_dynamic_int8,
@@ -43,17 +42,11 @@ from segmentation.variants.quantize import (
     set_resolution,
     to_fp16,
 )
-
-#: The variants issue 5's benchmark compares (the first is the reference).
-BENCHMARK_VARIANTS: tuple[str, ...] = (
-    "fp32",
-    "fp16",
-    "int8-dynamic",
-    "int8-calibrated-entropy-pc",
-    "int8-weight",
-    "fp32@512",
-    "int8-calibrated-entropy-pc@512",
-)
+from segmentation.images import check_image_file
+from segmentation.models.integrity import load_checked, save_atomic, sha256_file
+from segmentation.models.registry import Registry
+from segmentation.models.spec import LocalSource, ModelSpec
+from segmentation.store import ensure_model
 
 #: Bump when a builder changes its output, so cached variants are rebuilt.
 VARIANTS_VERSION = 1
@@ -145,7 +138,7 @@ def default_calibration_images(count: int = 8, *, max_pixels: int | None = None)
     """Return the last ``count`` usable images of ``sod_bsds300`` (benchmarks take the first ones).
 
     Only regular image files are candidates, each read by the project's loader
-    (see :func:`~segmentation.variants.calibration.calibration_folder`); the
+    (see :func:`~segmentation.conversion.calibration.calibration_folder`); the
     ones it refuses are left out and the ones before them taken instead.
     """
     folder = datasets_dir() / "sod_bsds300" / "images"

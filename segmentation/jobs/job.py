@@ -34,6 +34,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from segmentation.conversion.wrapper import check_resolution
 from segmentation.cutouts import Color, parse_color
 from segmentation.errors import SegmentationError
 from segmentation.files import sha256_file
@@ -51,7 +52,6 @@ from segmentation.models.spec import DEFAULT_MODEL
 from segmentation.product.photo import load_background
 from segmentation.product.presets import PresetArg, resolve_preset
 from segmentation.product.spec import ProductSpec
-from segmentation.variants.wrapper import check_resolution
 
 #: Largest automatic batch: big enough that 100,000 images are ~1,600 tasks, not 100,000.
 MAX_AUTO_BATCH = 64

@@ -6,5 +6,5 @@
 ``npm_package`` and ``download``, ``integrity`` (sha256, sidecars, verified
 loads), ``progress`` (tqdm bars while fetching) and ``spec_file`` (your own model
 described in JSON, for the command line). Nothing here builds a model
-file from another: that is :mod:`segmentation.variants`.
+file from another: that is :mod:`segmentation.conversion`.
 """

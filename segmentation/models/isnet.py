@@ -2,9 +2,9 @@
 
 fp16 is ``/models/medium`` and int8 is ``/models/small`` (uint8 dynamic
 quantisation) of ``@imgly/background-removal-data``; fp32 is made from fp16 by
-the ``fp16_to_fp32`` recipe of :mod:`segmentation.variants.convert`; the default,
+the ``fp16_to_fp32`` derivation (:mod:`segmentation.conversion.derivations`); the default,
 int8-static, is quantized from fp32 with packaged activation ranges
-(:mod:`segmentation.variants.int8_static`). The two npm files are pinned by
+(:mod:`segmentation.conversion.int8_static`). The two npm files are pinned by
 sha256; the two derived ones depend on the onnx/onnxruntime versions that made
 them, so they are checked against the sidecar written when they were derived
 (or derived again when it is missing).

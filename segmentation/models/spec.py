@@ -59,10 +59,13 @@ class NpmSource:
 
 @dataclass(frozen=True)
 class DerivedSource:
-    """A file made from another variant of the same model by a named recipe."""
+    """A file made from another precision of the same model by a named derivation.
+
+    ``derivation`` is a key of :data:`segmentation.conversion.derivations.DERIVATIONS`.
+    """
 
     from_precision: str
-    recipe: str
+    derivation: str
 
 
 @dataclass(frozen=True)

@@ -329,8 +329,8 @@ def test_background_image_and_blurred_original(editor: Page, tmp_path: Path) -> 
 
 
 def test_editors_share_one_editor_worker_across_remounts(editor: Page) -> None:
-    # Chromium kept ~1.9 MiB of the tab per dedicated worker started and terminated (issue 19's
-    # note): a re-run widget cell must reuse the page's editor worker, not start another.
+    # Chromium keeps ~1.9 MiB of the tab per dedicated worker started and terminated, so a
+    # re-run widget cell must reuse the page's editor worker, not start another.
     started: list[str] = []
     editor.on("worker", lambda w: started.append(w.url))
     first = editor.evaluate("window.__snapshot()")

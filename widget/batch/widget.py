@@ -27,13 +27,13 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from segmentation.conversion.wrapper import check_resolution
 from segmentation.errors import SegmentationError
 from segmentation.images import ImageSource, load_image
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
-from segmentation.variants.wrapper import check_resolution
 from widget.batch.results import BatchResults
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore

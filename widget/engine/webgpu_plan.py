@@ -2,7 +2,7 @@
 
 A view that reports a WebGPU adapter gets, instead of the wasm runtime and the
 wrapped model, the ``ort.webgpu`` runtime and the WebGPU variant of the graph
-(:mod:`segmentation.variants.webgpu_graph`: same masks, no antialiased Resize). Before
+(:mod:`segmentation.conversion.webgpu_graph`: same masks, no antialiased Resize). Before
 trusting the adapter with the user's image, the worker runs a small probe image
 and compares its mask with the kernel twin's mask of the same probe
 (:func:`probe`); if that fails, or WebGPU cannot create or run the session, the
@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from segmentation.models.registry import Registry
-from segmentation.models.spec import ModelSpec
-from segmentation.variants.webgpu_graph import (
+from segmentation.conversion.webgpu_graph import (
     file_quantizes_activations,
     file_uses_float16,
     webgpu_variant_path,
 )
+from segmentation.models.registry import Registry
+from segmentation.models.spec import ModelSpec
 from widget.engine.kernel_twin import run_twin, twin_model_path
 from widget.transfer.assets import Asset, file_asset, wasm_asset
 

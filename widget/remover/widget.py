@@ -15,11 +15,11 @@ from typing import Any
 import anywidget
 import numpy as np
 
+from segmentation.conversion.wrapper import check_resolution
 from segmentation.images import ImageSource, LoadedImage
 from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
-from segmentation.variants.wrapper import check_resolution
 from widget import isolation
 from widget.engine import route
 from widget.engine import webgpu_plan as webgpu

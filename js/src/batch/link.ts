@@ -1,5 +1,6 @@
-// The batch view's kernel link (protocol/batch.ts): it hears the kernel's plan and asset
-// chunks, and sends each image's mask back in chunks tagged with the image's index.
+// BatchLink: the BatchRemover view's ViewLink (messages: protocol/batch.ts). It hears the
+// kernel's plan and asset chunks, and sends each image's mask back in chunks tagged with the
+// image's index.
 import type { AnyModel } from "@anywidget/types";
 import type { BatchKernelMsg, BatchOutgoingMsg, ImageBeginMsg } from "../protocol/batch";
 import { ViewLink } from "../shared/kernel-link";

@@ -1,5 +1,5 @@
 // Glue between the editor component and an anywidget model whose Python class mixes in
-// widget/editing.py (MaskEditing): the edit log and settings live in synced traits, so a second
+// widget/remover/editing.py (MaskEditing): the edit log and settings live in synced traits, so a second
 // view, a re-display and a saved notebook see the same edits; the kernel acknowledges each
 // revision, and a view that gets no acknowledgement keeps its edits and says so.
 import type { AnyModel } from "@anywidget/types";

@@ -23,9 +23,9 @@ export const HEAVY_OPS: ReadonlySet<EditOp["op"]> = new Set(["threshold", "fill"
 
 /**
  * The page's one editor worker, shared by every editor of the page and never terminated:
- * Chromium kept ~1.9 MiB of renderer RSS per dedicated worker started and terminated (a dummy
- * anywidget doing that once per render, 16 re-runs; issue 19's note), so an editor that used
- * its own worker and was then replaced by a re-run cell left that much behind. The worker keeps
+ * Chromium keeps ~1.9 MiB of renderer RSS per dedicated worker started and terminated (a
+ * dummy anywidget doing that once per render, 16 re-runs), so an editor with its own worker,
+ * replaced by a re-run cell, would leave that much behind each time. The worker keeps
  * nothing between requests. Keyed by its source on globalThis (anywidget evaluates widget.js
  * once per widget model, so module variables are per widget).
  */

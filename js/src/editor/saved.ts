@@ -1,5 +1,5 @@
 // The snapshot in the widget's model state (traits `snapshot`, `snapshot_info` of
-// widget/editing.py): a live editor rewrites it shortly after edits settle, so a notebook saved
+// widget/remover/editing.py): a live editor rewrites it shortly after edits settle, so a notebook saved
 // with widget state carries the edited cutout; a view whose kernel never answers (the notebook
 // reopened without its kernel) shows it read-only and says the cell must be re-run to edit.
 import type { AnyModel } from "@anywidget/types";

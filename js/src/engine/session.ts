@@ -41,7 +41,7 @@ function create(bytes: Uint8Array, ep: EngineRuntime): Promise<OrtModule.Inferen
   return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: "all" });
 }
 
-/** The wrapped graph's model-input size input (segmentation/variants/wrapper.py RESOLUTION). */
+/** The wrapped graph's model-input size input (segmentation/conversion/wrapper.py RESOLUTION). */
 const RESOLUTION_INPUT = "resolution";
 /** [height, width] of the model input; [0, 0]: the model's own size. */
 export type Resolution = readonly [number, number];

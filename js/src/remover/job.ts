@@ -15,7 +15,7 @@ import { Deferred } from "../shared/deferred";
 import { asError, errorMessage } from "../shared/errors";
 import { ownBuffer } from "../shared/kernel-link";
 import { describeTimings, type TransferPart } from "../shared/progress";
-import type { KernelLink } from "./link";
+import type { RemoverLink } from "./link";
 import { PREVIEW_SIDE, type View } from "./view";
 
 /** The image is shown at full resolution: the mask editor zooms in and exports the cutout. */
@@ -58,7 +58,7 @@ export class Job {
   private lateTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    private readonly link: KernelLink,
+    private readonly link: RemoverLink,
     private client: WorkerClient | null,
     private readonly view: View,
   ) {}

@@ -1,12 +1,12 @@
-// The BackgroundRemover view's kernel link (protocol/remover.ts): it hears the kernel's plan,
-// asset chunks and result chunks, and sends the mask back in chunks.
+// RemoverLink: the BackgroundRemover view's ViewLink (messages: protocol/remover.ts). It hears
+// the kernel's plan, asset chunks and result chunks, and sends the mask back in chunks.
 import type { AnyModel } from "@anywidget/types";
 import type { KernelMsg, MaskBeginMsg, ViewMsg } from "../protocol/remover";
 import { ViewLink } from "../shared/kernel-link";
 
 const KERNEL_TYPES: ReadonlySet<KernelMsg["type"]> = new Set(["plan", "chunk", "result", "recycle"]);
 
-export class KernelLink extends ViewLink<KernelMsg, ViewMsg> {
+export class RemoverLink extends ViewLink<KernelMsg, ViewMsg> {
   constructor(model: AnyModel, onMessage: (msg: KernelMsg, buffers: DataView[]) => void) {
     super(model, KERNEL_TYPES, onMessage);
   }

@@ -8,7 +8,7 @@ import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
 import { type StatusInfo, statusKind } from "../shared/status";
 import { type HintTraits, showThreadsHint } from "./hint";
 import { Job } from "./job";
-import { KernelLink } from "./link";
+import { RemoverLink } from "./link";
 import { View } from "./view";
 
 interface Traits {
@@ -37,7 +37,7 @@ const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) =
   };
   const client = startWorkers(acquireWorker, "engine worker");
   let job: Job | null = null;
-  const link = new KernelLink(model, (msg, buffers) => job?.handle(msg, buffers));
+  const link = new RemoverLink(model, (msg, buffers) => job?.handle(msg, buffers));
   job = new Job(link, client, view);
   saved = showSavedSnapshot(model, view.root, view.figure, job.planned, (text) => view.setStatus(text, "warn"));
   const unwatch = watchTraits(model, TRAITS, () => showTraits(model, view));

@@ -23,10 +23,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from segmentation.conversion.wrapper import PIXELS, WRAPPER_OPSET, _pre_nodes
 from segmentation.errors import ImageError
 from segmentation.images import image_files, load_image
 from segmentation.models.spec import ModelSpec
-from segmentation.variants.wrapper import PIXELS, WRAPPER_OPSET, _pre_nodes
 
 #: Long side calibration images are shrunk to before preprocessing (JPEG: decoded reduced).
 CALIBRATION_MAX_SIDE = 1536

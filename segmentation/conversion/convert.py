@@ -17,10 +17,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from segmentation.conversion.quantize import has_fp16, name_nodes
+from segmentation.conversion.wrapper import prune_to_output
 from segmentation.errors import ModelIntegrityError
 from segmentation.models.spec import ModelSpec
-from segmentation.variants.quantize import has_fp16, name_nodes
-from segmentation.variants.wrapper import prune_to_output
 
 _FLOATS = (TensorProto.FLOAT, TensorProto.FLOAT16)
 
@@ -148,7 +148,7 @@ def fp16_to_fp32_model(model: onnx.ModelProto) -> onnx.ModelProto:
 
 
 def prepare_float(model: onnx.ModelProto, spec: ModelSpec) -> onnx.ModelProto:
-    """fp32, one output (``spec.output_name``), every node named: what every recipe starts from."""
+    """Return the fp32 model with one output and every node named: what quantizing starts from."""
     if has_fp16(model):
         model = fp16_to_fp32_model(model)
     g = model.graph

@@ -2,7 +2,7 @@
 
 The default browser model. Quantization is static QDQ: uint8 activations,
 int8 per-channel weights limited to 7 bits (``reduce_range``), MinMax ranges,
-the output head left in float (:func:`segmentation.variants.quantize.head_nodes`).
+the output head left in float (:func:`segmentation.conversion.quantize.head_nodes`).
 With 7-bit weights the paired u8 x s8 products of onnxruntime's AVX2 kernels
 cannot saturate 16 bits, so native onnxruntime and onnxruntime-web's WASM
 kernels compute the same integers (measured on AVX2: identical outputs before
@@ -11,7 +11,7 @@ the float head differs, by at most 1/255 on a couple of pixels.
 
 Users need no calibration images: the activation ranges were measured once
 (``scripts/calibrate_isnet_int8.py``) and ship with the package in
-``segmentation/data/isnet-general-use.int8-ranges.json``; the recipe only
+``segmentation/data/isnet-general-use.int8-ranges.json``; the derivation only
 replays them into onnxruntime's QDQ quantizer, a few seconds of work.
 """
 
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnx
 
+from segmentation.conversion.convert import prepare_float
+from segmentation.conversion.quantize import head_nodes
 from segmentation.models.integrity import load_checked, save_atomic
-from segmentation.variants.convert import prepare_float
-from segmentation.variants.quantize import head_nodes
 
 if TYPE_CHECKING:
     from onnxruntime.quantization import CalibrationDataReader
@@ -186,7 +186,7 @@ def read_ranges(path: Path) -> dict[str, Any]:
 
 
 def build_int8_static(src: Path, dest: Path, spec: ModelSpec) -> Path:
-    """Recipe body: fp32 bare model ``src`` -> static int8 ``dest`` with the packaged ranges."""
+    """Quantize the fp32 bare model ``src`` to static int8 ``dest`` with the packaged ranges."""
     doc = read_ranges(ranges_path(spec.name))
     model = prepare_float(load_checked(src), spec)
     out = quantize_with_ranges(

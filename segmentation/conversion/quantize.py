@@ -3,10 +3,10 @@
 Every function takes and returns an in-memory :class:`onnx.ModelProto` (or
 writes a file for the onnxruntime quantizers that insist on one). None of them
 knows about pre/post-processing: the result is wrapped afterwards by
-:func:`segmentation.variants.wrapper.wrap_model`, exactly like a catalog model.
+:func:`segmentation.conversion.wrapper.wrap_model`, exactly like a catalog model.
 
 Static quantization needs calibration images
-(:class:`segmentation.variants.calibration.ImageCalibrationReader`). The histogram
+(:class:`segmentation.conversion.calibration.ImageCalibrationReader`). The histogram
 calibrators (Entropy, Percentile) keep every activation of every image they
 have seen in memory, so :func:`quantize_static_qdq` asks onnxruntime to
 collect one image per pass (about 4 GB per 1024 x 1024 IS-Net image instead
@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from segmentation.variants.wrapper import prune_to_output
+from segmentation.conversion.wrapper import prune_to_output
 
 if TYPE_CHECKING:
     from onnxruntime.quantization import CalibrationDataReader
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 #: Ops that stay in float32 in the fp16 variant (CPU Resize has no fp16 kernel).
 FP16_BLOCK = ("Resize",)
-#: Ops whose tensors are quantized by the static and weight-only recipes.
+#: Ops whose tensors are quantized by static and weight-only quantization.
 QUANT_OPS = ("Conv", "MatMul", "Gemm", "ConvTranspose")
 
 
@@ -112,7 +112,8 @@ def quantize_static_qdq(
     """Quantize to static int8 QDQ (uint8 activations, int8 weights) calibrated on ``reader``.
 
     ``reduce_range`` limits weights to 7 bits, so that onnxruntime's AVX2 kernels
-    cannot saturate and match onnxruntime-web's WASM (see :mod:`segmentation.variants.int8_static`).
+    cannot saturate and match onnxruntime-web's WASM
+    (see :mod:`segmentation.conversion.int8_static`).
     """
     # onnxruntime.quantization: 0.56 s to import (measured), only when quantizing
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static

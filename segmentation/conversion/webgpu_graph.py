@@ -3,7 +3,7 @@
 onnxruntime-web's WebGPU execution provider refuses ``Resize`` with
 ``antialias=1`` ("The antialias attribute of Resize operator is NOT
 implemented") at run time. :func:`webgpu_variant` rewrites every such Resize of
-a wrapped model (see :mod:`segmentation.variants.wrapper`) into operators that provider
+a wrapped model (see :mod:`segmentation.conversion.wrapper`) into operators that provider
 runs: per axis, a triangle-filter weight matrix is built in the graph from the
 input and output lengths, then applied with ``MatMul``::
 
@@ -111,7 +111,7 @@ def webgpu_variant(model: onnx.ModelProto) -> onnx.ModelProto:
     Parameters
     ----------
     model : onnx.ModelProto
-        A wrapped model (:func:`segmentation.variants.wrapper.wrap_model`); its antialiased
+        A wrapped model (:func:`segmentation.conversion.wrapper.wrap_model`); its antialiased
         Resize nodes must be 4-D ``linear``, ``half_pixel``, ``exclude_outside=1``
         and take their output size from the ``sizes`` input.
 
@@ -202,7 +202,7 @@ def webgpu_variant_path(wrapped: Path) -> Path:
     """Return the WebGPU variant of the wrapped file ``wrapped``, writing it once.
 
     The variant sits next to the wrapped file, named after it (whose name already
-    carries the recipe digest) and :data:`VARIANT_VERSION`.
+    carries the digest of its inputs) and :data:`VARIANT_VERSION`.
     """
     dest = wrapped.with_name(f"{wrapped.stem}.webgpu{VARIANT_VERSION}.onnx")
     if dest.is_file() and dest.stat().st_mtime_ns >= wrapped.stat().st_mtime_ns:
