@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from matplotlib import cbook
 from playwright.sync_api import sync_playwright
@@ -42,26 +43,38 @@ from tests.ui.harness_server import JupyterServer
 #: The view drew a cut-out: the preview pass's (``data-result="preview"``) or the full mask's.
 DRAWN = "() => !!document.querySelector('.pl-root[data-result]')"
 FULL = "() => !!document.querySelector(\".pl-root[data-result='full']\")"
-STATE = "{'b': w.backend_used, 't': w.timings, 'e': w.error, 'r': w.fallback_reason}"
+STATE = (
+    "{'b': w.backend_used, 't': w.timings, 'e': w.error, 'r': w.fallback_reason,"
+    " 'first': w.first_source, 'parity': w.parity, 'own': w.browser_mask is not None}"
+)
+CPU = "__import__('time').process_time()"
 
 
-def run_once(nb: Notebook, timeout_s: float) -> dict[str, float]:
-    """Run the widget cell; return wall ms to the first drawn cut-out and to the full one.
+def run_once(nb: Notebook, timeout_s: float) -> dict[str, Any]:
+    """Run the widget cell (cell 1); return what a user waits for, in wall ms from the cell.
 
-    ``first`` is the first cut-out drawn (the preview's, when the widget runs one), ``e2e``
-    the full mask's; the widget's own ``timings`` follow, read once the kernel holds the
-    browser's full mask (``w.wait()``), so a preview never passes for the result.
+    ``first``: the first cut-out drawn (a preview's, when the widget draws one); ``e2e``: the
+    first full-resolution cut-out drawn (the kernel's, when it answered first); ``own``: the
+    browser's own full mask in the kernel (``w.wait(browser=True)``). ``kernel_cpu``: CPU
+    seconds of the notebook kernel meanwhile; then the widget's state (``first_source``,
+    ``parity``) and its ``timings``.
     """
+    cpu0 = float(nb.kernel_eval(CPU))
     t0 = time.perf_counter()
     nb.run_cell(1, timeout_s=timeout_s)
     nb.page.wait_for_function(DRAWN, timeout=timeout_s * 1000, polling=50)
     first = (time.perf_counter() - t0) * 1000
     nb.page.wait_for_function(FULL, timeout=timeout_s * 1000, polling=50)
     wall = (time.perf_counter() - t0) * 1000
-    state = nb.kernel_eval(f"(w.wait({timeout_s!r}), {STATE})[1]", timeout_s + 30)
-    if state["b"] != "browser":
-        raise RuntimeError(f"the browser did not compute the mask: {state}")
-    return {"first": first, "e2e": wall, **state["t"]}
+    state = nb.kernel_eval(f"(w.wait({timeout_s!r}, browser=True), {STATE})[1]", timeout_s + 30)
+    own = (time.perf_counter() - t0) * 1000
+    kernel_cpu = float(nb.kernel_eval(CPU)) - cpu0
+    if not state["own"]:
+        raise RuntimeError(f"the browser did not compute its own mask: {state}")
+    return {
+        "first": first, "e2e": wall, "own": own, "kernel_cpu": kernel_cpu,
+        "first_source": state["first"], "parity": state["parity"], **state["t"],
+    }  # fmt: skip
 
 
 def model_setup(precision: str, model_spec: Path | None = None) -> tuple[str, str]:
@@ -83,13 +96,17 @@ def model_setup(precision: str, model_spec: Path | None = None) -> tuple[str, st
     return setup, "model=_spec, registry=_registry"
 
 
-def widget_cells(image: Path, precision: str, model_spec: Path | None = None) -> list[str]:
-    """Return the benchmark notebook's cells: imports and model, then the widget cell (``w``)."""
+def widget_cells(
+    image: Path, precision: str, model_spec: Path | None = None, backend: str = "browser"
+) -> list[str]:
+    """Return the benchmark notebook's cells: imports and model, then the widget cell (``w``).
+
+    ``backend``: ``"browser"`` (the browser alone, the default here) or ``"auto"`` (the
+    default a user gets: the kernel may answer first).
+    """
     setup, model = model_setup(precision, model_spec)
-    return [
-        f"import numpy, widget\n{setup}",
-        f"w = widget.BackgroundRemover({str(image)!r}, {model})\nw",
-    ]
+    make = f"w = widget.BackgroundRemover({str(image)!r}, {model}, backend={backend!r})\nw"
+    return [f"import numpy, widget\n{setup}", make]
 
 
 def model_labels(precisions: list[str], model_spec: Path | None) -> list[str]:

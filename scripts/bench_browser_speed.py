@@ -1,7 +1,9 @@
 """Browser speed in one JupyterLab run on IS-Net: first mask and full mask, by mode.
 
 Rows (same photo, model already cached in the browser: each browser row is a
-warm re-run of the cell after a cold one):
+warm re-run of the cell after a cold one; the widget runs ``backend="browser"``, the browser
+alone, as these rows compare the browser's own modes; ``scripts/bench_imgly.py`` measures
+the default, where the kernel may answer first):
 
 - kernel, 2 threads: the twin's inference at 1024 and at each preview side;
 - browser, 1 thread: a JupyterLab page that is not cross-origin isolated;
@@ -115,8 +117,8 @@ def browser_rows(
                 setup, model = model_setup(DEFAULT_PRECISION, model_spec)
                 cells = [
                     f"import widget\n{setup}",
-                    f"w = widget.BackgroundRemover({str(image)!r}, {model}, preview={preview!r},"
-                    f" resolution={res!r})\nw",
+                    f"w = widget.BackgroundRemover({str(image)!r}, {model}, backend='browser',"
+                    f" preview={preview!r}, resolution={res!r})\nw",
                 ]
                 name = f"speed-{len(rows)}.ipynb"
                 nb = Notebook(page, servers[isolated], name, log, meter).write(cells)

@@ -8,10 +8,12 @@ matplotlib's grace_hopper.jpg, centre-cropped to 480x360):
   server; every request is checked to stay on 127.0.0.1), for its default model
   (``medium``, fp16 ISNet) and ``small`` (uint8 ISNet): cold (fresh page, first call,
   model fetch and session included) and warm (second call);
-- the widget in a real JupyterLab for the default precision (int8-static) and fp32: cold (fresh
-  profile, assets sent over the kernel websocket) and warm (cell re-run): wall time from
-  starting the cell to the cut-out drawn, in-browser inference, and the kernel twin's
-  inference on the same pixels.
+- the widget in a real JupyterLab for the default precision (int8-static) and fp32, with each
+  policy (``auto``: what users get, the kernel answering first when the browser would be slow;
+  ``browser``: the browser alone): cold (fresh profile, assets sent over the kernel websocket)
+  and warm (cell re-run): wall time from starting the cell to the first full cut-out drawn and
+  to the browser's own mask, CPU of Chromium and of the kernel, in-browser inference, the
+  kernel twin's inference on the same pixels, and parity.
 
 Both sides run onnxruntime-web on one thread (neither page is cross-origin isolated).
 CPU s = CPU seconds of Chromium's processes during the run (less load-sensitive than
@@ -72,6 +74,7 @@ from tests.ui.conftest import CHROMIUM_ARGS
 from tests.ui.harness import Notebook
 from tests.ui.harness_page import PageLog, WsMeter
 from tests.ui.harness_server import JupyterServer
+from widget.remover.run import Parity
 
 Masks = dict[tuple[str, str], np.ndarray]
 
@@ -88,6 +91,10 @@ def bench_imgly(
     return rows, masks
 
 
+#: How our widget is run: what users get by default, and the browser alone.
+POLICIES = ("auto", "browser")
+
+
 def bench_ours(
     browser: Any,
     server: JupyterServer,
@@ -95,27 +102,36 @@ def bench_ours(
     precisions: list[str],
     timeout_s: float,
     model_spec: Path | None = None,
+    policies: tuple[str, ...] = POLICIES,
 ) -> tuple[list[Row], Masks]:
-    """Run the widget cold and warm per precision (or spec model), each in a fresh profile."""
+    """Run the widget cold and warm per policy and precision, each pair in a fresh profile."""
     rows, masks = [], {}
-    for label in tqdm(model_labels(precisions, model_spec), desc=f"ours {photo.name}", leave=False):
+    cases = [
+        (policy, label) for policy in policies for label in model_labels(precisions, model_spec)
+    ]
+    for policy, label in tqdm(cases, desc=f"ours {photo.name}", leave=False):
         context = browser.new_context()
         page = context.new_page()
-        cells = widget_cells(photo, label, model_spec)
-        name = f"vs-imgly-{label.replace(':', '-')}.ipynb"
+        cells = widget_cells(photo, label, model_spec, backend=policy)
+        name = f"vs-imgly-{policy}-{label.replace(':', '-')}.ipynb"
         nb = Notebook(page, server, name, PageLog().attach(page), WsMeter().attach(page))
         nb.write(cells).open()
         nb.run_cell(0, timeout_s=timeout_s)
+        variant = f"{label} {policy}"
         for run in ("cold", "warm"):
             cpu0 = tree_cpu(None, "chrom")
             t = run_once(nb, timeout_s)
             cpu = cpu_s_since(cpu0, "chrom")
-            kernel_ms = float(nb.kernel_eval("w.compare()['kernel_ms']", timeout_s))
-            rows.append(Row(OURS, label, run, t["e2e"] / 1e3, cpu, float(t["inference"]) / 1e3,
-                            kernel_ms / 1e3, t["first"] / 1e3))  # fmt: skip
-        out = server.root / f"mask-{label.replace(':', '-')}.npy"
-        nb.execute(f"numpy.save({str(out)!r}, w.model_mask)", timeout_s)
-        masks[(OURS, label)] = np.load(out)
+            cmp = nb.kernel_eval("w.compare()", timeout_s)
+            levels = round(cmp["max_abs_diff"] * 255)
+            same = Parity(cmp["differing_pixels"] == 0, cmp["iou"], cmp["differing_pixels"], levels)
+            parity = t["parity"] or same.describe()  # the browser answered first: compared now
+            rows.append(Row(OURS, variant, run, t["e2e"] / 1e3, cpu, float(t["inference"]) / 1e3,
+                            float(cmp["kernel_ms"]) / 1e3, t["first"] / 1e3, t["own"] / 1e3,
+                            t["kernel_cpu"], parity))  # fmt: skip
+        out = server.root / f"mask-{policy}-{label.replace(':', '-')}.npy"
+        nb.execute(f"numpy.save({str(out)!r}, w.browser_mask)", timeout_s)
+        masks[(OURS, variant)] = np.load(out)
         context.close()
         server.shutdown_kernels()
     return rows, masks
@@ -165,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--model-spec", type=Path, help="our side runs this model (JSON), not --precisions"
     )
+    ap.add_argument(
+        "--policies", nargs="+", choices=POLICIES, default=list(POLICIES),
+        help="our widget's backend: auto (the default users get) and/or browser (alone)",
+    )  # fmt: skip
     ap.add_argument("--no-install", action="store_true", help="fail instead of npm install")
     ap.add_argument("--no-engine", action="store_true", help="skip the engine-only rows")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
@@ -191,7 +211,13 @@ def main(argv: list[str] | None = None) -> int:
                 for name, path in tqdm(photos.items(), desc="photos"):
                     rows, masks = bench_imgly(browser, server, name, args.imgly_models)
                     ours, our_masks = bench_ours(
-                        browser, jupyter, path, args.precisions, args.timeout, args.model_spec
+                        browser,
+                        jupyter,
+                        path,
+                        args.precisions,
+                        args.timeout,
+                        args.model_spec,
+                        tuple(args.policies),
                     )
                     results[name] = (rows + ours, {**masks, **our_masks})
             finally:
@@ -213,20 +239,25 @@ def main(argv: list[str] | None = None) -> int:
             f"\n{name} at {w}x{h}; imgly {LIBRARY_VERSION} (ORT-web 1.17) vs ours (ORT-web of js/)"
         )
         print(format_table(rows, args.imgly_models[0]))
-        ours_first = model_labels(args.precisions, args.model_spec)[0]
-        for model in args.imgly_models:
-            for run in ("cold", "warm"):
-                print(verdict(rows, ours_first, model, run))
+        for policy in args.policies:
+            ours_first = f"{model_labels(args.precisions, args.model_spec)[0]} {policy}"
+            for model in args.imgly_models:
+                for run in ("cold", "warm"):
+                    print(verdict(rows, ours_first, model, run))
         print_ious(masks)
-    print("\ne2e: ours = cell started -> full cut-out drawn (cold sends model + wasm over the "
-          "kernel websocket, mirrored by Playwright: slower than for a user); first: ours = cell "
-          "started -> first cut-out drawn (the preview's); imgly = removeBackground "
-          "-> PNG Blob (cold fetches the model from the local server). inf s: ours = model run "
-          "in the browser worker; imgly = its compute:inference span (JS resize + model + resize "
-          "back). kernel s: the same wrapped model natively in the kernel. '<p> engine' rows: the "
-          "widget's worker in a bare page (segmentation.evaluation.browser_runtime), session "
-          "already created: "
-          "e2e = decode + inference, no JupyterLab.")  # fmt: skip
+    print(
+        "\nours auto = BackgroundRemover(photo), what users get (the kernel answers first when "
+        "the browser would take longer than 1 s); ours browser = backend='browser', the "
+        "browser alone. first s: cell started -> first cut-out drawn (a preview's); cut-out s: "
+        "-> the first full-resolution cut-out drawn (imgly: removeBackground -> PNG Blob; cold "
+        "fetches its model from the local server); browser's s: -> the browser's own mask in the "
+        "kernel; CPU s: Chromium's processes; kernel CPU s: the notebook kernel; inf s: the "
+        "model run in the browser (imgly: its compute:inference span); kernel s: the same "
+        "wrapped model in the kernel; parity: the browser's mask against the kernel's. Cold "
+        "sends model and wasm over the kernel websocket, mirrored by Playwright (slower than "
+        "for a user). '<p> engine' rows: the widget's worker in a bare page, session created: "
+        "decode + inference, no JupyterLab."
+    )
     return 0
 
 

@@ -41,8 +41,8 @@ from segmentation.evaluation.imgly.report import (
 ROWS = [
     Row(IMGLY, "medium", "cold", 20.0, 16.0, 12.0),
     Row(IMGLY, "medium", "warm", 10.0, 8.0, 9.0),
-    Row(OURS, "fp16", "cold", 30.0, 12.0, 6.0, 2.0),
-    Row(OURS, "fp16", "warm", 5.0, 6.0, 4.0, 2.0),
+    Row(OURS, "fp16 auto", "cold", 30.0, 12.0, 6.0, 2.0, 1.0, 40.0, 3.5, "equal within 1 level"),
+    Row(OURS, "fp16 auto", "warm", 5.0, 6.0, 4.0, 2.0, 5.0, 5.0, 0.1, "identical"),
 ]
 
 
@@ -53,16 +53,17 @@ def test_table_has_ratios_against_the_same_run_kind() -> None:
     warm = next(line for line in lines if line.startswith("ours") and "warm" in line).split()
     assert cold[-2:] == ["1.50", "0.75"]  # 30/20 and 12/16
     assert warm[-2:] == ["0.50", "0.75"]  # 5/10 and 6/8
-    assert warm[-3] == "2.00"  # inference / kernel
+    assert cold[-3] == "rounding" and warm[-3] == "identical"  # parity, shortened
+    assert cold[4:9] == ["1.0", "30.0", "40.0", "12.0", "3.5"]  # first, cut-out, own, CPU, kernel
     imgly = next(line for line in lines if line.startswith("imgly")).split()
-    assert imgly[-1] == "-"  # imgly rows carry no kernel ratio nor ratios to themselves
+    assert imgly[-1] == "-"  # imgly rows carry no parity nor ratios to themselves
 
 
 def test_ratio_and_verdict() -> None:
     assert ratio(3.0, 2.0) == 1.5
     assert math.isnan(ratio(3.0, 0.0)) and math.isnan(ratio(math.nan, 1.0))
-    assert "ours fp16 beats imgly medium" in verdict(ROWS, "fp16", "medium", "warm")
-    assert "does NOT beat" in verdict(ROWS, "fp16", "medium", "cold")
+    assert "ours fp16 auto beats imgly medium" in verdict(ROWS, "fp16 auto", "medium", "warm")
+    assert "does NOT beat" in verdict(ROWS, "fp16 auto", "medium", "cold")
     assert verdict(ROWS, "fp32", "medium").startswith("no warm runs")
 
 

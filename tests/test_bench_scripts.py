@@ -147,16 +147,18 @@ def test_bench_imgly(tiny_spec: Path) -> None:
     out = run_script("bench_imgly.py", "--model-spec", tiny_spec, "--imgly-models", "small",
                      "--timeout", "300")  # fmt: skip
     imgly = table_rows(out, "imgly  small")
-    ours = [r for r in table_rows(out, "ours") if r[2] in ("cold", "warm")]
     assert [r[2] for r in imgly] == ["cold", "warm"], out
-    assert [r[2] for r in ours] == ["cold", "warm"], out
     for r in imgly:
-        assert positive(numbers(r[4:7])), r  # e2e, CPU, inference
-    for r in ours:
-        first, e2e = float(r[3]), float(r[4])
-        assert 0 < first <= e2e, r
-        assert positive(numbers(r[-2:])), r  # ratios against imgly small
-    assert re.search(r"^IoU ours spec:tiny-test vs imgly small \d\.\d{3}$", out, re.M), out
+        assert positive(numbers(r[4:6])), r  # cut-out (e2e), CPU
+    for policy in ("auto", "browser"):
+        ours = [r for r in table_rows(out, f"ours   spec:tiny-test {policy}") if len(r) > 12]
+        assert [r[3] for r in ours] == ["cold", "warm"], (policy, out)
+        for r in ours:
+            first, cut_out, own = float(r[4]), float(r[5]), float(r[6])
+            assert 0 < first <= cut_out <= own + 0.5, r  # own is read after the drawn cut-out
+            assert r[-3] in ("identical", "rounding"), r  # the browser's mask is the kernel's
+            assert positive(numbers(r[-2:])), r  # ratios against imgly small
+    assert re.search(r"^IoU ours spec:tiny-test auto vs imgly small \d\.\d{3}$", out, re.M), out
     engine = table_rows(out, "ours   spec:tiny-test engine")
     assert len(engine) == 1, out
 

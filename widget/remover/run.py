@@ -18,7 +18,7 @@ talks to a view: the widget does, and asks the run what is true.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -92,6 +92,9 @@ class MaskRun:
         self.first: Source | None = None
         """Who answered first (never changes once set)."""
         self.parity: Parity | None = None
+        self._browser_patch: tuple[np.ndarray, np.ndarray] | None = None
+        """Where the browser's mask differs from the kernel's (flat indices, its values), when
+        both are kept as one array: a widget holds one full mask, not two near-copies."""
 
     # ------------------------------------------------------------------ questions
     @property
@@ -112,6 +115,17 @@ class MaskRun:
         if self.browser is not None and (self.first == "browser" or self._identical):
             return self.browser
         return self.kernel if self.first == "kernel" else self.browser
+
+    def browser_mask(self) -> np.ndarray | None:
+        """Return the browser's own full mask (None: it has not arrived)."""
+        if self.browser is None:
+            return None
+        if self._browser_patch is None:
+            return self.browser.mask
+        idx, values = self._browser_patch
+        mask = np.array(self.browser.mask)
+        mask.flat[idx] = values
+        return mask
 
     @property
     def _identical(self) -> bool:
@@ -155,12 +169,22 @@ class MaskRun:
         self.pending.clear()
         self.runners.clear()
         self.browser = self.kernel = None
+        self._browser_patch = None
         self.phase = "closed"
 
     def _compare(self) -> None:
         if self.browser is None or self.kernel is None or self.parity is not None:
             return
-        diff = compare_masks(self.browser.mask, self.kernel.mask)
-        identical = bool(np.array_equal(self.browser.mask, self.kernel.mask))
+        browser, kernel = self.browser.mask, self.kernel.mask
+        diff = compare_masks(browser, kernel)
+        identical = bool(np.array_equal(browser, kernel))
         levels = round(float(diff["max_abs_diff"]) * 255)
         self.parity = Parity(identical, float(diff["iou"]), int(diff["differing_pixels"]), levels)
+        # keep one full mask where one is enough: the same bytes, or the kernel's plus the
+        # few pixels rounding put one level apart
+        if identical:
+            self.kernel = replace(self.kernel, mask=browser)
+        elif self.parity.agrees:
+            idx = np.flatnonzero(browser.ravel() != kernel.ravel())
+            self._browser_patch = (idx, browser.ravel()[idx].copy())
+            self.browser = replace(self.browser, mask=kernel)

@@ -207,8 +207,7 @@ class BackgroundRemover(
         With ``backend="auto"`` it may come after the kernel's; :attr:`mask` is then the first
         answer (:attr:`parity` says how the two compare).
         """
-        browser = self._run.browser
-        return None if browser is None else browser.mask
+        return self._run.browser_mask()
 
     @property
     def pixels_match(self) -> bool | None:
@@ -241,11 +240,11 @@ class BackgroundRemover(
             If no browser has sent a mask yet.
 
         """
-        browser = self._run.browser
+        browser = self._run.browser_mask()
         if browser is None:
             raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
         kernel = self._kernel_answer()
-        out: dict[str, Any] = dict(compare_masks(browser.mask, kernel.mask))
+        out: dict[str, Any] = dict(compare_masks(browser, kernel.mask))
         out["browser_ms"] = float(self.timings.get("inference", float("nan")))
         out["kernel_ms"] = kernel.ms
         out["pixels_match"] = self.pixels_match

@@ -46,12 +46,15 @@ def photo_at(src: Path, dest: Path, size: tuple[int, int] = (480, 360)) -> Path:
 class Row:
     """One run of one side.
 
-    ``e2e_s``: ours, cell started -> full cut-out drawn; imgly, ``removeBackground`` called
-    -> Blob. ``first_s``: ours, cell started -> first cut-out drawn (a preview's, when the
-    widget draws one first); imgly has no earlier result (NaN). ``cpu_s``: CPU seconds of
-    Chromium's processes meanwhile. ``inference_s``: ours, the model run in the browser;
-    imgly, its ``compute:inference`` span. ``kernel_s``: ours only, the same model in the
-    kernel on the same pixels.
+    ``e2e_s``: ours, cell started -> the first full-resolution cut-out drawn (the kernel's, when
+    the kernel answered first); imgly, ``removeBackground`` called -> Blob. ``cpu_s``: CPU
+    seconds of Chromium's processes meanwhile. ``inference_s``: ours, the model run in the
+    browser; imgly, its ``compute:inference`` span. ``kernel_s``: ours only, the same model in
+    the kernel on the same pixels. ``first_s``: ours, the first cut-out of any kind drawn (a
+    preview's). ``own_s``: ours, cell started -> the browser's own full mask in the kernel
+    (equal to ``e2e_s`` when the browser answered first). ``kernel_cpu_s``: ours, CPU seconds
+    of the notebook kernel meanwhile. ``parity``: ours, the browser's mask against the
+    kernel's.
     """
 
     side: str
@@ -62,6 +65,9 @@ class Row:
     inference_s: float = math.nan
     kernel_s: float = math.nan
     first_s: float = math.nan
+    own_s: float = math.nan
+    kernel_cpu_s: float = math.nan
+    parity: str = ""
 
 
 def ratio(ours: float, theirs: float) -> float:
@@ -100,21 +106,31 @@ def format_table(rows: Sequence[Row], reference: str) -> str:
         imgly's model config the ratios are against (e.g. ``"medium"``, its default).
 
     """
-    head = ("side", "variant", "run", "first s", "e2e s", "CPU s", "inf s", "kernel s",
-            "inf/kernel", f"e2e/{reference}", f"CPU/{reference}")  # fmt: skip
-    widths = (5, 16, 4, 7, 7, 7, 7, 8, 10, max(10, len(head[9])), max(10, len(head[10])))
+    head = ("side", "variant", "run", "first s", "cut-out s", "browser's s", "CPU s",
+            "kernel CPU s", "inf s", "kernel s", "parity", f"e2e/{reference}",
+            f"CPU/{reference}")  # fmt: skip
+    widths = (5, 22, 4, 7, 9, 11, 6, 12, 6, 8, 9, max(10, len(head[11])), max(10, len(head[12])))
     lines = [_line(head, widths)]
     for r in rows:
         ref = reference_of(rows, reference, r.run) if r.side == OURS else None
         cells = (
-            r.side, r.variant, r.run, _num(r.first_s), _num(r.e2e_s), _num(r.cpu_s),
-            _num(r.inference_s),
-            _num(r.kernel_s), _num(ratio(r.inference_s, r.kernel_s), 2),
+            r.side, r.variant, r.run, _num(r.first_s), _num(r.e2e_s), _num(r.own_s),
+            _num(r.cpu_s), _num(r.kernel_cpu_s), _num(r.inference_s), _num(r.kernel_s),
+            _parity(r.parity),
             _num(ratio(r.e2e_s, ref.e2e_s), 2) if ref else "",
             _num(ratio(r.cpu_s, ref.cpu_s), 2) if ref else "",
         )  # fmt: skip
         lines.append(_line(cells, widths))
     return "\n".join(lines)
+
+
+def _parity(text: str) -> str:
+    """Return a short form of the widget's ``parity`` for a table cell."""
+    if not text:
+        return "-"
+    if text.startswith("equal within"):
+        return "rounding"
+    return text.split(":")[0]
 
 
 def verdict(rows: Sequence[Row], ours: str, reference: str, run: str = "warm") -> str:
