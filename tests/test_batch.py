@@ -111,7 +111,7 @@ def test_bad_arguments(tiny_model: TinyModel) -> None:
 
 def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
     imgs = [red_square_rgba(), b"garbage", red_square_rgba(80, 60, 10)]
-    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
+    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry, backend="browser")
     assert b.total == 3 and b.done == 1
     assert b.errors[1].startswith("image 1: <bytes>"), b.errors
     b._link.receive(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])
@@ -140,7 +140,9 @@ def test_kernel_fallbacks(tiny_model: TinyModel) -> None:
 
 
 def test_blocked_browser_runs_everything_in_the_kernel(tiny_model: TinyModel) -> None:
-    b = BatchRemover([red_square_rgba()] * 2, tiny_model.spec, registry=tiny_model.registry)
+    b = BatchRemover(
+        [red_square_rgba()] * 2, tiny_model.spec, registry=tiny_model.registry, backend="browser"
+    )
     hello = {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": "no WebAssembly"}
     b._link.receive(b, hello, [])
     assert b.backends == ["kernel", "kernel"]
@@ -171,7 +173,7 @@ def test_layout_says_workers_and_threads(
 ) -> None:
     b = BatchRemover(
         [red_square_rgba()] * 2, tiny_model.spec, registry=tiny_model.registry,
-        threads_per_worker=asked,
+        threads_per_worker=asked, backend="browser",
     )  # fmt: skip
     sent: list[dict[str, object]] = []
     b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
@@ -188,7 +190,9 @@ def test_resolution_reaches_the_plan_and_the_twin(tiny_model: TinyModel) -> None
     img = red_square_rgba()
     with pytest.raises(ValueError, match="multiples of 32"):
         BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=50)
-    b = BatchRemover([img], tiny_model.spec, registry=tiny_model.registry, resolution=128)
+    b = BatchRemover(
+        [img], tiny_model.spec, registry=tiny_model.registry, resolution=128, backend="browser"
+    )
     sent: list[dict[str, object]] = []
     b.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign,assignment]
     b._link.receive(b, {"type": "hello", "view": "v", "have": [], "caps": {}, "blocker": None}, [])

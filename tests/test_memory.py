@@ -253,7 +253,9 @@ def test_batch_streams_a_window_and_writes_masks(
     paths = [photo_jpeg(tmp_path / f"p{i}.jpg", 400 + 8 * i, 300) for i in range(6)]
     srcs: list[Any] = [*paths[:2], b"not an image", *paths[2:]]
     out = tmp_path / "masks"
-    b = BatchRemover(srcs, tiny_model.spec, registry=tiny_model.registry, out_dir=out)
+    b = BatchRemover(
+        srcs, tiny_model.spec, registry=tiny_model.registry, out_dir=out, backend="browser"
+    )
     assert b.errors[2].startswith("image 2:") and b.done == 1
     view = ViewSide(b, tiny_model.spec, tiny_model.registry)
     view.msg(type="hello", have=[], caps={}, blocker=None)
@@ -321,8 +323,9 @@ def test_batch_memory_does_not_grow_with_the_number_of_images(
 def test_batch_keeps_a_mask_it_cannot_write(tmp_path: Path, tiny_model: TinyModel) -> None:
     out = tmp_path / "masks"
     b = BatchRemover(
-        [red_square_rgba()], tiny_model.spec, registry=tiny_model.registry, out_dir=out
-    )
+        [red_square_rgba()], tiny_model.spec, registry=tiny_model.registry, out_dir=out,
+        backend="browser",
+    )  # fmt: skip
     out.rmdir()
     out.write_text("the folder became a file")  # nothing can be written there now
     mask = b.mask(0)

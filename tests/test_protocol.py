@@ -134,7 +134,7 @@ def remover(tiny_model: TinyModel) -> BackgroundRemover:
 def batch(tiny_model: TinyModel) -> BatchRemover:
     """A BatchRemover of two 320x240 images whose view ``VIEW`` said hello (it runs them)."""
     imgs = [red_square_rgba(H, W)] * 2
-    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
+    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry, backend="browser")
     deliver(b, msgs.hello())
     assert b.error == "" and b.status == "sending assets to the browser"
     return b

@@ -219,7 +219,7 @@ def new_remover(tiny: tuple[ModelSpec, Registry]) -> BackgroundRemover:
 def new_batch(tiny: tuple[ModelSpec, Registry]) -> BatchRemover:
     spec, registry = tiny
     images = [red_square_rgba(16, 24, 3), b"not an image", red_square_rgba(10, 12, 3)]
-    return BatchRemover(images, spec, registry=registry)
+    return BatchRemover(images, spec, registry=registry, backend="browser")
 
 
 def _traits(widget: Any, *owners: type) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def test_remover_read_while_browser_runs_waits_instead_of_racing(tiny_model: Tin
 
 def test_batch_masks_while_browser_runs_are_none_until_wait(tiny_model: TinyModel) -> None:
     imgs: list[Any] = [red_square_rgba(), b"garbage", red_square_rgba(80, 60, 10)]
-    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry)
+    b = BatchRemover(imgs, tiny_model.spec, registry=tiny_model.registry, backend="browser")
     b._link.receive(b, HELLO, [])
     assert b.status == "sending assets to the browser"
     # reading masks starts no kernel inference while the browser works

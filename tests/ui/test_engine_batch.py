@@ -36,8 +36,8 @@ def batch_cells(tmp: Path) -> list[str]:
     )
     return [
         setup,
-        "b = widget.BatchRemover(imgs, spec)\nb",
-        "b2 = widget.BatchRemover(imgs[:2], spec)\nb2",
+        "b = widget.BatchRemover(imgs, spec, backend='browser')\nb",
+        "b2 = widget.BatchRemover(imgs[:2], spec, backend='browser')\nb2",
     ]
 
 
@@ -119,3 +119,29 @@ def test_batch_uses_several_workers_and_matches_kernel(
     again = nb.kernel_eval("{'sent': b2.bytes_sent, 'backends': b2.backends}")
     assert again["sent"]["model"] == 0 and again["sent"]["wasm"] == 0, again
     assert again["backends"] == ["browser", "browser"], again
+
+
+def test_auto_batch_shares_the_queue_with_the_kernel(
+    notebook: NotebookFactory, tmp_path: Path
+) -> None:
+    """backend="auto": the kernel takes images from the back of the queue; the view skips them."""
+    cells = batch_cells(tmp_path)
+    cells[1] = "b = widget.BatchRemover(imgs, spec)\nb"
+    nb = notebook(cells[:2])
+    nb.run_cell(0)
+    nb.run_cell(1)
+    state = wait_done(nb, "b")
+    assert state["error"] == "", state
+    info = nb.kernel_eval(
+        "{'backends': b.backends, 'reasons': b.fallback_reasons, 'source': b.wait(30).source,"
+        " 'masks': [None if m is None else list(m.shape) for m in b.masks], 'sizes': sizes}"
+    )
+    kernel = [i for i, k in enumerate(info["backends"]) if k == "kernel"]
+    assert kernel and info["source"] in ("kernel", "mixed"), info
+    for i in kernel:
+        assert "the kernel took it from the batch's queue" in info["reasons"][i], info
+    assert info["masks"] == info["sizes"]  # every readable image has its mask, at its size
+    # the view knows: the images the kernel took are drawn as done by the kernel
+    done = nb.page.locator(".pl-batch-cell[data-state='done']")
+    done.first.wait_for(state="attached", timeout=60_000)
+    assert done.count() >= len(kernel)

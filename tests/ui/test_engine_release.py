@@ -44,7 +44,9 @@ def test_batch_streams_images_and_writes_masks(notebook: NotebookFactory, tmp_pa
         "imgs = [red_square_rgba(300 + 10 * i, 400 - 8 * i, 40 + 4 * i) for i in range(8)]\n"
         "imgs.append(str(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)))"
     )
-    nb = notebook([setup, f"b = widget.BatchRemover(imgs, spec, out_dir={str(out)!r})\nb"])
+    nb = notebook(
+        [setup, f"b = widget.BatchRemover(imgs, spec, backend='browser', out_dir={str(out)!r})\nb"]
+    )
     nb.run_cell(0)
     nb.run_cell(1)
     assert wait_done(nb, "b")["error"] == ""

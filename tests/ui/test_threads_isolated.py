@@ -96,10 +96,12 @@ def test_isolated_page_runs_threads_with_the_kernels_mask(
 ) -> None:
     request.node.stash[_SERVER] = isolated_server
     cells = tiny_cells(tmp_path, ["w"])
-    cells.append("p = widget.BackgroundRemover(img, spec, resolution=128, preview=64)\np")
+    cells.append(
+        "p = widget.BackgroundRemover(img, spec, backend='browser', resolution=128, preview=64)\np"
+    )
     cells.append(
         "b = widget.BatchRemover([img, img[::2, ::2].copy()], spec, workers=1,"
-        " threads_per_worker=2, resolution=96)\nb"
+        " threads_per_worker=2, resolution=96, backend='browser')\nb"
     )
     nb = Notebook(page, isolated_server, f"threads-{ui}.ipynb", page_log, ws_meter).write(cells)
     _add_markdown(nb.path, f"![dot]({other_origin}/dot.png)")

@@ -12,7 +12,6 @@ not depend on the number of images.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from segmentation.files import atomic_path
+from widget.batch.sharing import SharedQueue
 
 
 class ImageStream:
@@ -27,27 +27,30 @@ class ImageStream:
 
     Parameters
     ----------
-    indices : iterable of int
-        Images to send, in this order.
+    indices : SharedQueue or iterable of int
+        Images to send, in this order: the batch's queue, whose back the kernel may take
+        from at the same time (:mod:`widget.batch.sharing`), or a plain list.
     window : int
         Most images in flight at once (>= 1).
 
     """
 
-    def __init__(self, indices: Iterable[int], window: int) -> None:
+    def __init__(self, indices: SharedQueue | Iterable[int], window: int) -> None:
         if window < 1:
             raise ValueError(f"window must be >= 1, got {window}")
         self.window = window
-        self._queue = deque(indices)
+        self._queue = indices if isinstance(indices, SharedQueue) else SharedQueue(indices)
         self.in_flight: set[int] = set()
         self.peak = 0
         """Most images that were in flight at one time."""
 
     def take(self) -> int | None:
         """Return the next image to send, or None when the window is full or nothing is left."""
-        if len(self.in_flight) >= self.window or not self._queue:
+        if len(self.in_flight) >= self.window:
             return None
-        index = self._queue.popleft()
+        index = self._queue.front()
+        if index is None:
+            return None
         self.in_flight.add(index)
         self.peak = max(self.peak, len(self.in_flight))
         return index

@@ -35,6 +35,7 @@ from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
 from widget.batch.results import BatchResults
+from widget.batch.sharing import KernelShare, SharedQueue
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore
 from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
@@ -51,6 +52,9 @@ from widget.transfer.bundle import LOADER, BundleTraits
 log = logging.getLogger("pixel_liberation.widget")
 #: Most pool workers a batch asks for by default (each ISNet session holds ~1 GB of WASM heap).
 DEFAULT_MAX_WORKERS = 4
+BACKENDS = ("auto", "browser", "kernel")
+#: Why an image's mask is the kernel's when the kernel took it from the shared queue.
+KERNEL_SHARE = "the kernel took it from the batch's queue"
 
 
 class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidget):
@@ -66,7 +70,11 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         Pool workers to use (1..32). Default: ``min(navigator.hardwareConcurrency, 4)``, and
         at most one per 2 GB of ``navigator.deviceMemory``. Never more than the images.
     backend : str
-        ``"auto"`` (browser, kernel for what it cannot do) or ``"kernel"``.
+        ``"auto"`` (default): the view's pool takes the images from the front of one queue and
+        the kernel twin from its back, on a background thread, so the batch ends sooner
+        (see :mod:`widget.batch.sharing`; :attr:`backends` says who did each image).
+        ``"browser"``: the browser's pool alone, the kernel only for what it cannot do.
+        ``"kernel"``: the kernel does them all.
     timeout_s : float
         How long one image may run in a worker before the kernel computes it instead.
     thumb_side : int
@@ -131,8 +139,8 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             raise ValueError(
                 f"workers must be an integer in 1..{MAX_POOL_WORKERS} or None, got {workers!r}"
             )
-        if backend not in ("auto", "kernel"):
-            raise ValueError(f"backend must be 'auto' or 'kernel', got {backend!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if isinstance(model, ModelSpec):
             self._registry, self._spec = registry or Registry([model]), model
         else:
@@ -154,6 +162,8 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
                 sizes.append(None)
                 errors.append(f"image {i}: {exc}")
         self._results = BatchResults(sizes, errors)
+        self._queue = SharedQueue(i for i, e in enumerate(errors) if not e)
+        self._share: KernelShare | None = None
         self._stream: ImageStream | None = None
         self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
         self._wasm_asset = wasm_asset()
@@ -167,6 +177,9 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         self.set_trait("model_key", self._spec.key)
         self.set_trait("total", len(images))
         self._update_status()
+        if backend == "auto":  # the kernel takes images from the back while the view runs
+            self._share = KernelShare(self._queue, self._twin_of, self._kernel_news)
+            self._share.start()
 
     # ------------------------------------------------------------------ public API
     @property
@@ -185,8 +198,10 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         in memory at once, so prefer :meth:`mask` or :attr:`mask_paths` for big batches.
         """
         self._check_open()
+        self._kernel_news()
         if self._browser_runs():
             return [self._stored_mask(i) for i in range(len(self._results))]
+        self._stop_share()
         pending = self._results.pending()
         for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
             self._kernel(i, "no browser answered (yet)")
@@ -199,8 +214,11 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         Without a running view, the kernel twin computes a missing one (see :attr:`masks`).
         """
         self._check_open()
+        self._kernel_news()
         rec = self._results.records[index]
         if rec.size is not None and not rec.finished and not self._browser_runs():
+            if index in self._share_taken():
+                self._stop_share()  # the kernel is at it: its result, not a second run
             self._kernel(index, "no browser answered (yet)")
             self._update_status()
         return self._stored_mask(index)
@@ -284,6 +302,8 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         """
         if hasattr(self, "_link"):  # also called by __del__ of a half-constructed widget
             self._closed = True
+            if self._share is not None:
+                self._share.stop()
             self._stream = None
             self._link.close()
             self._results.drop_all()  # masks still arriving are dropped
@@ -304,6 +324,39 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             raise RuntimeError("this BatchRemover was closed: create a new one")
 
     # ------------------------------------------------------------------ kernel twin
+    def _twin_of(self, index: int) -> tuple[np.ndarray, float]:
+        """Return the kernel twin's mask of image ``index`` and its ms (any thread: reads only)."""
+        pixels = load_image(self._sources[index]).pixels
+        return run_twin(self._spec, self._registry, pixels, self._resolution)
+
+    def _kernel_news(self) -> None:
+        """Record what the kernel's share claimed and finished (on the kernel's main thread)."""
+        share = self._share
+        if share is None or self._closed:
+            return
+        claims, results = share.drain()
+        view = self._runner
+        for index in claims:  # the view waits for every image in order: it skips these
+            if view is not None and self._stream is not None:
+                self._link.send({"type": "img_skip", "view": view, "index": index, "error": ""})
+        for r in results:
+            rec = self._results.records[r.index]
+            if rec.finished:
+                continue
+            if r.mask is None:
+                self._unreadable(r.index, f"image {r.index}: {r.error}")
+            else:
+                self._results.set_kernel(r.index, r.mask, r.ms, KERNEL_SHARE)
+                self._stored(r.index)
+        if claims or results:
+            self._update_status()
+
+    def _stop_share(self) -> None:
+        """Let the kernel's share finish the image under way and take no more; record it all."""
+        if self._share is not None:
+            self._share.stop(wait=True)
+            self._kernel_news()
+
     def _kernel(self, index: int, reason: str) -> None:
         self._check_open()
         rec = self._results.records[index]
@@ -362,6 +415,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             self._link.set_status(Status("running", source, ", ".join(parts), items=items))
 
     def _fall_back_all(self, reason: str) -> None:
+        self._stop_share()
         pending = self._results.pending()
         words = f"{len(pending)} images"
         self._link.set_status(Status("running", "kernel", words, reason=reason))
@@ -435,9 +489,13 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         self.set_trait("worker_activity", ["idle"] * msg.workers)
         self.set_trait("layout", self._layout(msg.workers))
         if self._stream is None:
-            # every image the plan called readable: the view waits for each, in this order
-            jobs = [i for i, e in enumerate(self._plan_errors) if not e]
-            self._stream = ImageStream(jobs, max(1, msg.workers) + 1)
+            # every image the plan called readable: the view waits for each, in this order;
+            # it gets them from the front of the queue, and a skip for those the kernel took
+            self._stream = ImageStream(self._queue, max(1, msg.workers) + 1)
+            self._kernel_news()
+            jobs = {i for i, e in enumerate(self._plan_errors) if not e}
+            for index in sorted(self._share_taken() & jobs):
+                self._link.send({"type": "img_skip", "view": msg.view, "index": index, "error": ""})
             self._feed()
 
     def _set_activity(self, worker: int, text: str) -> None:
@@ -513,8 +571,17 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
 
     # ------------------------------------------------------------------ waiting
     def _browser_runs(self) -> bool:
-        """Whether a view is running the batch (and has images left)."""
-        return self._runner is not None and bool(self._results.pending())
+        """Whether a view or the kernel's share is running the batch (and images are left)."""
+        busy = self._runner is not None or (self._share is not None and self._share.busy)
+        return busy and bool(self._results.pending())
+
+    def _all_done(self) -> bool:
+        """Whether no image is left (the kernel's share's news recorded first)."""
+        self._kernel_news()
+        return not self._results.pending()
+
+    def _share_taken(self) -> set[int]:
+        return self._share.taken if self._share is not None else set()
 
     def wait(self, timeout: float | None = None) -> WaitResult:
         """Block the cell until the browser answered for every image; return who computed them.
@@ -541,7 +608,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         reason = ""
         if self._backend != "kernel":
             reason = wait_for_browser(
-                lambda: not self._results.pending(),
+                self._all_done,
                 lambda: self._link.attached,
                 displayed=self._displayed,
                 timeout=float(timeout),
