@@ -3,7 +3,8 @@
 // its last job so a re-run cell finds its session, recycled when another model comes.
 import webgpuWorkerSource from "virtual:worker-webgpu-source";
 import { IDLE_WORKER_MS } from "./page-worker";
-import { recycleIdleMs, WorkerClient } from "./worker-client";
+import { recycleIdleMs } from "./recycle-delay";
+import { WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 

@@ -2,7 +2,8 @@
 // anywidget evaluates widget.js once per widget model, so module variables are per widget.
 // What the page's widgets share (one worker, one hello queue) lives on globalThis, under a key
 // that includes the build id: widgets of another build get their own.
-import { recycleIdleMs, WorkerClient } from "./worker-client";
+import { recycleIdleMs } from "./recycle-delay";
+import { WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 
@@ -33,7 +34,7 @@ export function acquireWorker(): WorkerClient {
   return page.worker;
 }
 
-/** A fresh page worker that recycles itself after idling (worker-client.ts RECYCLE_IDLE_MS). */
+/** A fresh page worker that recycles itself after idling (recycle-delay.ts). */
 function newPageWorker(page: PageState): WorkerClient {
   const client = new WorkerClient();
   client.recycleWhenIdleFor(recycleIdleMs(), () => {

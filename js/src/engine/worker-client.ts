@@ -21,19 +21,6 @@ export class WorkerDied extends Error {}
 
 const FATAL_ON_TIMEOUT: ReadonlySet<WorkerRequestType> = new Set(["load", "run"]);
 
-/** How long a shared engine worker may sit idle (no request in flight) before it recycles
- * itself: WASM memory never shrinks, so a worker keeps its peak heap (~1 GB for ISNet at
- * 1024x1024) until it is terminated. The next run starts a fresh worker, which re-creates
- * the session from the browser's asset cache. A page may set `__pixelLiberationRecycleMs`
- * on `globalThis` to change it (0: never). */
-export const RECYCLE_IDLE_MS = 120_000;
-
-/** The page's idle delay before a shared worker recycles itself (see RECYCLE_IDLE_MS). */
-export function recycleIdleMs(): number {
-  const v = (globalThis as { __pixelLiberationRecycleMs?: unknown }).__pixelLiberationRecycleMs;
-  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : RECYCLE_IDLE_MS;
-}
-
 export class WorkerClient {
   private readonly worker: Worker;
   private url: string | null;

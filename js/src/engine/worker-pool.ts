@@ -6,7 +6,8 @@
 // The pool lives on globalThis under the build id, like the single widget's worker
 // (page-worker.ts), so all batch widgets of a page share it; it is terminated IDLE_POOL_MS after
 // its last user left.
-import { recycleIdleMs, WorkerClient } from "./worker-client";
+import { recycleIdleMs } from "./recycle-delay";
+import { WorkerClient } from "./worker-client";
 
 declare const __BUILD_ID__: string;
 

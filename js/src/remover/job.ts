@@ -9,6 +9,7 @@ import { recordPerf } from "../engine/perf-store";
 import { recycleEngines } from "../engine/recycle";
 import type { ProbeSpec } from "../engine/parity";
 import type { WorkerClient } from "../engine/worker-client";
+import type { WorkerReplies } from "../engine/worker-protocol";
 import type { AssetInfo, ChunkMsg } from "../protocol/common";
 import type { KernelMsg, PlanMsg, ResultMsg, Timings } from "../protocol/remover";
 import { Deferred } from "../shared/deferred";
@@ -179,6 +180,11 @@ export class Job {
     const img = this.incoming.get(plan.image.sha256);
     if (!img) return;
     let stage = "transfer";
+    // the session is created as soon as model and runtime are here (at once when the browser
+    // has them cached), while the image still arrives and decodes
+    const client = this.client;
+    const loading = plan.run && client ? this.startLoad(plan, client) : null;
+    loading?.catch(() => undefined); // awaited below; a failure is reported there
     try {
       await img.done.promise;
       stage = "decode";
@@ -197,20 +203,12 @@ export class Job {
         const d = await decodeImage(img.local, plan.image.mime ?? "", w, h);
         this.view.showImage(await previewBitmap(d, IMAGE_SIDE));
       }
-      if (!plan.run || !this.client) return;
+      if (!plan.run || !this.client || !loading) return;
       stage = "transfer";
       await Promise.all([...this.incoming.values()].map((i) => i.done.promise));
       this.transferMs = performance.now() - this.t0;
       stage = "load";
-      this.link.send({ type: "stage", stage: "loading" });
-      const ep = this.probe ? "webgpu" : "wasm";
-      this.loading = true;
-      this.view.phase.phase("runtime", `${this.checking()}starting the runtime (onnxruntime-web, ${ep}) and the model session`);
-      const loaded = await this.client.request(
-        { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
-        // a WebGPU load also runs the probe image: allow it a model run
-        ep === "webgpu" ? LOAD_TIMEOUT_MS + plan.timeout_s * 1000 : LOAD_TIMEOUT_MS,
-      );
+      const loaded = await loading;
       this.client.model = plan.model.sha256;
       stage = "run";
       this.link.send({
@@ -267,6 +265,21 @@ export class Job {
     } catch (err) {
       this.fail(stage, err);
     }
+  }
+
+  /** Create the model's session once model and runtime have arrived (a WebGPU load also runs
+   * the kernel's probe image, so it is allowed a model run). */
+  private async startLoad(plan: PlanMsg, client: WorkerClient): Promise<WorkerReplies["load"]> {
+    await Promise.all([plan.model, plan.wasm].map((i) => this.incoming.get(i.sha256)?.done.promise));
+    if (this.closed) throw new Error("the view closed");
+    this.link.send({ type: "stage", stage: "loading" });
+    const ep = this.probe ? "webgpu" : "wasm";
+    this.loading = true;
+    this.view.phase.phase("runtime", `${this.checking()}starting the runtime (onnxruntime-web, ${ep}) and the model session`);
+    return client.request(
+      { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
+      ep === "webgpu" ? LOAD_TIMEOUT_MS + plan.timeout_s * 1000 : LOAD_TIMEOUT_MS,
+    );
   }
 
   /** "checking: " while the kernel's mask is shown and this view's own run goes on. */
