@@ -1,5 +1,8 @@
 """Benchmark ``widget.BatchRemover``: 1 worker vs the pool, real ISNet, JupyterLab + Chromium.
 
+The batches run ``backend="browser"``: the page's pool alone (the default, ``"auto"``, also
+lets the kernel take images from the same queue).
+
 JupyterLab is not cross-origin isolated, so onnxruntime-web runs one thread per
 session; the batch widget spreads images over a page-wide pool of workers. One run
 of this script, in one page:
@@ -104,14 +107,14 @@ def bench(
     setup, model = model_setup(precision, model_spec)
     cells = [
         f"import widget\n{setup}\nimgs = {paths!r}",
-        f"warm = widget.BatchRemover(imgs, {model})\nwarm",
-        f"one = widget.BatchRemover(imgs, {model}, workers=1)\none",
-        f"pool = widget.BatchRemover(imgs, {model})\npool",
+        f"warm = widget.BatchRemover(imgs, {model}, backend='browser')\nwarm",
+        f"one = widget.BatchRemover(imgs, {model}, backend='browser', workers=1)\none",
+        f"pool = widget.BatchRemover(imgs, {model}, backend='browser')\npool",
     ]
     runs = [("warm-up", "warm"), ("1 worker", "one"), ("pool", "pool")]
     for i, (w, t) in enumerate(layouts or []):
         cells.append(
-            f"lay{i} = widget.BatchRemover(imgs, {model}, workers={w},"
+            f"lay{i} = widget.BatchRemover(imgs, {model}, backend='browser', workers={w},"
             f" threads_per_worker={t})\nlay{i}"
         )
         runs.append((f"{w}x{t}", f"lay{i}"))

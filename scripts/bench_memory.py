@@ -326,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=6, help="re-runs of the widget cell")
     ap.add_argument("--photos", type=int, default=8, help="photos in the batch (0: skip)")
     ap.add_argument("--megapixels", type=float, default=2.0)
-    ap.add_argument("--batch-backend", choices=("auto", "kernel"), default="auto")
+    ap.add_argument(
+        "--batch-backend", choices=("browser", "auto", "kernel"), default="browser",
+        help="browser: the page's pool streams every image (what the kernel-side bound is about)",
+    )  # fmt: skip
     ap.add_argument("--settle", type=float, default=5.0, help="seconds to wait after close()")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     ap.add_argument(

@@ -100,7 +100,8 @@ def test_assets_are_not_sent_twice(notebook: NotebookFactory, tmp_path: Path) ->
     )
     assert sent_after["model"] == sent_before["model"]
     assert sent_after["wasm"] == sent_before["wasm"]
-    assert nb.meter.received_bytes < 1_000_000, nb.meter.received_bytes
+    # the widget's state (its bundle text, ~0.3 MB) and messages, never the model or runtime again
+    assert nb.meter.received_bytes < 2_000_000, nb.meter.received_bytes
 
     # a page reload (same browser profile): the IndexedDB cache survives it
     nb.write(tiny_cells(tmp_path, ["w3"]))
@@ -112,4 +113,5 @@ def test_assets_are_not_sent_twice(notebook: NotebookFactory, tmp_path: Path) ->
     again = nb.kernel_eval("w3.assets")
     assert (again["model"], again["wasm"]) == (shas["model"], shas["wasm"])
     assert nb.kernel_eval("w3.bytes_sent") == {"model": 0, "wasm": 0, "image": first["image"]}
-    assert nb.meter.received_bytes < 1_000_000, nb.meter.received_bytes
+    # the widget's state (its bundle text, ~0.3 MB) and messages, never the model or runtime again
+    assert nb.meter.received_bytes < 2_000_000, nb.meter.received_bytes

@@ -41,7 +41,7 @@ def test_kernel_first_when_cold_then_the_browser_checks_and_answers_when_warm(
     nb.run_cell(1)
     # cold: nothing cached, no session; the kernel's mask is on screen, marked as the kernel's
     nb.page.locator(".pl-root[data-result='full']").wait_for(state="attached", timeout=60_000)
-    first = nb.kernel_eval("[w.first_source, w.route_reason, w.status_info['source']]")
+    first = nb.kernel_eval("[w.first_source, w.route_reason, w.status_info['source'], w.error]")
     assert first[0] == "kernel" and "patience is 0.2 s" in first[1], first
     state = wait_result(nb, "w")  # the browser's own mask arrives and is compared
     assert state["parity"] == "identical" and state["backend_used"] == "browser", state

@@ -291,10 +291,17 @@ class BackgroundRemover(
     def _kernel_answer(self) -> Answer:
         """Return the kernel twin's answer, computed once (the run records it)."""
         if self._run.kernel is None:
-            pixels = self._source().pixels()
-            self._run.kernel_answered(
-                *run_twin(self._spec, self._registry, pixels, self._resolution)
-            )
+            ahead = self._take_twin_ahead()
+            twin = None
+            if ahead is not None:
+                try:
+                    twin = ahead.result()
+                except Exception:  # the run ahead failed: the main thread tries again, and says why
+                    log.exception("the kernel mask computed ahead failed; computing it again")
+            if twin is None:
+                pixels = self._source().pixels()
+                twin = run_twin(self._spec, self._registry, pixels, self._resolution)
+            self._run.kernel_answered(*twin)
         assert self._run.kernel is not None  # just answered
         return self._run.kernel
 
