@@ -18,8 +18,10 @@ with a reference method (pymatting's ``estimate_foreground_ml``, the ``bench`` e
 object is composited onto background A, and the step's edge handling is run on that
 composite with the true alpha and with IS-Net's mask; the result is put onto background B
 and compared with the true composite on B (mean absolute error in 8-bit levels, over the
-pixels where either alpha is soft, and over the whole image), with and without
-decontamination. Images are reduced to ``--max-side`` first (the reference is slow).
+pixels where either alpha is soft, and over the whole image): as is, decontaminated, with
+some steps of the estimate left out (``VARIANTS``), and with the reference's own colours
+(what a perfect colour estimate would give with that alpha). Images are reduced to
+``--max-side`` first (the reference is slow).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from segmentation.config import datasets_dir
 from segmentation.product.compose import product_pixels
-from segmentation.product.decontaminate import estimate_foreground
+from segmentation.product.decontaminate import edge_estimate, estimate_foreground, refine
 from segmentation.product.encode import encode
 from segmentation.product.presets import resolve_preset
 from segmentation.product.spec import ProductSpec
@@ -203,17 +205,59 @@ def browser_speed(
 # --- quality ---------------------------------------------------------------------------
 
 
+#: The estimate with some of its steps left out (``refine``'s keywords), to show what each
+#: step does; "decontaminated" is the step itself, "reference colours" the composite's own
+#: foreground colours (where the true alpha is above 0): the best any colour estimate can do
+#: with that alpha.
+VARIANTS: dict[str, dict[str, bool]] = {
+    "blur-fusion": {"consistent_alpha": False, "unmix": False, "guard": False},
+    "+ guard": {"consistent_alpha": False, "unmix": False, "guard": True},
+    "+ consistent alpha": {"consistent_alpha": True, "unmix": False, "guard": True},
+}
+#: A rise of an image's soft-pixel error below this many levels counts as noise (see
+#: docs/product-photos.md, "Edge quality").
+NOISE = 0.5
+
+
+def edge_colours(
+    image_a: np.ndarray, alpha: np.ndarray, reference: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Colours to put on B with ``alpha``: as is, decontaminated, the variants, the reference."""
+    out = {"as is": image_a}
+    est = edge_estimate(image_a, alpha)
+    for name, steps in VARIANTS.items():
+        colours = image_a.copy()
+        if est is not None:
+            colours[est.ys, est.xs] = np.floor(refine(est, **steps) + 0.5).astype(np.uint8)
+        out[name] = colours
+    out["decontaminated"] = estimate_foreground(image_a, alpha)  # all steps: the product step
+    if reference is not None:
+        out["reference colours"] = reference
+    return out
+
+
 def edge_errors(
-    image_a: np.ndarray, alpha: np.ndarray, true_b: np.ndarray, soft: np.ndarray
-) -> tuple[float, float, float, float]:
-    """MAE on B (soft zone, whole image) without and with decontamination, for one alpha."""
+    colours: dict[str, np.ndarray], alpha: np.ndarray, true_b: np.ndarray, soft: np.ndarray
+) -> dict[str, tuple[float, float]]:
+    """MAE on B (soft zone, whole image) of each choice of colours, for one alpha."""
     a = alpha[..., None].astype(np.float64) / 255.0
-    out = []
-    for colours in (image_a, estimate_foreground(image_a, alpha)):
-        on_b = np.floor(a * colours + (1 - a) * np.asarray(BACKGROUND_B) + 0.5)
+    out = {}
+    for name, rgb in colours.items():
+        on_b = np.floor(a * rgb + (1 - a) * np.asarray(BACKGROUND_B) + 0.5)
         err = np.abs(on_b - true_b).mean(axis=2)
-        out.append((float(err[soft].mean()), float(err.mean())))
-    return out[0][0], out[1][0], out[0][1], out[1][1]
+        out[name] = (float(err[soft].mean()), float(err.mean()))
+    return out
+
+
+def error_row(image: str, which: str, soft: np.ndarray, errors: dict) -> dict:
+    """One table row: the step's errors under the old keys, every choice's soft error."""
+    raw, dec = errors["as is"], errors["decontaminated"]
+    row = {"image": image, "alpha": which, "soft_px": int(soft.sum()),
+           "mae_soft_raw": raw[0], "mae_soft_decont": dec[0],
+           "mae_all_raw": raw[1], "mae_all_decont": dec[1]}  # fmt: skip
+    for name, (soft_err, _) in errors.items():
+        row[f"soft:{name}"] = soft_err
+    return row
 
 
 def composite_case(rgb: np.ndarray, alpha: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -251,12 +295,12 @@ def quality(
         if seg is not None:
             rgba = np.dstack([on_a, np.full(alpha.shape, 255, np.uint8)])
             masks["IS-Net mask"] = seg.mask(rgba)
+        own = np.floor(np.clip(fg, 0, 255) + 0.5).astype(np.uint8)
+        reference = np.where((alpha > 0)[..., None], own, on_a)
         for which, m in masks.items():
             soft = ((alpha > 0) & (alpha < 255)) | ((m > 0) & (m < 255))
-            before, after, before_all, after_all = edge_errors(on_a, m, true_b, soft)
-            rows.append({"image": sample.stem, "alpha": which, "soft_px": int(soft.sum()),
-                         "mae_soft_raw": before, "mae_soft_decont": after,
-                         "mae_all_raw": before_all, "mae_all_decont": after_all})  # fmt: skip
+            errors = edge_errors(edge_colours(on_a, m, reference), m, true_b, soft)
+            rows.append(error_row(sample.stem, which, soft, errors))
         if figures is not None:
             edge_figure(on_a, alpha, true_b, figures / f"{sample.stem}-edges.png")
     return rows
@@ -287,10 +331,8 @@ def synthetic_quality(size: int) -> list[dict]:
     rgba, alpha, fg = made_photo(size, size * 3 // 4, seed=3)
     on_a, true_b = composite_case(rgba[..., :3], alpha, fg)
     soft = (alpha > 0) & (alpha < 255)
-    before, after, before_all, after_all = edge_errors(on_a, alpha, true_b, soft)
-    return [{"image": "made-shape", "alpha": "true alpha", "soft_px": int(soft.sum()),
-             "mae_soft_raw": before, "mae_soft_decont": after,
-             "mae_all_raw": before_all, "mae_all_decont": after_all}]  # fmt: skip
+    errors = edge_errors(edge_colours(on_a, alpha), alpha, true_b, soft)
+    return [error_row("made-shape", "true alpha", soft, errors)]
 
 
 # --- a job of many photos --------------------------------------------------------------
@@ -365,19 +407,43 @@ def table(rows: list[dict], columns: list[str]) -> str:
 
 
 def quality_summary(rows: list[dict]) -> list[dict]:
-    """Totals per alpha source: soft-pixel-weighted errors, images made worse, largest rise."""
+    """Sum up per alpha source and choice of colours.
+
+    Soft-pixel-weighted errors, images made worse (at all, and by more than :data:`NOISE`),
+    the largest rise and its image.
+    """
     out = []
+    choices = [k.removeprefix("soft:") for k in rows[0] if k.startswith("soft:")]
     for which in sorted({r["alpha"] for r in rows}):
         sel = [r for r in rows if r["alpha"] == which]
         soft = sum(r["soft_px"] for r in sel)
         raw = sum(r["mae_soft_raw"] * r["soft_px"] for r in sel) / max(1, soft)
-        dec = sum(r["mae_soft_decont"] * r["soft_px"] for r in sel) / max(1, soft)
-        worse = max(r["mae_soft_decont"] - r["mae_soft_raw"] for r in sel)
-        out.append({"alpha": which, "images": len(sel), "soft_px": soft,
-                    "mae_soft_raw": raw, "mae_soft_decont": dec,
-                    "change_%": 100.0 * (dec - raw) / raw if raw else 0.0,
-                    "images_worse": sum(r["mae_soft_decont"] > r["mae_soft_raw"] for r in sel),
-                    "largest_increase": worse})  # fmt: skip
+        for name in choices:
+            key = f"soft:{name}"
+            err = sum(r[key] * r["soft_px"] for r in sel) / max(1, soft)
+            rise, image = max((r[key] - r["mae_soft_raw"], r["image"]) for r in sel)
+            out.append({"alpha": which, "colours": name, "images": len(sel), "soft_px": soft,
+                        "mae_soft": err, "change_%": 100.0 * (err - raw) / raw if raw else 0.0,
+                        "images_worse": sum(r[key] > r["mae_soft_raw"] for r in sel),
+                        "worse_than_noise": sum(r[key] > r["mae_soft_raw"] + NOISE for r in sel),
+                        "largest_increase": rise, "where": image if rise > 0 else ""})  # fmt: skip
+    return out
+
+
+def noise_summary(runs: dict[int, list[dict]]) -> list[dict]:
+    """How much an image's rise (decontaminated minus as is) moves with the reduced size alone."""
+    out = []
+    by_key: dict[tuple[str, str], list[float]] = {}
+    for rows in runs.values():
+        for r in rows:
+            rise = r["mae_soft_decont"] - r["mae_soft_raw"]
+            by_key.setdefault((r["alpha"], r["image"]), []).append(rise)
+    for which in sorted({k[0] for k in by_key}):
+        spread = [max(v) - min(v) for (a, _), v in by_key.items() if a == which]
+        out.append({"alpha": which, "sizes": ",".join(map(str, runs)), "images": len(spread),
+                    "median_spread": float(np.median(spread)),
+                    "p90_spread": float(np.percentile(spread, 90)),
+                    "max_spread": max(spread)})  # fmt: skip
     return out
 
 
@@ -400,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--max-side", type=int, default=1200, help="reduce dataset images first")
     ap.add_argument("--no-model", action="store_true", help="true alpha only (no IS-Net)")
+    ap.add_argument(
+        "--noise",
+        action="store_true",
+        help="with --quality: also at 0.96x and 1.04x --max-side; how far each image's rise moves",
+    )
     ap.add_argument("--figures", type=Path, default=None, help="write edge crops here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")
     ap.add_argument(
@@ -433,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = synthetic_quality(400)
     elif args.quality:
         rows = quality(args.dataset, args.limit, args.max_side, args.figures, not args.no_model)
+        if args.noise:
+            runs = {args.max_side: rows}
+            for f in (0.96, 1.04):
+                side = round(args.max_side * f)
+                runs[side] = quality(args.dataset, args.limit, side, None, not args.no_model)
+            report["noise"] = noise_summary(runs)
     else:
         rows = []
     if rows:
@@ -440,11 +517,15 @@ def main(argv: list[str] | None = None) -> int:
         print(table(rows, ["image", "alpha", "soft_px", "mae_soft_raw", "mae_soft_decont",
                            "mae_all_raw", "mae_all_decont"]))  # fmt: skip
         summary = quality_summary(rows)
-        print("\ntotal (soft pixels weighted by count)")
-        print(table(summary, ["alpha", "images", "soft_px", "mae_soft_raw", "mae_soft_decont",
-                              "change_%", "images_worse", "largest_increase"]))  # fmt: skip
+        print(f"\ntotal (soft pixels weighted by count; worse than noise: by more than {NOISE})")
+        print(table(summary, ["alpha", "colours", "images", "soft_px", "mae_soft", "change_%",
+                              "images_worse", "worse_than_noise", "largest_increase",
+                              "where"]))  # fmt: skip
         report["quality"] = rows
         report["quality_summary"] = summary
+        if "noise" in report:
+            print("\nnoise: how far each image's rise moves with the size alone (max - min)")
+            print(table(report["noise"], list(report["noise"][0])))
     if args.job:
         with tempfile.TemporaryDirectory() as tmp:
             summary, *images = job_check(args.job, Path(tmp), args.job_preset)

@@ -23,7 +23,7 @@ from scipy import ndimage
 from segmentation.images import load_image
 from segmentation.product.colour import to_srgb
 from segmentation.product.compose import over, product_pixels
-from segmentation.product.decontaminate import estimate_foreground
+from segmentation.product.decontaminate import edge_estimate, estimate_foreground, refine
 from segmentation.product.encode import encode
 from segmentation.product.framing import NoSubjectError, plan_frame, resample, subject_box
 from segmentation.product.presets import (
@@ -231,6 +231,31 @@ def test_decontamination_recovers_the_subject_colour_at_soft_edges() -> None:
     raw_err = np.abs(observed[edge].astype(float) - fg[edge]).mean()
     est_err = np.abs(est[edge].astype(float) - fg[edge]).mean()
     assert edge.sum() > 200 and est_err < 0.1 * raw_err, (raw_err, est_err)
+
+
+def test_a_mask_softer_than_the_subject_keeps_the_colours_it_cannot_explain() -> None:
+    # a sharp-edged dark subject with a light body just inside, on green; the mask's soft band
+    # (as a model's often is) reaches into the dark rim and out over the green: no pixel
+    # mixes two colours, so a correct estimate changes nothing
+    h, w = 120, 160
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = np.hypot(xx - 80.0, yy - 60.0) - 40.0  # the true edge at d = 0
+    rgb = np.empty((h, w, 3), np.uint8)
+    rgb[...] = (30, 190, 60)
+    rgb[d < 0] = (40, 35, 30)  # dark rim
+    rgb[d < -5] = (215, 205, 200)  # light body
+    mask = np.clip(128 - d * 20, 0, 255).astype(np.uint8)  # soft from d = -6 to +6
+    est = edge_estimate(rgb, mask)
+    assert est is not None and len(est.ys) > 2000
+
+    def shown(f: np.ndarray) -> float:
+        """Mean change on any new background: alpha times the change of colour."""
+        return float((np.abs(f - est.image).mean(axis=1) * est.alpha).mean())
+
+    # plain blur-fusion paints the light body into the rim and over the green...
+    assert shown(refine(est, consistent_alpha=False, unmix=False, guard=False)) > 15
+    # ...the guarded estimate keeps (nearly) what the pixels show
+    assert shown(refine(est)) < 3
 
 
 def test_box_widths_approximate_the_gaussian_variance() -> None:

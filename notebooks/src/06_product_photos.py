@@ -129,6 +129,11 @@ show([p.pixels[zoom].repeat(4, 0).repeat(4, 1) for p in (truth, kept, fixed)],
      ["truth", "as is", "decontaminated"], width=9)
 
 # %% [markdown]
+# That is a clean mix of two colours with the true alpha. A model's mask is often soft where
+# the photo is not (inside a dark rim, or out over the background); there the estimate keeps
+# the pixel's own colour instead of painting the subject's into it
+# ([docs/product-photos.md](../docs/product-photos.md), *Edge quality*, has the measurements).
+#
 # ## Your own preset
 #
 # A preset is a small dict (or a JSON file, `{"presets": {...}}`, for
@@ -149,6 +154,13 @@ except segmentation.ProductSpecError as err:
 show([photo.pixels], ["etsy-like, standing on the floor"], width=5)
 
 # %% [markdown]
+# ## In the widget
+#
+# `w = widget.BackgroundRemover(photo)` shows the mask editor and, folded under it, a
+# *Product photo* panel: choose a preset, see the framed photo, download it. It runs in the
+# browser's worker on the edited mask; `w.product_photo("amazon")` gives the same pixels in
+# Python, and `widget.BatchRemover(paths, out_dir=..., preset="amazon")` writes one per image.
+#
 # ## A folder of photos
 #
 # `remove_many(..., preset="amazon")` (or `python -m segmentation remove photos/ -o out/

@@ -2,20 +2,39 @@
 
 A soft edge pixel of a photo mixes the subject's colour F and the old background's B,
 ``I = a F + (1 - a) B``; put it on white as is and the old background shows as a halo.
-:func:`estimate_foreground` recovers F with the two-pass blur-fusion estimate of Forte &
-Pitié ("Approximate fast foreground colour estimation", ICIP 2021): local means of the
-subject and of the background, weighted by alpha, then F = mean_F + a (I - a mean_F -
-(1 - a) mean_B), once with a wide window (radius 90) and again with a narrow one (radius
-6) fed the first pass's F and background.
+
+:func:`edge_estimate` takes local means around each soft pixel with the two-pass
+blur-fusion of Forte & Pitié ("Approximate fast foreground colour estimation", ICIP 2021):
+alpha-weighted means of the subject and of the background, ``F = mean_F + a (I - a mean_F
+- (1 - a) mean_B)``, once with a wide window (radius 90) and again with a narrow one
+(radius 6) fed the first pass's F and background. :func:`refine` then turns the narrow
+means into the colour, in three guarded steps, because a model's mask is often wrong at
+the edge (soft inside the object, or soft over the background), and blur-fusion alone then
+pulls the local subject colour into pixels that hold none of it:
+
+1. *Consistent alpha*: the colour's own alpha ``c`` (where ``I`` lies between the
+   background mean and the subject mean) may raise the alpha used for the estimate,
+   ``a' = max(a, c)``: never remove more background than the pixel shows.
+2. *Unmixing*: ``(I - (1 - a') mean_B) / a'``, the pixel with the local background's share
+   taken out, blended with blur-fusion by ``a'`` (the pixel's own colour is the better
+   witness where it is mostly subject; the local mean where it is mostly background).
+3. *Guard*: the correction is applied only as far as the mask's alpha explains the pixel:
+   with ``rho = |I - (a mean_F + (1 - a) mean_B)| / |mean_F - mean_B|``, fully up to
+   ``rho = 0.1``, not at all from ``rho = 0.3`` (the pixel then keeps its colour).
+
+``scripts/bench_product.py --quality`` measures each step (``docs/product-photos.md``).
 
 The numpy twin of ``js/src/product/decontaminate.ts``. Window sums are exact integers
 (summed-area tables of 8-bit values; at most a few 1e11, exact in an int64 and in a
-double), the rest float64 with the same operations in the same order, so both sides agree.
-Only pixels whose alpha is strictly between 0 and 255 change; the means are evaluated only
-where they are needed (the edge, and the background within the narrow radius of it).
+double), the rest float64 with the same operations in the same order (sums of three terms
+written out, left to right), so both sides agree. Only pixels whose alpha is strictly
+between 0 and 255 change; the means are evaluated only where they are needed (the edge,
+and the background within the narrow radius of it).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +45,11 @@ from segmentation.product.framing import cumsum_rows, in_threads
 WIDE = 90
 #: Window radius of the second pass.
 NARROW = 6
+#: The guard: full correction while the residual is at most this share of the distance
+#: between the local subject and background means...
+TRUST_FULL = 0.1
+#: ...and none from this share on (linear between).
+TRUST_NONE = 0.3
 
 
 def _table(values: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -110,8 +134,34 @@ def _around(
     )
 
 
-def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """Estimate the subject's colour: ``rgb`` where alpha is 0 or 255, estimated between.
+@dataclass(frozen=True)
+class EdgeEstimate:
+    """The soft pixels of a canvas and the local means around each (see :func:`refine`).
+
+    Attributes
+    ----------
+    ys, xs : numpy.ndarray
+        int64 ``[N]``, the pixels with 0 < alpha < 255, in row-major order.
+    image : numpy.ndarray
+        float64 ``[N, 3]``, their colours as they are.
+    alpha : numpy.ndarray
+        float64 ``[N]``, their alpha in 0..1.
+    fore, back : numpy.ndarray
+        float64 ``[N, 3]``, the narrow pass's alpha-weighted means of the subject and of
+        the background around each.
+
+    """
+
+    ys: NDArray[np.int64]
+    xs: NDArray[np.int64]
+    image: NDArray[np.float64]
+    alpha: NDArray[np.float64]
+    fore: NDArray[np.float64]
+    back: NDArray[np.float64]
+
+
+def edge_estimate(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> EdgeEstimate | None:
+    """Return the soft pixels of ``alpha`` and the blur-fusion means around them.
 
     Parameters
     ----------
@@ -122,15 +172,14 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
 
     Returns
     -------
-    numpy.ndarray
-        uint8 ``[H, W, 3]``.
+    EdgeEstimate or None
+        None where no pixel is soft.
 
     """
     h, w = alpha.shape
-    out = rgb.copy()
     ey, ex = np.nonzero((alpha > 0) & (alpha < 255))
     if len(ey) == 0:
-        return out
+        return None
     # where the second pass reads the first pass's background: not opaque, near the edge
     # (a window sum of the edge > 0, taken for the whole part at once by slicing the table)
     y0, y1, x0, x1 = _around(ey, ex, NARROW, h, w)
@@ -178,17 +227,83 @@ def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDA
     inside = (py >= y0) & (py < y1) & (px >= x0) & (px < x1)
     by, bx = py[inside] - y0, px[inside] - x0
     weight_b = 255 - part_a[by, bx]
-    result = np.empty((len(ey), 3))
+    fore = np.empty((len(ey), 3))
+    back = np.empty((len(ey), 3))
 
     def second(c: int) -> None:
         fa = rgb[y0:y1, x0:x1, c].astype(np.int64) * part_a
         fa[ey - y0, ex - x0] = fore1[:, c] * a_int[ey, ex]
         bb = np.zeros((y1 - y0, x1 - x0), np.int64)
         bb[by, bx] = back1[inside, c] * weight_b
-        mf = _ratio(win2.sum(_table(fa)), s_a2)
-        mb = _ratio(win2.sum(_table(bb)), den_b2)
-        result[:, c] = _fuse(image_edge[:, c], a_edge[:, 0], mf, mb)
+        fore[:, c] = _ratio(win2.sum(_table(fa)), s_a2)
+        back[:, c] = _ratio(win2.sum(_table(bb)), den_b2)
 
     in_threads(second, range(3))
-    out[ey, ex] = _round(result).astype(np.uint8)
+    return EdgeEstimate(ey, ex, image_edge, a_edge[:, 0], fore, back)
+
+
+def _dot(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row-wise dot product of ``[N, 3]`` arrays, summed left to right (as TypeScript does)."""
+    return u[:, 0] * v[:, 0] + u[:, 1] * v[:, 1] + u[:, 2] * v[:, 2]
+
+
+def _clip(x: NDArray[np.float64], lo: float, hi: float) -> NDArray[np.float64]:
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def refine(
+    est: EdgeEstimate,
+    *,
+    consistent_alpha: bool = True,
+    unmix: bool = True,
+    guard: bool = True,
+) -> NDArray[np.float64]:
+    """Return the subject's colour at the soft pixels, float64 ``[N, 3]`` in 0..255.
+
+    The three steps are described in the module's docstring; each can be left out (for
+    the benchmark's comparison), and with none of them this is the plain blur-fusion
+    estimate.
+    """
+    i, mf, mb = est.image, est.fore, est.back
+    a = est.alpha[:, None]
+    d = mf - mb
+    dd = _dot(d, d)
+    au = a
+    if consistent_alpha:
+        proj = _dot(i - mb, d)
+        own = np.where(dd > 0, _clip(proj / np.where(dd > 0, dd, 1.0), 0.0, 1.0), 0.0)
+        au = np.maximum(a, own[:, None])
+    f = _fuse(i, au, mf, mb)
+    if unmix:
+        taken = _clip(i + ((1.0 - au) / au) * (i - mb), 0.0, 255.0)
+        f = au * taken + (1.0 - au) * f
+    if guard:
+        r = i - (a * mf + (1.0 - a) * mb)
+        rho = np.sqrt(_dot(r, r) / np.where(dd > 0, dd, 1.0))
+        trust = _clip((TRUST_NONE - rho) / (TRUST_NONE - TRUST_FULL), 0.0, 1.0)
+        trust = np.where(dd > 0, trust, 0.0)[:, None]
+        f = i + trust * (f - i)
+    return f
+
+
+def estimate_foreground(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Estimate the subject's colour: ``rgb`` where alpha is 0 or 255, estimated between.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        uint8 ``[H, W, 3]``, the photo's colours (subject and old background mixed).
+    alpha : numpy.ndarray
+        uint8 ``[H, W]``, the subject's alpha at the same pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``[H, W, 3]``.
+
+    """
+    out = rgb.copy()
+    est = edge_estimate(rgb, alpha)
+    if est is not None:
+        out[est.ys, est.xs] = _round(refine(est)).astype(np.uint8)
     return out

@@ -34,6 +34,8 @@ from segmentation.models.registry import Registry
 from segmentation.models.registry import default_registry as _default_registry
 from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from segmentation.pixels import pixels_checksum
+from segmentation.product.presets import PresetArg
+from widget.batch.product import ProductWriter
 from widget.batch.results import BatchResults
 from widget.batch.sharing import KernelShare, SharedQueue
 from widget.batch.state import BatchTraits
@@ -93,6 +95,10 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
     resolution : int or tuple of int, optional
         Model input ``(height, width)``, as for :class:`widget.BackgroundRemover`
         (multiples of 32 up to 2048; None: the model's); the twin runs the same.
+    preset : str, path, dict or ProductSpec, optional
+        Also write each image's product photo to ``out_dir`` (required then) once its mask
+        exists: ``0007-photo-amazon.jpg`` (see :mod:`widget.batch.product`,
+        :attr:`product_paths`). Checked, with its background image, before any work.
 
     """
 
@@ -115,6 +121,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         keep_masks: bool | None = None,
         threads_per_worker: int | None = None,
         resolution: int | tuple[int, int] | None = None,
+        preset: PresetArg | None = None,
         **kwargs: Any,
     ) -> None:
         asked = None if resolution is None else check_resolution(resolution)
@@ -150,6 +157,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         self._resolution = asked or (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
         self._thumb_side = int(thumb_side)
         keep = out_dir is None if keep_masks is None else bool(keep_masks)
+        self._products = None if preset is None else ProductWriter(preset, out_dir, images)
         self._store = MaskStore(out_dir, keep, images)
         self._sources: list[ImageSource] = list(images)
         sizes: list[tuple[int, int] | None] = []
@@ -222,6 +230,11 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             self._kernel(index, "no browser answered (yet)")
             self._update_status()
         return self._stored_mask(index)
+
+    @property
+    def product_paths(self) -> list[Path | None]:
+        """Per image, its product photo in ``out_dir`` (None: no ``preset``, not yet, failed)."""
+        return list(self._products.written) if self._products else [None] * len(self._results)
 
     @property
     def mask_paths(self) -> list[Path | None]:
@@ -393,6 +406,8 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
                 why = exc.strerror or exc
                 self.set_trait("error", f"image {index}: cannot write its mask to {where} ({why})")
                 return
+        if self._products is not None:
+            rec.error = self._products.write(index, self._sources[index], mask)
         if not self._store.keep:
             rec.browser = rec.kernel = None
 

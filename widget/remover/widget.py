@@ -31,6 +31,7 @@ from widget.link.view_link import ViewLink
 from widget.protocol import common
 from widget.protocol import remover as wire
 from widget.remover.editing import MaskEditing
+from widget.remover.product import ProductPhotos
 from widget.remover.run import MAX_MASKS_IN_FLIGHT, Answer, MaskRun
 from widget.remover.state import EngineTraits
 from widget.transfer.assets import STATIC, Asset, file_asset, wasm_asset
@@ -57,7 +58,7 @@ def checked_patience(value: object) -> float:
 
 
 class BackgroundRemover(
-    DisplayTracking, EngineTraits, MaskEditing, BundleTraits, anywidget.AnyWidget
+    DisplayTracking, EngineTraits, MaskEditing, ProductPhotos, BundleTraits, anywidget.AnyWidget
 ):
     """Remove the background of ``image`` in the browser, with the kernel as twin and fallback.
 

@@ -7,20 +7,29 @@ is sent instead (the original JPEG/PNG when the browser decodes it exactly like
 :func:`segmentation.images.load_image`, else the deflated RGBA pixels) and decodes it
 again when the kernel needs pixels (the kernel twin, a cut-out). The decoded pixels are
 held weakly: while a caller keeps them they are reused, then they go.
+
+A photo tagged with another colour profile (Display P3 from phones) is converted to sRGB
+once, here (:func:`segmentation.product.colour.to_srgb`): the browser decodes without
+converting, so the view is sent the converted pixels, and the model, the cut-outs, the
+product photos (kernel and export panel) and the view all see the colours the photo showed.
 """
 
 from __future__ import annotations
 
+import logging
 import weakref
 import zlib
 
 import numpy as np
 
+from segmentation.errors import ImageError
 from segmentation.images import ImageSource, LoadedImage, load_image
 from segmentation.pixels import pixels_checksum
+from segmentation.product.colour import to_srgb
 from widget.transfer.assets import RAW_RGBA, Asset, image_asset
 
 _PIECE = 1 << 20  # bytes of compressed input inflated at a time
+log = logging.getLogger("pixel_liberation.widget")
 
 
 def inflate_rgba(data: bytes, width: int, height: int) -> np.ndarray:
@@ -67,7 +76,14 @@ class EncodedImage:
 
     def __init__(self, source: ImageSource) -> None:
         loaded = load_image(source)
-        self.asset: Asset = image_asset(source, loaded)
+        try:
+            converted = to_srgb(loaded)
+        except ImageError as exc:  # an unusable profile: keep the stored values, say so
+            log.warning("%s (its pixels are used as stored)", exc)
+            converted = loaded
+        # converted pixels differ from the file's: the browser gets them raw, not the file
+        self.asset: Asset = image_asset(source if converted is loaded else None, converted)
+        loaded = converted
         self.checksum = pixels_checksum(loaded.pixels)
         self.size = loaded.size
         self._meta = (loaded.has_alpha, loaded.original_size, loaded.format, loaded.name)

@@ -1,11 +1,17 @@
 // Edge colour decontamination: the subject's own colour where the mask is soft. The TypeScript
-// twin of segmentation/product/decontaminate.py (two-pass blur-fusion foreground estimate of
-// Forte & Pitie 2021, radius 90 then 6). Window sums are exact integers held in doubles
-// (summed-area tables of 8-bit products stay far below 2**53), the rest is the same double
-// arithmetic in the same order; only pixels with 0 < alpha < 255 change.
+// twin of segmentation/product/decontaminate.py: local means by the two-pass blur-fusion of
+// Forte & Pitie 2021 (radius 90, then 6), then the guarded estimate (consistent alpha, unmixing
+// blended with blur-fusion, a guard that keeps a pixel's colour where the mask's alpha does not
+// explain it; the Python module's docstring says why). Window sums are exact integers held in
+// doubles (summed-area tables of 8-bit products stay far below 2**53), the rest is the same
+// double arithmetic in the same order; only pixels with 0 < alpha < 255 change.
 
 export const WIDE = 90;
 export const NARROW = 6;
+/** The guard: full correction up to this residual (a share of |mean_F - mean_B|)... */
+export const TRUST_FULL = 0.1;
+/** ...none from this one on. */
+export const TRUST_NONE = 0.3;
 
 /** A summed-area table of `value(x, y)` over the part [x0, x1) x [y0, y1): (pw + 1) * (ph + 1). */
 class Table {
@@ -132,16 +138,47 @@ export function estimateForeground(rgba: Uint8ClampedArray | Uint8Array, w: numb
   const tA2 = new Table(p2.x0, p2.y0, p2.x1, p2.y1, alpha, w);
   const isPoint = new Uint8Array(n);
   for (const p of points) isPoint[p] = 1;
+  const fore = new Float64Array(edgeCount * 3), back = new Float64Array(edgeCount * 3);
   for (let c = 0; c < 3; c++) {
     const tF = new Table(p2.x0, p2.y0, p2.x1, p2.y1, (i) => (isEdge[i] ? fore1[i * 3 + c] : rgba[i * 4 + c]) * rgba[i * 4 + 3], w);
     const tB = new Table(p2.x0, p2.y0, p2.x1, p2.y1, (i) => (isPoint[i] ? back1[i * 3 + c] * (255 - rgba[i * 4 + 3]) : 0), w);
-    for (const p of edge) {
-      const [xa, ya, xb, yb] = win(p, NARROW);
+    for (let e = 0; e < edgeCount; e++) {
+      const [xa, ya, xb, yb] = win(edge[e], NARROW);
       const s2 = tA2.sum(xa, ya, xb, yb);
-      const mf = ratio(tF.sum(xa, ya, xb, yb), s2);
-      const mb = ratio(tB.sum(xa, ya, xb, yb), 255 * (yb - ya) * (xb - xa) - s2);
-      out[p * 3 + c] = Math.floor(fuse(rgba[p * 4 + c], alpha(p) / 255.0, mf, mb) + 0.5);
+      fore[e * 3 + c] = ratio(tF.sum(xa, ya, xb, yb), s2);
+      back[e * 3 + c] = ratio(tB.sum(xa, ya, xb, yb), 255 * (yb - ya) * (xb - xa) - s2);
     }
   }
+  const pixel = new Float64Array(3), fused = new Float64Array(3);
+  for (let e = 0; e < edgeCount; e++) {
+    const p = edge[e], o = e * 3;
+    pixel[0] = rgba[p * 4]; pixel[1] = rgba[p * 4 + 1]; pixel[2] = rgba[p * 4 + 2];
+    refine(pixel, alpha(p) / 255.0, fore.subarray(o, o + 3), back.subarray(o, o + 3), fused);
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.floor(fused[c] + 0.5);
+  }
   return out;
+}
+
+/** The guarded estimate of one pixel (Python: `refine` with every step), written into `f`:
+ * `i` its colour, `a` its alpha (0..1), `mf`/`mb` the narrow pass's subject and background
+ * means. The same operations in the same order as numpy's. */
+export function refine(i: Float64Array, a: number, mf: Float64Array, mb: Float64Array, f: Float64Array): void {
+  const d0 = mf[0] - mb[0], d1 = mf[1] - mb[1], d2 = mf[2] - mb[2];
+  const dd = d0 * d0 + d1 * d1 + d2 * d2;
+  // the colour's own alpha may raise the alpha the estimate uses
+  const proj = (i[0] - mb[0]) * d0 + (i[1] - mb[1]) * d1 + (i[2] - mb[2]) * d2;
+  const own = dd > 0 ? Math.min(Math.max(proj / dd, 0.0), 1.0) : 0.0;
+  const au = Math.max(a, own);
+  // the guard: how far the mask's alpha explains the pixel
+  const r0 = i[0] - (a * mf[0] + (1.0 - a) * mb[0]);
+  const r1 = i[1] - (a * mf[1] + (1.0 - a) * mb[1]);
+  const r2 = i[2] - (a * mf[2] + (1.0 - a) * mb[2]);
+  const rho = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / (dd > 0 ? dd : 1.0));
+  const trust = dd > 0 ? Math.min(Math.max((TRUST_NONE - rho) / (TRUST_NONE - TRUST_FULL), 0.0), 1.0) : 0.0;
+  for (let c = 0; c < 3; c++) {
+    const blurred = fuse(i[c], au, mf[c], mb[c]);
+    const taken = clip(i[c] + ((1.0 - au) / au) * (i[c] - mb[c]));
+    const est = au * taken + (1.0 - au) * blurred;
+    f[c] = i[c] + trust * (est - i[c]);
+  }
 }

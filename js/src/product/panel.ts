@@ -37,6 +37,8 @@ export interface ProductPanel {
   root: HTMLElement;
   /** Make the photo of preset `name` (what choosing it in the select does). */
   choose(name: string): Promise<void>;
+  /** The preset chosen last. */
+  current(): string;
   destroy(): void;
 }
 
@@ -71,6 +73,7 @@ export function mountProductPanel(host: HTMLElement, opts: PanelOptions): Produc
   const download = node("a", "pl-product-download", bar);
   download.textContent = "Download";
   download.dataset.name = "product-download";
+  download.style.cssText = "padding:1px 8px;border:1px solid currentColor;border-radius:3px;text-decoration:none;cursor:pointer";
   download.setAttribute("aria-disabled", "true");
   const note = node("div", "pl-product-note", root);
   note.style.cssText = "font-size:11px;opacity:0.75;max-width:480px";
@@ -87,9 +90,11 @@ export function mountProductPanel(host: HTMLElement, opts: PanelOptions): Produc
     if (next) {
       download.href = next;
       download.removeAttribute("aria-disabled");
+      download.style.opacity = "1";
     } else {
       download.removeAttribute("href");
       download.setAttribute("aria-disabled", "true");
+      download.style.opacity = "0.4";
     }
   };
 
@@ -140,6 +145,7 @@ export function mountProductPanel(host: HTMLElement, opts: PanelOptions): Produc
   return {
     root,
     choose,
+    current: () => select.value,
     destroy() {
       alive = false;
       select.removeEventListener("change", onChange);

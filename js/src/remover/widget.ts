@@ -6,6 +6,7 @@ import { attachEditor, type EditTraits } from "../editor/attach";
 import { showSavedSnapshot } from "../editor/saved";
 import { sayHello, startWorkers, watchTraits } from "../shared/bootstrap";
 import { type StatusInfo, statusKind } from "../shared/status";
+import { attachExportPanel, type ExportPanel } from "./export-panel";
 import { type HintTraits, showThreadsHint } from "./hint";
 import { Job } from "./job";
 import { RemoverLink } from "./link";
@@ -27,11 +28,13 @@ function showTraits(model: AnyModel<Traits>, view: View): void {
 const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) => {
   const view = new View(el);
   let edit: ReturnType<typeof attachEditor> | null = null;
+  let exportPanel: ExportPanel | null = null;
   let saved: ReturnType<typeof showSavedSnapshot> = null; // the saved cutout, until the editor mounts
   view.onMask = (mask, width, height, image) => {
     if (edit || !image) return;
     saved?.remove();
     edit = attachEditor(model, view.root, { image, modelMask: mask, width, height });
+    exportPanel = attachExportPanel(model, view.root, image, edit.editor);
     view.figure.style.display = "none"; // the editor shows image, mask and cutout
     void edit.editor.ready.then(() => view.releaseFigure(), () => undefined);
   };
@@ -51,6 +54,7 @@ const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) =
     unwatch();
     unhint();
     if (client) releaseWorker(client);
+    exportPanel?.detach();
     edit?.detach();
     saved?.remove();
     view.dispose();
