@@ -7,6 +7,8 @@ after a page reload, must not receive the model or the WebAssembly again.
 
 from __future__ import annotations
 
+import json
+
 import time
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,12 @@ def wait_result(nb: Notebook, var: str = "w", timeout_s: float = 120) -> dict[st
         f" 'fallback_reason': {var}.fallback_reason, 'first_source': {var}.first_source,"
         f" 'parity': {var}.parity, 'settled': not {var}._run.browser_running}}"
     )
+    # read under the widget's lock: the view's messages may be handled on a subshell's thread
+    code = f"import json as _json\nwith {var}._link.lock:\n    print(_json.dumps({expr}))"
     deadline = time.monotonic() + timeout_s
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        state = nb.kernel_eval(expr)
+        state = json.loads(nb.execute(code).stdout.strip().splitlines()[-1])
         if (state["backend_used"] and state["settled"]) or state["error"]:
             return state
         time.sleep(0.5)

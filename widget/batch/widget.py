@@ -205,31 +205,33 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         With ``keep_masks=False`` the masks are read back from ``out_dir``: all of them
         in memory at once, so prefer :meth:`mask` or :attr:`mask_paths` for big batches.
         """
-        self._check_open()
-        self._kernel_news()
-        if self._browser_runs():
+        with self._link.lock:
+            self._check_open()
+            self._kernel_news()
+            if self._browser_runs():
+                return [self._stored_mask(i) for i in range(len(self._results))]
+            self._stop_share()
+            pending = self._results.pending()
+            for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
+                self._kernel(i, "no browser answered (yet)")
+            self._update_status()
             return [self._stored_mask(i) for i in range(len(self._results))]
-        self._stop_share()
-        pending = self._results.pending()
-        for i in tqdm(pending, desc="kernel twin", leave=False, disable=not pending):
-            self._kernel(i, "no browser answered (yet)")
-        self._update_status()
-        return [self._stored_mask(i) for i in range(len(self._results))]
 
     def mask(self, index: int) -> np.ndarray | None:
         """Image ``index``'s uint8 ``[H, W]`` mask, None while a running browser view owes it.
 
         Without a running view, the kernel twin computes a missing one (see :attr:`masks`).
         """
-        self._check_open()
-        self._kernel_news()
-        rec = self._results.records[index]
-        if rec.size is not None and not rec.finished and not self._browser_runs():
-            if index in self._share_taken():
-                self._stop_share()  # the kernel is at it: its result, not a second run
-            self._kernel(index, "no browser answered (yet)")
-            self._update_status()
-        return self._stored_mask(index)
+        with self._link.lock:
+            self._check_open()
+            self._kernel_news()
+            rec = self._results.records[index]
+            if rec.size is not None and not rec.finished and not self._browser_runs():
+                if index in self._share_taken():
+                    self._stop_share()  # the kernel is at it: its result, not a second run
+                self._kernel(index, "no browser answered (yet)")
+                self._update_status()
+            return self._stored_mask(index)
 
     @property
     def product_paths(self) -> list[Path | None]:
@@ -285,26 +287,27 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             ``differing_pixels``, ``pixels_match``, ``worker``); None for the others.
 
         """
-        self._check_open()
-        out: list[dict[str, Any] | None] = []
-        for i, rec in enumerate(tqdm(self._results.records, desc="compare", leave=False)):
-            browser = rec.browser if rec.timing.get("backend") == "browser" else None
-            if browser is None and rec.timing.get("backend") == "browser" and rec.saved:
-                browser = MaskStore.read(rec.saved)  # keep_masks=False: read it back
-            if browser is None:
-                out.append(None)
-                continue
-            pixels = load_image(self._sources[i]).pixels
-            kernel = rec.kernel
-            if kernel is None:
-                kernel, ms = run_twin(self._spec, self._registry, pixels, self._resolution)
-                if self._store.keep:
-                    self._results.set_kernel(i, kernel, ms, "")
-            cmp: dict[str, Any] = dict(compare_masks(browser, kernel))
-            cmp["pixels_match"] = rec.checksum == pixels_checksum(pixels)
-            cmp["worker"] = rec.timing.get("worker")
-            out.append(cmp)
-        return out
+        with self._link.lock:
+            self._check_open()
+            out: list[dict[str, Any] | None] = []
+            for i, rec in enumerate(tqdm(self._results.records, desc="compare", leave=False)):
+                browser = rec.browser if rec.timing.get("backend") == "browser" else None
+                if browser is None and rec.timing.get("backend") == "browser" and rec.saved:
+                    browser = MaskStore.read(rec.saved)  # keep_masks=False: read it back
+                if browser is None:
+                    out.append(None)
+                    continue
+                pixels = load_image(self._sources[i]).pixels
+                kernel = rec.kernel
+                if kernel is None:
+                    kernel, ms = run_twin(self._spec, self._registry, pixels, self._resolution)
+                    if self._store.keep:
+                        self._results.set_kernel(i, kernel, ms, "")
+                cmp: dict[str, Any] = dict(compare_masks(browser, kernel))
+                cmp["pixels_match"] = rec.checksum == pixels_checksum(pixels)
+                cmp["worker"] = rec.timing.get("worker")
+                out.append(cmp)
+            return out
 
     def close(self) -> None:
         """Close the widget and release its masks in the kernel and its views in the browser.
@@ -314,14 +317,15 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         once no batch uses it. Reading masks afterwards raises ``RuntimeError``.
         """
         if hasattr(self, "_link"):  # also called by __del__ of a half-constructed widget
-            self._closed = True
-            if self._share is not None:
-                self._share.stop()
-            self._stream = None
-            self._link.close()
-            self._results.drop_all()  # masks still arriving are dropped
-            for rec in self._results.records:
-                rec.browser = rec.kernel = None
+            with self._link.lock:
+                self._closed = True
+                if self._share is not None:
+                    self._share.stop()
+                self._stream = None
+                self._link.close()
+                self._results.drop_all()  # masks still arriving are dropped
+                for rec in self._results.records:
+                    rec.browser = rec.kernel = None
         super().close()
         trim_heap()
 
@@ -344,25 +348,26 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
 
     def _kernel_news(self) -> None:
         """Record what the kernel's share claimed and finished (on the kernel's main thread)."""
-        share = self._share
-        if share is None or self._closed:
-            return
-        claims, results = share.drain()
-        view = self._runner
-        for index in claims:  # the view waits for every image in order: it skips these
-            if view is not None and self._stream is not None:
-                self._link.send({"type": "img_skip", "view": view, "index": index, "error": ""})
-        for r in results:
-            rec = self._results.records[r.index]
-            if rec.finished:
-                continue
-            if r.mask is None:
-                self._unreadable(r.index, f"image {r.index}: {r.error}")
-            else:
-                self._results.set_kernel(r.index, r.mask, r.ms, KERNEL_SHARE)
-                self._stored(r.index)
-        if claims or results:
-            self._update_status()
+        with self._link.lock:
+            share = self._share
+            if share is None or self._closed:
+                return
+            claims, results = share.drain()
+            view = self._runner
+            for index in claims:  # the view waits for every image in order: it skips these
+                if view is not None and self._stream is not None:
+                    self._link.send({"type": "img_skip", "view": view, "index": index, "error": ""})
+            for r in results:
+                rec = self._results.records[r.index]
+                if rec.finished:
+                    continue
+                if r.mask is None:
+                    self._unreadable(r.index, f"image {r.index}: {r.error}")
+                else:
+                    self._results.set_kernel(r.index, r.mask, r.ms, KERNEL_SHARE)
+                    self._stored(r.index)
+            if claims or results:
+                self._update_status()
 
     def _stop_share(self) -> None:
         """Let the kernel's share finish the image under way and take no more; record it all."""
@@ -592,8 +597,9 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
 
     def _all_done(self) -> bool:
         """Whether no image is left (the kernel's share's news recorded first)."""
-        self._kernel_news()
-        return not self._results.pending()
+        with self._link.lock:
+            self._kernel_news()
+            return not self._results.pending()
 
     def _share_taken(self) -> set[int]:
         return self._share.taken if self._share is not None else set()
@@ -628,10 +634,11 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
                 displayed=self._displayed,
                 timeout=float(timeout),
             )
-        if self._results.pending():
-            self._runner = None  # the kernel takes over what is left
-            self._fall_back_all(reason or "backend='kernel' was requested")
-        used = {b for b in self.backends if b}
-        source = used.pop() if len(used) == 1 else ("mixed" if used else "kernel")
-        reasons = dict.fromkeys(r for r in self.fallback_reasons if r)
+        with self._link.lock:
+            if self._results.pending():
+                self._runner = None  # the kernel takes over what is left
+                self._fall_back_all(reason or "backend='kernel' was requested")
+            used = {b for b in self.backends if b}
+            source = used.pop() if len(used) == 1 else ("mixed" if used else "kernel")
+            reasons = dict.fromkeys(r for r in self.fallback_reasons if r)
         return WaitResult(source, "; ".join(reasons))

@@ -4,9 +4,10 @@ A widget owns one :class:`ViewLink`. The link registers itself for the widget's 
 messages, validates each with the widget's parser and hands it on: a ``hello`` is recorded
 (the view's id and capabilities) before the widget's ``on_hello`` decides what to plan; an
 ``ack`` goes to the view's :class:`~widget.transfer.chunks.ChunkSender`; everything else
-goes to the widget's ``on_message``. A rejected message, or an exception while handling
-one, becomes the widget's ``error`` trait (:func:`widget.protocol.common.receive`): nothing
-a view sends can crash the kernel.
+goes to the widget's ``on_message``. Messages are handled under :attr:`ViewLink.lock`
+(they may arrive on another thread than the cell's). A rejected message, or an exception
+while handling one, becomes the widget's ``error`` trait
+(:func:`widget.protocol.common.receive`): nothing a view sends can crash the kernel.
 
 Towards the views it sends plans with the assets they lack (``start``), results
 (``send_result``), ``recycle`` requests, and every message through one ``send``; it counts
@@ -16,6 +17,7 @@ the bytes sent per asset kind, sets the widget's status (words and data, see
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -78,12 +80,17 @@ class ViewLink(Generic[M]):
         self._senders: dict[str, ChunkSender] = {}
         self.status = Status("waiting")
         """The last status set (:meth:`set_status`)."""
+        self.lock = threading.RLock()
+        """Held while a message is handled. JupyterLab may deliver the views' messages on a
+        kernel subshell's thread, beside the cell running on the main thread: the widget
+        holds this lock too wherever a cell reads or changes what the messages change."""
         widget.on_msg(self.receive)
 
     # ------------------------------------------------------------------ receiving
     def receive(self, _widget: object, content: Any, buffers: list[Any] | None) -> None:
         """Validate and dispatch one custom message (registered with ``on_msg``)."""
-        common.receive(self._widget, self._parse, self._dispatch, content, buffers)
+        with self.lock:
+            common.receive(self._widget, self._parse, self._dispatch, content, buffers)
 
     def _dispatch(self, msg: M) -> None:
         if isinstance(msg, common.Hello):

@@ -186,20 +186,23 @@ class BackgroundRemover(
         return self._encoded
 
     def _editing_model_mask(self) -> np.ndarray:
-        """uint8 ``[H, W]`` mask: the browser's when it answered, else the kernel twin's.
+        """uint8 ``[H, W]`` mask: the first full answer (or the browser's identical one).
 
         Public as ``model_mask``; ``mask`` is the edited one (see :mod:`widget.remover.editing`).
-        While a browser view is running the model, the read waits for it (see :meth:`wait`)
-        instead of starting a competing kernel inference.
+        While a browser view is running the model and no answer exists yet, the read waits
+        (see :meth:`wait`) instead of starting a competing kernel inference.
         """
         self._source()  # a closed widget says so at once, instead of waiting for its views
         run = self._run
-        if not run.answered and run.browser_running:
+        with self._link.lock:
+            busy = not run.answered and run.browser_running
+        if busy:
             self.wait()
-        if run.current is None:
-            self._answer_in_kernel("no browser answered (yet)")
-        assert run.current is not None  # the kernel answered just above
-        return run.current.mask
+        with self._link.lock:
+            if run.current is None:
+                self._answer_in_kernel("no browser answered (yet)")
+            assert run.current is not None  # the kernel answered just above
+            return run.current.mask
 
     @property
     def browser_mask(self) -> np.ndarray | None:
@@ -241,10 +244,11 @@ class BackgroundRemover(
             If no browser has sent a mask yet.
 
         """
-        browser = self._run.browser_mask()
-        if browser is None:
-            raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
-        kernel = self._kernel_answer()
+        with self._link.lock:
+            browser = self._run.browser_mask()
+            if browser is None:
+                raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
+            kernel = self._kernel_answer()
         out: dict[str, Any] = dict(compare_masks(browser, kernel.mask))
         out["browser_ms"] = float(self.timings.get("inference", float("nan")))
         out["kernel_ms"] = kernel.ms
@@ -267,11 +271,12 @@ class BackgroundRemover(
     def _release_buffers(self) -> None:
         if not hasattr(self, "_link"):  # close() from __del__ of a half-constructed widget
             return
-        self._encoded = None
-        self._drop_twin_ahead()
-        self._run.close()  # masks still arriving are dropped
-        self._link.close()
-        self._replayed = None
+        with self._link.lock:
+            self._encoded = None
+            self._drop_twin_ahead()
+            self._run.close()  # masks still arriving are dropped
+            self._link.close()
+            self._replayed = None
 
     @property
     def closed(self) -> bool:
@@ -605,25 +610,32 @@ class BackgroundRemover(
 
         """
         run = self._run
+        lock = self._link.lock
         if self._backend == "kernel":
-            if not run.answered:
-                self._answer_in_kernel("backend='kernel' was requested")
+            with lock:
+                if not run.answered:
+                    self._answer_in_kernel("backend='kernel' was requested")
             return WaitResult("kernel", "backend='kernel' was requested")
-        if browser:
-            done = lambda: run.browser is not None or (run.answered and not run.browser_running)  # noqa: E731
-        else:
-            done = lambda: run.answered  # noqa: E731
+
+        def done() -> bool:
+            with lock:  # a view's message may be mid-way on another thread
+                if browser:
+                    return run.browser is not None or (run.answered and not run.browser_running)
+                return run.answered
+
         reason = wait_for_browser(
             done,
             lambda: self._link.attached,
             displayed=self._displayed,
             timeout=self._timeout_s if timeout is None else float(timeout),
         )
-        if reason and not run.answered:
-            run.browser_gone()
-            self._answer_in_kernel(reason)
-        elif reason and browser and run.browser_running:
-            reason = f"no mask of the browser's own: {reason}"
-        current = run.current
-        source = current.source if current is not None else "kernel"
-        return WaitResult(source, "" if source == "browser" else reason or self.fallback_reason)
+        with lock:
+            if reason and not run.answered:
+                run.browser_gone()
+                self._answer_in_kernel(reason)
+            elif reason and browser and run.browser_running:
+                reason = f"no mask of the browser's own: {reason}"
+            current = run.current
+            source = current.source if current is not None else "kernel"
+            why = "" if source == "browser" else reason or self.fallback_reason
+        return WaitResult(source, why)
