@@ -8,7 +8,6 @@ after a page reload, must not receive the model or the WebAssembly again.
 from __future__ import annotations
 
 import json
-
 import time
 from pathlib import Path
 from typing import Any
