@@ -1,6 +1,6 @@
 """Fixtures for real-browser tests: one Chromium and one JupyterLab per session.
 
-Every test under ``tests/ui`` is marked ``browser``. A missing Chromium fails
+Every test under ``tests/e2e`` is marked ``browser``. A missing Chromium fails
 the test (never skips). On failure the page's console log, the server log and a
 screenshot are attached to the report / written to ``test-artifacts/``.
 """
@@ -14,21 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.ui.harness import ARTIFACTS, Notebook, Ui
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.testing.chromium import CHROMIUM, CHROMIUM_ARGS, missing_chromium
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import ARTIFACTS, Notebook, Ui
+from widget.testing.page_log import PageLog, WsMeter
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-UI_DIR = Path(__file__).resolve().parent
+E2E_DIR = Path(__file__).resolve().parent
 
 NotebookFactory = Callable[..., Notebook]
 
@@ -36,7 +27,7 @@ NotebookFactory = Callable[..., Notebook]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder ``browser``."""
     for item in items:
-        if UI_DIR in Path(item.path).resolve().parents:
+        if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
 
 
@@ -65,12 +56,11 @@ _FAILED = pytest.StashKey[bool]()
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[Browser]:
     """Debian's Chromium through Playwright (fails the test if it is not installed)."""
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `bash scripts/setup.sh` (apt-get install chromium)"
-        )
+    why = missing_chromium()
+    if why:
+        pytest.fail(why)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         yield browser
         browser.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.ui.conftest import NotebookFactory
+from tests.e2e.conftest import NotebookFactory
 
 
 def test_tab_benchmark_reports_timings_and_kernel_equal_masks(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import Notebook
-from tests.ui.test_engine_browser import tiny_cells, wait_result
+from tests.e2e.conftest import NotebookFactory
+from tests.e2e.test_engine_browser import tiny_cells
+from widget.testing.notebook import Notebook
+from widget.testing.widgets import wait_result
 from widget.transfer.bundle import read_bundle
 
 

@@ -15,12 +15,13 @@ from typing import cast
 import pytest
 from playwright.sync_api import Page
 
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_cdp import CdpBrowser, CdpError
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import tiny_cells, wait_result
+from tests.e2e.test_engine_browser import tiny_cells
+from widget.testing.cdp import CdpBrowser, CdpError
+from widget.testing.chromium import CHROMIUM, CHROMIUM_ARGS
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 
 def test_cdp_driver_runs_a_widget_and_reads_renderer_memory(

@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Locator, Page
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.editor_support import ARTIFACTS, capsule
-from tests.ui.harness import Notebook
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.notebook import Notebook
+from widget.testing.pages import ARTIFACTS, capsule
 
 H, W = 300, 400
 SETUP = f"""\

@@ -20,11 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.editor_support import ARTIFACTS
-from tests.ui.harness import Notebook
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_editor_jupyter import (
+from tests.e2e.conftest import NotebookFactory
+from tests.e2e.test_editor_jupyter import (
     H,
     W,
     cells,
@@ -34,6 +31,9 @@ from tests.ui.test_editor_jupyter import (
     set_input,
     wait_kernel,
 )
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.pages import ARTIFACTS
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 SETTINGS = Path("@jupyter-widgets") / "jupyterlab-manager" / "plugin.jupyterlab-settings"

@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from segmentation import mask_edits
-from tests.ui.editor_support import (
+from widget.testing.pages import (
     ARTIFACTS,
     build_page,
     capsule,

@@ -8,13 +8,11 @@ graph and decoding take real time in each worker.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import Notebook
+from tests.e2e.conftest import NotebookFactory
 from widget.batch.results import overlapping_workers
+from widget.testing.widgets import wait_done
 
 N_GOOD = 6
 BAD = 2  # index of the unreadable image
@@ -39,19 +37,6 @@ def batch_cells(tmp: Path) -> list[str]:
         "b = widget.BatchRemover(imgs, spec)\nb",
         "b2 = widget.BatchRemover(imgs[:2], spec)\nb2",
     ]
-
-
-def wait_done(nb: Notebook, var: str, timeout_s: float = 180) -> dict[str, Any]:
-    expr = f"{{'done': {var}.done, 'total': {var}.total, 'error': {var}.error}}"
-    deadline = time.monotonic() + timeout_s
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = nb.kernel_eval(expr)
-        if state["error"] or state["done"] == state["total"]:
-            return state
-        time.sleep(0.5)
-    status = nb.kernel_eval(f"{var}.status")
-    raise AssertionError(f"batch {var} did not finish in {timeout_s} s: {state}, {status!r}")
 
 
 def test_batch_uses_several_workers_and_matches_kernel(

@@ -7,31 +7,10 @@ after a page reload, must not receive the model or the WebAssembly again.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import Notebook
-
-
-def wait_result(nb: Notebook, var: str = "w", timeout_s: float = 120) -> dict[str, Any]:
-    """Poll the kernel until widget ``var`` has its mask and no view still computes one (or an
-    error); return its state. With ``backend="auto"`` the kernel may answer first while the
-    browser computes its own mask: this waits for the browser's too (``parity``)."""
-    expr = (
-        f"{{'backend_used': {var}.backend_used, 'error': {var}.error, 'status': {var}.status,"
-        f" 'fallback_reason': {var}.fallback_reason, 'first_source': {var}.first_source,"
-        f" 'parity': {var}.parity, 'settled': not {var}._run.browser_running}}"
-    )
-    deadline = time.monotonic() + timeout_s
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = nb.kernel_eval(expr)
-        if (state["backend_used"] and state["settled"]) or state["error"]:
-            return state
-        time.sleep(0.5)
-    raise AssertionError(f"widget {var} produced no mask in {timeout_s} s; last state {state}")
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.widgets import wait_result
 
 
 def tiny_cells(tmp: Path, names: list[str]) -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.test_engine_browser import tiny_cells, wait_result
+from tests.e2e.conftest import NotebookFactory
+from tests.e2e.test_engine_browser import tiny_cells
+from widget.testing.widgets import wait_result
 
 # Sends a raw comm_msg on the notebook's kernel connection, as a buggy or hostile front end
 # could: the widget's custom-message channel with contents that break the protocol.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.widgets import wait_result
 
 PERF = """async () => {
   const db = await new Promise((ok, no) => {

@@ -18,8 +18,8 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.widgets import wait_result
 
 pytestmark = [pytest.mark.isnet, pytest.mark.slow]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.widgets import wait_result
 
 
 def test_24_megapixel_image(notebook: NotebookFactory, tmp_path: Path) -> None:

@@ -25,24 +25,15 @@ from typing import cast
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, NotebookFactory
-from tests.ui.harness import Notebook
-from tests.ui.harness_cdp import CdpBrowser, renderers_rss
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.cdp import CdpBrowser
+from widget.testing.chromium import CHROMIUM, CHROMIUM_ARGS, renderer_rss
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 RUNS = 20
-
-
-def renderer_rss(browser: Browser) -> int:
-    """Sum of VmRSS (bytes) of the browser's renderer processes."""
-    cdp = browser.new_browser_cdp_session()
-    try:
-        info = cdp.send("SystemInfo.getProcessInfo")
-    finally:
-        cdp.detach()
-    return renderers_rss(info)
 
 
 def rss_series(

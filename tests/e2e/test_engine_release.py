@@ -14,10 +14,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import Notebook
-from tests.ui.test_engine_batch import wait_done
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.notebook import Notebook
+from widget.testing.widgets import wait_done, wait_result
 
 #: Whether the page's shared wasm engine worker is running (false: none, or terminated).
 PAGE_WORKER_ALIVE = """() => Object.keys(globalThis)

@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.ui.conftest import _LOG, _SERVER, CHROMIUM, CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import tiny_cells, wait_result
+from tests.e2e.conftest import _LOG, _SERVER
+from tests.e2e.test_engine_browser import tiny_cells
+from widget.testing.chromium import CHROMIUM, CHROMIUM_ARGS
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 WEBGPU_ARGS = [
     *(a for a in CHROMIUM_ARGS if a != "--disable-gpu"),

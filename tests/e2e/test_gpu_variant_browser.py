@@ -12,11 +12,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import wait_result
-from tests.ui.test_engine_webgpu import webgpu_page  # noqa: F401  (fixture)
+from tests.e2e.test_engine_webgpu import webgpu_page  # noqa: F401  (fixture)
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 
 def test_default_int8_becomes_fp32_on_webgpu(

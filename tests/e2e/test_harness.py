@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import KernelError
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.notebook import KernelError
 
 
 def test_notebook_driver(notebook: NotebookFactory) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import Notebook, Ui
-from tests.ui.harness_server import KERNEL_DISPLAY, KERNEL_NAME
-from tests.ui.test_engine_browser import wait_result
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.jupyter_server import KERNEL_DISPLAY, KERNEL_NAME
+from widget.testing.notebook import Notebook, Ui
+from widget.testing.widgets import wait_result
 
 pytestmark = [pytest.mark.isnet, pytest.mark.slow]
 

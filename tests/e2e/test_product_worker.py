@@ -31,7 +31,7 @@ from segmentation.product.spec import ProductSpec
 from segmentation.session import Segmenter
 from segmentation.store import ensure_wrapped
 from tests.conftest import TinyModel
-from tests.ui.editor_support import ESBUILD, ROOT, serve
+from widget.testing.pages import ESBUILD, ROOT, serve
 
 PAGE = ROOT / "js" / "test" / "page"
 WASM = ROOT / "widget" / "static" / "ort-wasm-simd-threaded.wasm"

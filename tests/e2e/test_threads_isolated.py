@@ -27,11 +27,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from tests.ui.conftest import _SERVER, NotebookFactory
-from tests.ui.harness import Notebook, Ui
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import tiny_cells, wait_result
+from tests.e2e.conftest import _SERVER, NotebookFactory
+from tests.e2e.test_engine_browser import tiny_cells
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook, Ui
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 COEP_ERRORS = (
     r"Cross-Origin-Embedder-Policy|ERR_BLOCKED_BY_RESPONSE"

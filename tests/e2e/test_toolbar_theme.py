@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.ui.conftest import NotebookFactory
-from tests.ui.harness import ARTIFACTS, Notebook, Ui
+from tests.e2e.conftest import NotebookFactory
+from widget.testing.notebook import ARTIFACTS, Notebook, Ui
 
 CAT = Path(str(resources.files("skimage") / "data" / "chelsea.png"))  # 451 x 300 photo
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"

@@ -2,7 +2,7 @@
 
 Playwright enables several DevTools domains (Network, Runtime, ...) on every
 page it drives and mirrors its websocket frames; with that instrumentation the
-renderer of ``scripts/bench_memory.py`` climbed faster than a tab without it
+renderer of ``python -m widget.bench memory`` climbed faster than a tab without it
 (see that script's ``--driver``). :class:`CdpBrowser`
 starts ``/usr/bin/chromium`` itself and :class:`CdpPage` enables no domain: it
 sends ``Runtime.evaluate``, ``Page.navigate``/``bringToFront``/``close``,
@@ -20,9 +20,10 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import websocket
+if TYPE_CHECKING:
+    import websocket
 
 #: Flags Playwright passes too, so that a hidden page's timers are not throttled.
 NO_THROTTLING = [
@@ -57,10 +58,15 @@ class CdpPage:
     ----------
     ws_url : str
         The target's ``webSocketDebuggerUrl``.
+
     """
 
     def __init__(self, ws_url: str) -> None:
-        self._ws = websocket.create_connection(ws_url, timeout=600, suppress_origin=True)
+        import websocket  # websocket-client, a test dependency (jupyter_server needs it too)
+
+        self._ws: websocket.WebSocket = websocket.create_connection(
+            ws_url, timeout=600, suppress_origin=True
+        )
         self._next = 0
 
     def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -114,6 +120,8 @@ class CdpPage:
 
     def close(self, close_tab: bool = False) -> None:
         """Close the DevTools connection, and first the tab itself if ``close_tab``."""
+        import websocket
+
         if close_tab:
             try:
                 self.send("Page.close")
@@ -129,11 +137,12 @@ class CdpBrowser:
     ----------
     executable : Path
         The browser binary.
-    args : list of str
+    args : sequence of str
         Extra command-line flags.
+
     """
 
-    def __init__(self, executable: Path, args: list[str]) -> None:
+    def __init__(self, executable: Path, args: Sequence[str]) -> None:
         self._profile = Path(tempfile.mkdtemp(prefix="pl-cdp-"))
         cmd = [
             str(executable), "--headless", "--remote-debugging-port=0",
@@ -168,6 +177,7 @@ class CdpBrowser:
         domains : sequence of str
             DevTools domains to enable on it (for example ``["Network"]``, to measure
             what that instrumentation alone keeps in the renderer); none by default.
+
         """
         req = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"

@@ -1,4 +1,4 @@
-"""A throw-away JupyterLab server for browser tests.
+"""A throw-away JupyterLab server for browser tests and benchmarks.
 
 Everything the server writes (config, runtime files, settings, workspaces, the
 kernelspec) lives in one temporary directory, so tests never see a user's
@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 KERNEL_NAME = "pixel-liberation-test"
 KERNEL_DISPLAY = "Python (pixel-liberation tests)"
@@ -132,7 +133,7 @@ class JupyterServer:
                 time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer in {START_TIMEOUT_S} s:\n{self.log_tail()}")
 
-    def api(self, method: str, path: str) -> object:
+    def api(self, method: str, path: str) -> Any:
         """Call the REST API with the token; return decoded JSON (or None)."""
         req = urllib.request.Request(
             self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
@@ -144,15 +145,15 @@ class JupyterServer:
     def shutdown_kernels(self) -> None:
         """Stop every running kernel and session (between tests, and before stopping)."""
         try:
-            for s in self.api("GET", "/api/sessions") or []:  # type: ignore[union-attr]
+            for s in self.api("GET", "/api/sessions") or []:
                 self.api("DELETE", f"/api/sessions/{s['id']}")
-            for k in self.api("GET", "/api/kernels") or []:  # type: ignore[union-attr]
+            for k in self.api("GET", "/api/kernels") or []:
                 self.api("DELETE", f"/api/kernels/{k['id']}")
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
 
     def log_tail(self, n: int = 4000) -> str:
-        """The end of the server's log."""
+        """Return the end of the server's log."""
         try:
             return self.log_path.read_text(errors="replace")[-n:]
         except FileNotFoundError:

@@ -4,7 +4,7 @@ A :class:`Notebook` writes an ``.ipynb`` into the server's root, opens it in
 Chromium, waits for a kernel that really exists and is idle, runs cells, reads
 their outputs, and executes Python in the kernel directly
 (:meth:`Notebook.execute`, :meth:`Notebook.kernel_eval`). JupyterLab must run
-with ``--expose-app-in-browser`` (see :mod:`tests.ui.harness_server`).
+with ``--expose-app-in-browser`` (see :mod:`widget.testing.jupyter_server`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from playwright.sync_api import Page
-
-from tests.ui.harness_js import (
+from widget.testing.jupyter_server import KERNEL_DISPLAY, KERNEL_NAME, JupyterServer
+from widget.testing.notebook_js import (
     CELL_OUTPUTS,
     EXEC_COUNT,
     EXECUTE,
@@ -26,8 +25,10 @@ from tests.ui.harness_js import (
     RUN_CELL,
     SELECT_CELL,
 )
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import KERNEL_DISPLAY, KERNEL_NAME, JupyterServer
+from widget.testing.page_log import PageLog, WsMeter
+
+if TYPE_CHECKING:  # Playwright is a test dependency; the driver imports it only to type pages
+    from playwright.sync_api import Page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 Ui = Literal["lab", "notebook"]
@@ -95,6 +96,7 @@ class Notebook:
         File name, relative to the server root (``.ipynb``).
     log, meter : PageLog, WsMeter
         Already attached to ``page``.
+
     """
 
     def __init__(
@@ -160,13 +162,13 @@ class Notebook:
             self._check_cell(index)
 
     def cell_count(self) -> int:
-        """Number of cells in the open notebook."""
+        """Return the number of cells in the open notebook."""
         return int(
             self.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
         )
 
     def outputs(self, index: int) -> list[dict[str, Any]]:
-        """The nbformat outputs of cell ``index``."""
+        """Return the nbformat outputs of cell ``index``."""
         return list(self.page.evaluate(CELL_OUTPUTS, index))
 
     def cell_text(self, index: int) -> str:
@@ -193,6 +195,7 @@ class Notebook:
         ------
         KernelError
             The code raised; the message has the kernel's traceback.
+
         """
         out = self.page.evaluate(EXECUTE, [code, timeout_s * 1000])
         if out.get("error"):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from playwright.sync_api import ConsoleMessage, Page, WebSocket
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page, WebSocket
 
 
 @dataclass
@@ -61,6 +63,7 @@ class WsMeter:
     -----
     Playwright mirrors each frame through the DevTools protocol, which is slow
     for big frames: count bytes with this, never time transfers with it.
+
     """
 
     received_bytes: int = 0

@@ -1,8 +1,10 @@
-"""Support for the mask editor's browser tests: build and serve the standalone test page.
+"""The mask editor's standalone page: build it, serve it, drive it.
 
-The page (``js/test/page``) mounts the editor on a synthetic photo with two objects and a
-soft model mask; the tests drive it with Playwright's mouse and keyboard and check the edit
-log it emits by replaying it in Python with :mod:`segmentation.mask_edits`.
+The page (``js/test/page``, bundled from a checkout's ``js/`` with its esbuild) mounts the
+editor on a synthetic photo with two objects and a soft model mask. The browser tests
+(``tests/e2e/test_editor_*.py``) drive it with Playwright's mouse and keyboard and check the
+edit log it emits by replaying it in Python with :mod:`segmentation.mask_edits`;
+``python -m widget.bench editor-ops`` times its whole-mask operations.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from playwright.sync_api import Page
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_SRC = ROOT / "js" / "test" / "page"
@@ -79,7 +83,7 @@ def open_editor(page: Page, base: str, w: int, h: int, hostw: int | None = None)
 
 
 def page_mask(page: Page, which: str = "mask") -> np.ndarray:
-    """The editor's current mask (or ``which="model"``) as uint8 ``[H, W]``."""
+    """Return the editor's current mask (or ``which="model"``) as uint8 ``[H, W]``."""
     fn = "__maskB64" if which == "mask" else "__modelB64"
     raw = base64.b64decode(page.evaluate(f"window.{fn}()"))
     size = "(({width, height}) => [width, height])(window.__editor.history.mask)"
@@ -88,7 +92,7 @@ def page_mask(page: Page, which: str = "mask") -> np.ndarray:
 
 
 def edits(page: Page) -> dict[str, Any]:
-    """What the editor last emitted: ``log``, ``cursor`` and ``count``."""
+    """Return what the editor last emitted: ``log``, ``cursor`` and ``count``."""
     return page.evaluate("window.__edits")
 
 
