@@ -16,7 +16,7 @@ Sessions are warm in 2 and 3. It prints, per run, the in-page wall time (first i
 start to last image end), throughput, the CPU seconds of every process this script
 started (Chromium, the Jupyter server and the kernel) and the speed-up. Usage::
 
-    .venv/bin/python scripts/bench_batch.py [--images P ...] [--count 4] [--precision int8-static]
+    .venv/bin/python -m widget.bench batch [--images P ...] [--count 4] [--precision int8-static]
         [--isolated --layouts 2x1 1x2] [--model-spec my-model.json]
 """
 
@@ -24,27 +24,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from matplotlib import cbook
-from playwright.sync_api import sync_playwright
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from scripts.bench_browser import model_labels, model_setup
 from segmentation.config import datasets_dir
 from segmentation.evaluation.cpu_time import tree_cpu_s
 from segmentation.models.spec import DEFAULT_PRECISION
-from tests.ui.conftest import CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.bench.harness import (
+    jupyter,
+    model_labels,
+    model_setup,
+    open_notebook,
+    parser,
+    sample_photo,
+)
+from widget.testing.chromium import chromium
+from widget.testing.notebook import Notebook
 
 
 def default_images(count: int) -> list[Path]:
@@ -54,7 +53,7 @@ def default_images(count: int) -> list[Path]:
     if len(files) >= count:
         step = len(files) // count
         return files[::step][:count]
-    return [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))] * count
+    return [sample_photo()] * count
 
 
 def run_batch(nb: Notebook, cell: int, var: str, timeout_s: float) -> dict[str, Any]:
@@ -116,28 +115,23 @@ def bench(
         )
         runs.append((f"{w}x{t}", f"lay{i}"))
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        server = JupyterServer(Path(tmp), isolated=isolated).start()
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context().new_page()
-            log, meter = PageLog().attach(page), WsMeter().attach(page)
-            nb = Notebook(page, server, "bench-batch.ipynb", log, meter).write(cells)
-            nb.open()
-            nb.run_cell(0, timeout_s=timeout_s)
-            for cell, (label, var) in tqdm(list(enumerate(runs, 1))):
-                row = {"run": label, **run_batch(nb, cell, var, timeout_s)}
-                row["layout"] = nb.kernel_eval(f"{var}.layout")
-                rows.append(row)
-        finally:
-            browser.close()
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        jupyter(Path(tmp), isolated=isolated) as server,
+        chromium() as browser,
+    ):
+        nb = open_notebook(browser, server, "bench-batch.ipynb", cells)
+        nb.run_cell(0, timeout_s=timeout_s)
+        for cell, (label, var) in tqdm(list(enumerate(runs, 1))):
+            row = {"run": label, **run_batch(nb, cell, var, timeout_s)}
+            row["layout"] = nb.kernel_eval(f"{var}.layout")
+            rows.append(row)
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark, print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("batch", __doc__)
     ap.add_argument("--images", type=Path, nargs="+", default=None)
     ap.add_argument("--count", type=int, default=4, help="default subset size")
     ap.add_argument("--precision", default=DEFAULT_PRECISION, help="default: the widget's default")
@@ -153,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{model}, {len(images)} images ({', '.join(p.name for p in images)});")
     print(f"{os.cpu_count()} CPUs; load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (other jobs share this machine)")  # fmt: skip
-    head = ("run", "workers", "page wall s", "img/min", "busy s", "conc", "e2e s", "CPU s")
-    head += ("sess s",)
+    head = ("run", "workers", "page wall s", "img/min", "busy s", "conc", "e2e s", "CPU s",
+            "sess s")  # fmt: skip
     print("{:<9} {:>7} {:>11} {:>7} {:>7} {:>5} {:>7} {:>7} {:>6}".format(*head))
     for r in rows:
         t = r["timings"]

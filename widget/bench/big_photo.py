@@ -6,8 +6,8 @@ runs in a fresh child process, which reports its own peak resident set size
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) after creating the session
 (``model_mb``: the model and onnxruntime alone) and at the end (``peak_mb``; for
 ``cutout`` after saving the PNG too), so one case's memory never counts against
-another's. ``call_s`` times the ``mask``/``cutout`` call alone. Target (issue 14): the
-108 MP cases below 2.5 GB.
+another's. ``call_s`` times the ``mask``/``cutout`` call alone. Target: the 108 MP cases
+below 2.5 GB.
 
 Cases: ``mask`` and ``cutout`` of the 108 MP photo as the Segmenter runs them
 (reduced decode for the model above 50 MP, mask upsampled to full size); the
@@ -17,8 +17,11 @@ the cost the reduction avoids (several GB and minutes on 2 cores).
 
 Usage::
 
-    .venv/bin/python scripts/bench_big_photo.py [--precision int8-static] [--threads 2] [--full]
+    .venv/bin/python -m widget.bench big-photo [--precision int8-static] [--threads 2] [--full]
         [--big 12000x9000] [--normal 4000x3000]   # the two photo sizes
+
+A child runs this file as a script, which imports only :mod:`segmentation`: the widget's
+imports (``python -m widget.bench`` loads them) would count in its peak.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from pathlib import Path
 
 from PIL import Image
 from tqdm.auto import tqdm
+
+from segmentation.session import REDUCE_ABOVE_PIXELS, Segmenter
 
 BIG = (12000, 9000)
 NORMAL = (4000, 3000)
@@ -55,8 +60,6 @@ def peak_mb() -> float:
 
 def child(case: str, photo: str, precision: str, threads: int) -> None:
     """Run one case in this (fresh) process and print its numbers as JSON."""
-    from segmentation.session import REDUCE_ABOVE_PIXELS, Segmenter
-
     reduce_above = None if case == "mask-full" else REDUCE_ABOVE_PIXELS
     seg = Segmenter(precision=precision, threads=threads, reduce_above=reduce_above)
     model = peak_mb()
@@ -76,9 +79,11 @@ def child(case: str, photo: str, precision: str, threads: int) -> None:
     print(json.dumps({**record, "size": size}))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Make the photos, run each case in a child process, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m widget.bench big-photo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--precision", default="int8-static")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="also the unreduced 108 MP mask")
@@ -87,10 +92,10 @@ def main() -> None:
         "--normal", type=parse_size, default=NORMAL, metavar="WxH", help="4000x3000"
     )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PHOTO"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], args.precision, args.threads)
-        return
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-big-photo-") as tmp:
         big, normal = make_photo(Path(tmp), args.big), make_photo(Path(tmp), args.normal)
         cases = [("mask", big), ("cutout", big), ("mask", normal), ("cutout", normal)]
@@ -118,6 +123,7 @@ def main() -> None:
     failed = [r for r in rows if str(r[-1]).startswith("failed")]
     if failed:
         raise SystemExit(f"{len(failed)} of {len(rows)} cases failed")
+    return 0
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -132,4 +138,4 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 Rows (same photo, model already cached in the browser: each browser row is a
 warm re-run of the cell after a cold one; the widget runs ``backend="browser"``, the browser
-alone, as these rows compare the browser's own modes; ``scripts/bench_imgly.py`` measures
+alone, as these rows compare the browser's own modes; ``python -m widget.bench imgly`` measures
 the default, where the kernel may answer first):
 
 - kernel, 2 threads: the twin's inference at 1024 and at each preview side;
@@ -19,7 +19,7 @@ CPU seconds of the run, and parity IoU against the kernel twin. Then each
 resolution's accuracy against ground truth (IoU, MAE; both datasets, kernel
 twin, which the browser matches) and against the 1024 mask. Usage::
 
-    .venv/bin/python scripts/bench_browser_speed.py [--image PATH] [--previews 320 384]
+    .venv/bin/python -m widget.bench browser-speed [--image PATH] [--previews 320 384]
         [--resolutions 512] [--limit 6]   # photos per dataset for accuracy (0: none)
         [--model-spec my-model.json]      # your own model instead of ISNet (speed rows only)
 
@@ -28,23 +28,15 @@ Wall times on a loaded machine mean little: run it on a quiet one.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import cbook
-from playwright.sync_api import sync_playwright
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from scripts.bench_browser import model_setup
 from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
 from segmentation.evaluation.datasets import load_dataset
 from segmentation.evaluation.metrics import iou, mae
@@ -53,10 +45,16 @@ from segmentation.models.registry import Registry
 from segmentation.models.spec import DEFAULT_PRECISION
 from segmentation.models.spec_file import read_spec_file
 from segmentation.session import Segmenter
-from tests.ui.conftest import CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.bench.harness import (
+    close_notebook,
+    jupyter,
+    model_setup,
+    open_notebook,
+    parser,
+    sample_photo,
+)
+from widget.testing.chromium import chromium
+from widget.testing.notebook import Notebook
 
 DATASETS = ("icm58_objects", "sod_bsds300")
 STATE = (
@@ -103,35 +101,25 @@ def browser_rows(
     ]
     cases += [(f"browser N threads, preview {p}", True, p, None) for p in previews]
     cases += [(f"browser N threads, resolution {r}", True, None, r) for r in resolutions]
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        servers = {
-            False: JupyterServer(Path(tmp) / "plain").start(),
-            True: JupyterServer(Path(tmp) / "isolated", isolated=True).start(),
-        }
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            for label, isolated, preview, res in tqdm(cases, desc="browser modes"):
-                context = browser.new_context()
-                page = context.new_page()
-                log, meter = PageLog().attach(page), WsMeter().attach(page)
-                setup, model = model_setup(DEFAULT_PRECISION, model_spec)
-                cells = [
-                    f"import widget\n{setup}",
-                    f"w = widget.BackgroundRemover({str(image)!r}, {model}, backend='browser',"
-                    f" preview={preview!r}, resolution={res!r})\nw",
-                ]
-                name = f"speed-{len(rows)}.ipynb"
-                nb = Notebook(page, servers[isolated], name, log, meter).write(cells)
-                nb.open()
-                nb.run_cell(0, timeout_s=timeout_s)
-                widget_run(nb, timeout_s)  # cold: the model crosses the websocket
-                rows.append({"mode": label, **widget_run(nb, timeout_s)})
-                context.close()
-                servers[isolated].shutdown_kernels()
-        finally:
-            browser.close()
-            for s in servers.values():
-                s.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        jupyter(Path(tmp) / "plain") as plain,
+        jupyter(Path(tmp) / "isolated", isolated=True) as isolated_server,
+        chromium() as browser,
+    ):
+        servers = {False: plain, True: isolated_server}
+        for label, isolated, preview, res in tqdm(cases, desc="browser modes"):
+            setup, model = model_setup(DEFAULT_PRECISION, model_spec)
+            cells = [
+                f"import widget\n{setup}",
+                f"w = widget.BackgroundRemover({str(image)!r}, {model}, backend='browser',"
+                f" preview={preview!r}, resolution={res!r})\nw",
+            ]
+            nb = open_notebook(browser, servers[isolated], f"speed-{len(rows)}.ipynb", cells)
+            nb.run_cell(0, timeout_s=timeout_s)
+            widget_run(nb, timeout_s)  # cold: the model crosses the websocket
+            rows.append({"mode": label, **widget_run(nb, timeout_s)})
+            close_notebook(nb)
     return rows
 
 
@@ -177,13 +165,14 @@ def accuracy_rows(sides: list[int], limit: int) -> list[tuple[str, int, float, f
                 acc[s].append((iou(m, gt), mae(m, gt), iou(m, full)))
         for s in sides:
             a = np.asarray(acc[s]) if acc[s] else np.full((1, 3), np.nan)
-            out.append((ds, s, *(float(v) for v in a.mean(axis=0))))
+            i_gt, m_gt, i_full = (float(v) for v in a.mean(axis=0))
+            out.append((ds, s, i_gt, m_gt, i_full))
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run every mode, print the tables."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("browser-speed", __doc__)
     ap.add_argument("--image", type=Path, default=None, help="default: grace_hopper.jpg")
     ap.add_argument("--previews", nargs="*", type=int, default=[320, 384])
     ap.add_argument("--resolutions", nargs="*", type=int, default=[512])
@@ -195,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.accuracy_only:
         print_accuracy(sorted({*args.previews, *args.resolutions, 1024}), args.limit)
         return 0
-    image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    image = args.image or sample_photo()
     load_before = os.getloadavg()[0]
     full_side = (
         1024 if args.model_spec is None else max(read_spec_file(args.model_spec)[1].input_size)

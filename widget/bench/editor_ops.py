@@ -6,24 +6,27 @@ tasks (PerformanceObserver 'longtask', tasks > 50 ms) while it runs. Prints a ta
 until the op is done, the longest main-thread task, and the total blocking time (sum of
 long-task time beyond 50 ms). Usage::
 
-    .venv/bin/python scripts/bench_editor_ops.py [--width 4000 --height 3000 --repeat 2]
+    .venv/bin/python -m widget.bench editor-ops [--width 4000 --height 3000 --repeat 2]
         [--baseline GIT_REV]   # also time that revision's editor, rounds interleaved
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from playwright.sync_api import Page, sync_playwright
 from tqdm import tqdm
 
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.ui.editor_support import build_page, open_editor, serve, to_client
+from widget.bench.harness import parser
+from widget.testing.chromium import chromium
+from widget.testing.pages import ROOT, build_page, open_editor, serve, to_client
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 OBSERVE = """() => {
     window.__long = [];
@@ -67,17 +70,18 @@ def steps(page: Page) -> list[tuple[str, Callable[[], object], bool]]:
         "[window.__editor.history.mask.width, window.__editor.history.mask.height]"
     )
     xy = to_client(page, w * 0.3, h * 0.5)  # object A
+
+    def keep_region() -> None:
+        page.evaluate(CLICK, "tool-keep")
+        page.mouse.click(*xy)
+
     return [
         ("threshold 128", lambda: page.evaluate(SET, ["threshold", "128"]), True),
         ("fill holes", lambda: page.evaluate(CLICK, "fill"), True),
         ("feather r=3", lambda: page.evaluate(CLICK, "feather"), True),
         ("invert", lambda: page.evaluate(CLICK, "invert"), True),
         ("undo (invert)", lambda: page.evaluate(CLICK, "undo"), True),
-        (
-            "keep region",
-            lambda: (page.evaluate(CLICK, "tool-keep"), page.mouse.click(*xy)),
-            True,
-        ),
+        ("keep region", keep_region, True),
         ("reset", lambda: page.evaluate(CLICK, "reset"), True),
         ("background blur", lambda: page.evaluate(SET, ["background", "blur"]), False),
         ("background none", lambda: page.evaluate(SET, ["background", "transparent"]), False),
@@ -91,9 +95,8 @@ def steps(page: Page) -> list[tuple[str, Callable[[], object], bool]]:
 
 def baseline_tree(rev: str, into: Path) -> Path:
     """Extract ``js/`` of commit ``rev`` into ``into`` (a checkout-shaped tree); return it."""
-    root = Path(__file__).resolve().parents[1]
     archive = subprocess.run(
-        ["git", "-C", str(root), "archive", rev, "js/src", "js/test"],
+        ["git", "-C", str(ROOT), "archive", rev, "js/src", "js/test"],
         check=True,
         capture_output=True,
     ).stdout
@@ -102,21 +105,20 @@ def baseline_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Run the rounds (baseline and current pages alternate) and print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser("editor-ops", __doc__)
     ap.add_argument("--width", type=int, default=4000)
     ap.add_argument("--height", type=int, default=3000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--baseline", help="git revision to compare with (its editor sources)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
         sites = {"now": build_page(Path(tmp) / "page")}
         if args.baseline:
             base_root = baseline_tree(args.baseline, Path(tmp) / "base")
             sites[args.baseline] = build_page(Path(tmp) / "base-page", root=base_root)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         servers = {name: serve(site) for name, site in sites.items()}
         bases = {name: srv.__enter__() for name, srv in servers.items()}
@@ -132,7 +134,6 @@ def main() -> None:
         finally:
             for srv in servers.values():
                 srv.__exit__(None, None, None)
-            browser.close()
     mp = args.width * args.height / 1e6
     print(f"\nEditor whole-mask ops, {args.width}x{args.height} ({mp:.0f} MP), Chromium headless,")
     print(f"median of {args.repeat} rounds (ms): wall = until done; longest = longest main-thread")
@@ -148,7 +149,8 @@ def main() -> None:
             )
             row += f"{wall:>16.0f}{longest:>9.0f}{blocking:>9.0f}"
         print(f"{op:<18}{row}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

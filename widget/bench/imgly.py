@@ -20,7 +20,7 @@ CPU s = CPU seconds of Chromium's processes during the run (less load-sensitive 
 wall time). It prints one table per photo with ratios ours / imgly (same run kind), and
 the IoU of the masks. Usage::
 
-    .venv/bin/python scripts/bench_imgly.py [--image PATH ...] [--precisions int8-static fp32]
+    .venv/bin/python -m widget.bench imgly [--image PATH ...] [--precisions int8-static fp32]
         [--imgly-models medium small] [--no-install] [--model-spec my-model.json]
 
 ``first s`` is the time to the first cut-out drawn (our preview's, when the widget draws one);
@@ -29,23 +29,16 @@ the IoU of the masks. Usage::
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib import cbook
-from playwright.sync_api import sync_playwright
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from scripts.bench_browser import model_labels, run_once, widget_cells
 from segmentation.evaluation.browser_runtime import BrowserSession
 from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
 from segmentation.evaluation.imgly.browser import ImglyServer, run_imgly
@@ -70,17 +63,20 @@ from segmentation.models.registry import Registry, default_registry
 from segmentation.models.spec import DEFAULT_MODEL, DEFAULT_PRECISION, ModelSpec
 from segmentation.models.spec_file import read_spec_file
 from segmentation.store import ensure_wrapped
-from tests.ui.conftest import CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.bench.harness import jupyter, model_labels, parser, sample_photo
+from widget.bench.widget_runs import measure_widget
 from widget.remover.run import Parity
+from widget.testing.chromium import chromium
+from widget.testing.jupyter_server import JupyterServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 Masks = dict[tuple[str, str], np.ndarray]
 
 
 def bench_imgly(
-    browser: Any, server: ImglyServer, photo: str, models: list[str]
+    browser: Browser, server: ImglyServer, photo: str, models: list[str]
 ) -> tuple[list[Row], Masks]:
     """Run imgly cold and warm per model config on ``/photo/<photo>``."""
     rows, masks = [], {}
@@ -96,7 +92,7 @@ POLICIES = ("auto", "browser")
 
 
 def bench_ours(
-    browser: Any,
+    browser: Browser,
     server: JupyterServer,
     photo: Path,
     precisions: list[str],
@@ -105,35 +101,22 @@ def bench_ours(
     policies: tuple[str, ...] = POLICIES,
 ) -> tuple[list[Row], Masks]:
     """Run the widget cold and warm per policy and precision, each pair in a fresh profile."""
-    rows, masks = [], {}
-    cases = [
-        (policy, label) for policy in policies for label in model_labels(precisions, model_spec)
-    ]
-    for policy, label in tqdm(cases, desc=f"ours {photo.name}", leave=False):
-        context = browser.new_context()
-        page = context.new_page()
-        cells = widget_cells(photo, label, model_spec, backend=policy)
-        name = f"vs-imgly-{policy}-{label.replace(':', '-')}.ipynb"
-        nb = Notebook(page, server, name, PageLog().attach(page), WsMeter().attach(page))
-        nb.write(cells).open()
-        nb.run_cell(0, timeout_s=timeout_s)
-        variant = f"{label} {policy}"
-        for run in ("cold", "warm"):
-            cpu0 = tree_cpu(None, "chrom")
-            t = run_once(nb, timeout_s)
-            cpu = cpu_s_since(cpu0, "chrom")
-            cmp = nb.kernel_eval("w.compare()", timeout_s)
-            levels = round(cmp["max_abs_diff"] * 255)
-            same = Parity(cmp["differing_pixels"] == 0, cmp["iou"], cmp["differing_pixels"], levels)
-            parity = t["parity"] or same.describe()  # the browser answered first: compared now
-            rows.append(Row(OURS, variant, run, t["e2e"] / 1e3, cpu, float(t["inference"]) / 1e3,
-                            float(cmp["kernel_ms"]) / 1e3, t["first"] / 1e3, t["own"] / 1e3,
-                            t["kernel_cpu"], parity))  # fmt: skip
-        out = server.root / f"mask-{policy}-{label.replace(':', '-')}.npy"
-        nb.execute(f"numpy.save({str(out)!r}, w.browser_mask)", timeout_s)
-        masks[(OURS, variant)] = np.load(out)
-        context.close()
-        server.shutdown_kernels()
+    labels = model_labels(precisions, model_spec)
+    measured = measure_widget(
+        browser, server, photo, labels, timeout_s, model_spec, policies, keep_masks=True,
+        desc=f"ours {photo.name}",
+    )  # fmt: skip
+    rows = []
+    for t in measured.runs:
+        cmp = t["compare"]
+        levels = round(cmp["max_abs_diff"] * 255)
+        same = Parity(cmp["differing_pixels"] == 0, cmp["iou"], cmp["differing_pixels"], levels)
+        parity = t["parity"] or same.describe()  # the browser answered first: compared now
+        rows.append(Row(OURS, f"{t['label']} {t['policy']}", t["run"], t["e2e"] / 1e3,
+                        t["chromium_cpu"], float(t["inference"]) / 1e3,
+                        float(cmp["kernel_ms"]) / 1e3, t["first"] / 1e3, t["own"] / 1e3,
+                        t["kernel_cpu"], parity))  # fmt: skip
+    masks = {(OURS, f"{label} {policy}"): m for (policy, label), m in measured.masks.items()}
     return rows, masks
 
 
@@ -173,7 +156,7 @@ def print_ious(masks: Masks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run both sides per photo, print the tables."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("imgly", __doc__)
     ap.add_argument("--image", type=Path, action="append", help="default: grace_hopper.jpg")
     ap.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"))
     ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
@@ -189,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-engine", action="store_true", help="skip the engine-only rows")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     args = ap.parse_args(argv)
-    sources = args.image or [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
+    sources = args.image or [sample_photo()]
     try:
         print(f"preparing {LIBRARY_PACKAGE}@{LIBRARY_VERSION} ...", flush=True)
         library, data = ensure_imgly(install=not args.no_install)
@@ -204,25 +187,23 @@ def main(argv: list[str] | None = None) -> int:
         js = bundle(library, tmp / "bundle")
         photos = {f"{i}-{s.stem}.jpg": photo_at(s, tmp / f"{i}-{s.stem}.jpg", tuple(args.size))
                   for i, s in enumerate(sources)}  # fmt: skip
-        with sync_playwright() as pw, ImglyServer(js, data / "dist", photos) as server:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            jupyter = JupyterServer(tmp / "jupyter").start()
-            try:
-                for name, path in tqdm(photos.items(), desc="photos"):
-                    rows, masks = bench_imgly(browser, server, name, args.imgly_models)
-                    ours, our_masks = bench_ours(
-                        browser,
-                        jupyter,
-                        path,
-                        args.precisions,
-                        args.timeout,
-                        args.model_spec,
-                        tuple(args.policies),
-                    )
-                    results[name] = (rows + ours, {**masks, **our_masks})
-            finally:
-                browser.close()
-                jupyter.stop()
+        with (
+            chromium() as browser,
+            ImglyServer(js, data / "dist", photos) as server,
+            jupyter(tmp / "jupyter") as lab,
+        ):
+            for name, path in tqdm(photos.items(), desc="photos"):
+                rows, masks = bench_imgly(browser, server, name, args.imgly_models)
+                ours, our_masks = bench_ours(
+                    browser,
+                    lab,
+                    path,
+                    args.precisions,
+                    args.timeout,
+                    args.model_spec,
+                    tuple(args.policies),
+                )
+                results[name] = (rows + ours, {**masks, **our_masks})
         # after Playwright above stopped: its sync API allows one driver per thread
         for name, path in [] if args.no_engine else photos.items():
             try:

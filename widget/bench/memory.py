@@ -7,7 +7,7 @@ Two parts, each in a fresh notebook kernel and browser page:
    each run the page's garbage is collected and the kernel's RSS (``VmRSS``) and the
    renderer processes' RSS (CDP ``SystemInfo.getProcessInfo`` + ``/proc``) are read.
    The page is driven over a bare DevTools connection that enables no domain
-   (``--driver cdp``, the default: ``tests/ui/harness_cdp.py``), as a user's tab has no
+   (``--driver cdp``, the default: :mod:`widget.testing.cdp`), as a user's tab has no
    DevTools attached. Playwright's page (``--driver playwright``: Network, Runtime and
    more enabled, every websocket frame mirrored) climbed ~4 MiB per re-run where the
    bare page climbed ~1 (ISNet, same build); ``cdp+network`` and ``cdp+runtime`` enable
@@ -16,7 +16,7 @@ Two parts, each in a fresh notebook kernel and browser page:
 2. Batch: ``BatchRemover(photos, out_dir=...)`` of ``--photos`` distinct JPEGs; the
    kernel's peak RSS (``VmHWM``, reset just before) is read once the batch is done.
 
-It prints a table with the issue's targets (issue 19):
+It prints a table with the targets memory is held to (docs/memory.md):
 
 - kernel growth per retained widget (from run 2 to run N) <= encoded photo + one uint8
   mask (+ 3 MiB);
@@ -26,9 +26,12 @@ It prints a table with the issue's targets (issue 19):
 
 Usage::
 
-    .venv/bin/python scripts/bench_memory.py                   # small: tiny model, 6 runs, 8 photos
-    .venv/bin/python scripts/bench_memory.py --full            # issue 19: ISNet, 50 runs, 200 12-MP
-    .venv/bin/python scripts/bench_memory.py --model isnet --runs 10 --photos 20 --megapixels 12
+    .venv/bin/python -m widget.bench memory             # small: tiny model, 6 runs, 8 photos
+    .venv/bin/python -m widget.bench memory --full      # ISNet, 50 runs, 200 12-MP photos
+    .venv/bin/python -m widget.bench memory --model isnet --runs 10 --photos 20 --megapixels 12
+
+``--model tiny`` builds the tiny test model in the kernel (``tests/tinymodel.py``): run it
+from a checkout.
 
 Wall-clock numbers are not reported: on a loaded machine they mean little, RSS does.
 """
@@ -50,16 +53,13 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_cdp import CdpBrowser, CdpPage
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
-from tests.ui.test_engine_browser import wait_result
-from tests.ui.test_engine_memory import renderer_rss
+from widget.bench.harness import parser
+from widget.testing.cdp import CdpBrowser, CdpPage
+from widget.testing.chromium import CHROMIUM, CHROMIUM_ARGS, missing_chromium, renderer_rss
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+from widget.testing.page_log import PageLog, WsMeter
+from widget.testing.widgets import wait_result
 
 MIB = 2**20
 #: Kernel-side helpers every benchmark notebook starts with.
@@ -320,8 +320,8 @@ def launch(pw: Playwright, driver: str) -> AnyBrowser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the parts asked for, print the table (exit 1 if a target is missed)."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--full", action="store_true", help="issue 19: isnet, 50 runs, 200 12-MP")
+    ap = parser("memory", __doc__)
+    ap.add_argument("--full", action="store_true", help="isnet, 50 runs, 200 12-MP photos")
     ap.add_argument("--model", choices=("tiny", "isnet"), default="tiny")
     ap.add_argument("--runs", type=int, default=6, help="re-runs of the widget cell")
     ap.add_argument("--photos", type=int, default=8, help="photos in the batch (0: skip)")
@@ -340,8 +340,9 @@ def main(argv: list[str] | None = None) -> int:
         args.model, args.runs, args.photos, args.megapixels = "isnet", 50, 200, 12.0
     if args.runs < 0 or args.photos < 0 or args.megapixels <= 0:
         ap.error("--runs and --photos must be >= 0, --megapixels > 0")
-    if not CHROMIUM.is_file():
-        ap.error(f"{CHROMIUM} is missing: run scripts/setup.sh")
+    why = missing_chromium()
+    if why:
+        ap.error(why)
     rep = Report()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)

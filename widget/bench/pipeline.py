@@ -8,28 +8,28 @@ the median of ``--repeats`` runs.
 
 Usage::
 
-    .venv/bin/python scripts/bench_pipeline.py --precision fp16 int8 --threads 2 --repeats 3
+    .venv/bin/python -m widget.bench pipeline --precision fp16 int8 --threads 2 --repeats 3
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from segmentation.cli.demo import sample_photos
 from segmentation.images import load_image
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import DEFAULT_MODEL
 from segmentation.session import Segmenter, session_options
 from segmentation.store import ensure_model
+from widget.bench.harness import parser, sample_photo
 
 Timing = tuple[float, float]  # (wall seconds, process CPU seconds)
 
@@ -52,20 +52,20 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> Timing:
 
 def bench_images(workdir: Path) -> list[Path]:
     """grace_hopper.jpg as shipped, and upscaled to a 12 MP phone-photo size (JPEG)."""
-    grace = sample_photos()[0]
+    grace = sample_photo()
     big = workdir / "grace_hopper_4032x3024.jpg"
     Image.open(grace).resize((3024, 4032), Image.Resampling.BICUBIC).save(big, quality=90)
     return [grace, big]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Print one table row per precision and image."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser("pipeline", __doc__)
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--precision", nargs="+", default=["fp16", "int8"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     rows: list[tuple[str, str, str, Timing, Timing, Timing]] = []
     with tempfile.TemporaryDirectory() as tmp:
         images = bench_images(Path(tmp))
@@ -80,10 +80,10 @@ def main() -> None:
             h, w = spec.input_size
             tensor = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32) - 0.5
             feed = {spec.input_name: tensor}
-            t_bare = median_seconds(lambda b=bare, f=feed: b.run(None, f), args.repeats)
+            t_bare = median_seconds(partial(bare.run, None, feed), args.repeats)
             for path in images:
-                t_load = median_seconds(lambda p=path: load_image(p), args.repeats)
-                t_full = median_seconds(lambda p=path, s=seg: s.mask(p), args.repeats)
+                t_load = median_seconds(partial(load_image, path), args.repeats)
+                t_full = median_seconds(partial(seg.mask, path), args.repeats)
                 size = "x".join(map(str, Image.open(path).size))
                 rows.append((precision, path.name, size, t_load, t_full, t_bare))
     print(f"model {args.model}, {args.threads} threads, median of {args.repeats}")
@@ -96,7 +96,8 @@ def main() -> None:
         cells = [f"{w:5.2f} / {c:5.2f}" for w, c in (load, full, bare_t)]
         over = f"{full[0] - bare_t[0]:+6.2f} / {full[1] - bare_t[1]:+6.2f}"
         print(f"{precision:9}  {name:28}  {size:>9}  " + "  ".join(cells) + f"  {over:>15}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

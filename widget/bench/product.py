@@ -2,10 +2,11 @@
 
 Usage::
 
-    .venv/bin/python scripts/bench_product.py --speed            # 12 MP photo, mask given
-    .venv/bin/python scripts/bench_product.py --quality          # icm58_objects composites
-    .venv/bin/python scripts/bench_product.py --quality --figures OUT  # + edge crops at 100 %
-    .venv/bin/python scripts/bench_product.py --smoke            # CI: one small made image
+    .venv/bin/python -m widget.bench product --speed            # 12 MP photo, mask given
+    .venv/bin/python -m widget.bench product --quality          # icm58_objects composites
+    .venv/bin/python -m widget.bench product --quality --figures OUT  # + edge crops at 100 %
+    .venv/bin/python -m widget.bench product --job 100          # `remove --preset` on 100 photos
+    .venv/bin/python -m widget.bench product --smoke            # CI: one small made image
 
 Speed: a project-made photo (default 4000x3000) and its mask go through the whole step
 (decontamination, framing, shadow, encoding) for each preset, in the kernel (numpy, this
@@ -24,7 +25,6 @@ decontamination. Images are reduced to ``--max-side`` first (the reference is sl
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -38,15 +38,19 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from segmentation.config import datasets_dir
+from segmentation.evaluation.datasets import load_dataset
+from segmentation.evaluation.page_server import BenchServer
 from segmentation.product.compose import product_pixels
 from segmentation.product.decontaminate import estimate_foreground
 from segmentation.product.encode import encode
 from segmentation.product.presets import resolve_preset
 from segmentation.product.spec import ProductSpec
+from segmentation.session import Segmenter
+from widget.bench.harness import parser
+from widget.testing.chromium import chromium
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BACKGROUND_A = (30, 190, 60)  # a green screen-ish colour the edges must not keep
 BACKGROUND_B = (255, 255, 255)  # the marketplace's white
@@ -144,11 +148,6 @@ def browser_speed(
     rgba: np.ndarray, mask: np.ndarray, presets: list[str], repeats: int, canvas: str | None
 ) -> list[dict]:
     """Time the step in the engine's worker in headless Chromium; note main-thread long tasks."""
-    from playwright.sync_api import sync_playwright
-
-    from segmentation.evaluation.browser_runtime import CHROMIUM, CHROMIUM_ARGS
-    from segmentation.evaluation.page_server import BenchServer
-
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -159,10 +158,7 @@ def browser_speed(
             server.add("/product-page.js", folder / "product-page.js", "text/javascript")
             server.add("/p.raw", rgba.tobytes())
             server.add("/m.raw", mask.tobytes())
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
-                )
+            with chromium() as browser:
                 page = browser.new_page()
                 page.goto(f"{server.url}/index.html")
                 page.wait_for_function("document.body.dataset.ready === '1'")
@@ -192,7 +188,6 @@ def browser_speed(
                                  "total_s": statistics.median(np.add(steps, encodes)),
                                  "canvas": f"{out['width']}x{out['height']}"})  # fmt: skip
                 longest = page.evaluate("Math.max(0, ...window.__long)")
-                browser.close()
         finally:
             server.close()
     for row in rows:
@@ -228,10 +223,7 @@ def quality(
     dataset: str, limit: int | None, max_side: int, figures: Path | None, use_model: bool
 ) -> list[dict]:
     """Edge errors on composites of icm58_objects, true alpha and (unless not) IS-Net's mask."""
-    from pymatting import estimate_foreground_ml
-
-    from segmentation.evaluation.datasets import load_dataset
-    from segmentation.session import Segmenter
+    from pymatting import estimate_foreground_ml  # the bench extra
 
     data = load_dataset(dataset)  # a name under datasets_dir(), or a folder
     seg = Segmenter() if use_model else None
@@ -383,7 +375,7 @@ def quality_summary(rows: list[dict]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen measurements and print their tables."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("product", __doc__)
     ap.add_argument("--speed", action="store_true", help="time the step, kernel and browser")
     ap.add_argument("--quality", action="store_true", help="edge error on icm58 composites")
     ap.add_argument("--smoke", action="store_true", help="small and quick, no dataset (CI)")
@@ -447,10 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         report["quality_summary"] = summary
     if args.job:
         with tempfile.TemporaryDirectory() as tmp:
-            summary, *images = job_check(args.job, Path(tmp), args.job_preset)
+            job, *images = job_check(args.job, Path(tmp), args.job_preset)
         print(f"\n`remove --preset {args.job_preset}` on {args.job} made photos")
-        print(table([summary], list(summary)))
-        report["job"] = [summary, *images]
+        print(table([job], list(job)))
+        report["job"] = [job, *images]
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0

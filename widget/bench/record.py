@@ -13,9 +13,8 @@ for its warm-up, which the kernel does before timing). It writes a results
 file (:mod:`segmentation.evaluation.record`; runtimes ``browser-tab-Nt`` and
 ``python-Nt``, one row per image with its parity) and prints the summary. Usage::
 
-    .venv/bin/python scripts/record_browser_vs_python.py                 # 2 + 2 photos
-    .venv/bin/python scripts/record_browser_vs_python.py --limit 1 --threads 1 \
-        --out /tmp/b.json
+    .venv/bin/python -m widget.bench record                 # 2 + 2 photos
+    .venv/bin/python -m widget.bench record --limit 1 --threads 1 --out /tmp/b.json
 
 Run it on a quiet machine: latencies on a loaded one mean little (the file keeps
 the load average at start and end).
@@ -23,26 +22,21 @@ the load average at start and end).
 
 from __future__ import annotations
 
-import argparse
 import json
+import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from segmentation.evaluation.record import command_line, git_commit, machine, versions, write_record
+from segmentation.evaluation.record import git_commit, machine, versions, write_record
 from segmentation.models.spec import DEFAULT_PRECISION
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.bench.harness import COMMAND, jupyter, open_notebook, parser
+from widget.testing.chromium import chromium
+from widget.testing.notebook import Notebook
 
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "notebooks" / "results" / "browser_vs_python.json"
 DATASETS = ("sod_bsds300", "icm58_objects")
 
@@ -121,7 +115,7 @@ def summarise(images: list[dict[str, Any]], sizes: dict[str, int]) -> list[dict[
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark in JupyterLab, write the results file, print the summary."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("record", __doc__)
     ap.add_argument("--limit", type=int, default=2, help="photos per dataset")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="wasm thread counts")
     ap.add_argument("--precisions", nargs="+", default=["fp32", "fp16", "int8", "int8-static"])
@@ -133,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     argv_used = sys.argv[1:] if argv is None else argv
     meta: dict[str, Any] = {
-        "command": ".venv/bin/python scripts/record_browser_vs_python.py "
-        + command_line(argv_used).removeprefix("python -m segmentation ").rstrip(),
+        "command": f".venv/bin/{COMMAND} record {shlex.join(argv_used)}".rstrip(),
         "commit": git_commit(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
@@ -144,53 +137,48 @@ def main(argv: list[str] | None = None) -> int:
         "options": {"max_side": 1024, "repeats": args.repeats, "threads": args.threads},
     }
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        server = JupyterServer(Path(tmp) / "isolated", isolated=True).start()
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
-        try:
-            page = browser.new_context().new_page()
-            log, meter = PageLog().attach(page), WsMeter().attach(page)
-            setup = SETUP.format(precisions=args.precisions, datasets=DATASETS, limit=args.limit)
-            cells = ["import widget", setup + KERNEL]
-            for t in args.threads:  # one view per thread count, all in this notebook
-                cells.append(f"b{t} = BrowserBenchmark(entries, images, repeats={args.repeats}, "
-                             f"threads={t}, cache=True)\nb{t}")  # fmt: skip
-            nb = Notebook(page, server, "record.ipynb", log, meter).write(cells)
-            nb.open()
-            nb.run_cell(0, timeout_s=300)
-            nb.run_cell(1, timeout_s=900)
-            sizes: dict[str, int] = nb.kernel_eval("sizes")
-            meta["browser"] = f"Chromium {browser.version}"
-            for i, t in enumerate(args.threads):
-                var = f"b{t}"
-                nb.run_cell(2 + i, timeout_s=300)
-                print(f"browser, {t} thread(s): running", flush=True)
-                wait_done(nb, var, args.timeout)
-                got = nb.kernel_eval(f"{var}.rows()")
-                parity = {(p["model"], p["image"]): p for p in nb.kernel_eval(
-                    f"{var}.compare_kernel(threads=2)", timeout_s=args.timeout)}  # fmt: skip
-                for r in got:
-                    p = parity[(r["model"], r["image"])]
-                    rows.append({
-                        "variant": r["model"], "runtime": f"browser-tab-{r['threads']}t",
-                        "image": r["image"], "threads": r["threads"],
-                        "load_s": r["session_create_s"], "inference_s": r["inference_s"],
-                        "latency_s": min(r["inference_s"]), "pixels_match": r["pixels_match"],
-                        "parity_iou": p["iou"], "parity_mae": p["mae"],
-                        "parity_max_abs": p["max_abs_diff"],
-                        "parity_differing": p["differing_pixels"],
-                    })  # fmt: skip
-            for t in (1, 2):
-                print(f"kernel, {t} thread(s): running", flush=True)
-                for r in nb.kernel_eval(f"kernel_rows({t}, {args.repeats})", args.timeout):
-                    rows.append({
-                        "variant": r["model"], "runtime": f"python-{t}t", "image": r["image"],
-                        "threads": t, "load_s": r["load_s"], "inference_s": r["inference_s"],
-                        "latency_s": min(r["inference_s"]),
-                    })  # fmt: skip
-        finally:
-            browser.close()
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        jupyter(Path(tmp) / "isolated", isolated=True) as server,
+        chromium() as browser,
+    ):
+        setup = SETUP.format(precisions=args.precisions, datasets=DATASETS, limit=args.limit)
+        cells = ["import widget", setup + KERNEL]
+        for t in args.threads:  # one view per thread count, all in this notebook
+            cells.append(f"b{t} = BrowserBenchmark(entries, images, repeats={args.repeats}, "
+                         f"threads={t}, cache=True)\nb{t}")  # fmt: skip
+        nb = open_notebook(browser, server, "record.ipynb", cells)
+        nb.run_cell(0, timeout_s=300)
+        nb.run_cell(1, timeout_s=900)
+        sizes: dict[str, int] = nb.kernel_eval("sizes")
+        meta["browser"] = f"Chromium {browser.version}"
+        for i, t in enumerate(args.threads):
+            var = f"b{t}"
+            nb.run_cell(2 + i, timeout_s=300)
+            print(f"browser, {t} thread(s): running", flush=True)
+            wait_done(nb, var, args.timeout)
+            got = nb.kernel_eval(f"{var}.rows()")
+            parity = {(p["model"], p["image"]): p for p in nb.kernel_eval(
+                f"{var}.compare_kernel(threads=2)", timeout_s=args.timeout)}  # fmt: skip
+            for r in got:
+                p = parity[(r["model"], r["image"])]
+                rows.append({
+                    "variant": r["model"], "runtime": f"browser-tab-{r['threads']}t",
+                    "image": r["image"], "threads": r["threads"],
+                    "load_s": r["session_create_s"], "inference_s": r["inference_s"],
+                    "latency_s": min(r["inference_s"]), "pixels_match": r["pixels_match"],
+                    "parity_iou": p["iou"], "parity_mae": p["mae"],
+                    "parity_max_abs": p["max_abs_diff"],
+                    "parity_differing": p["differing_pixels"],
+                })  # fmt: skip
+        for t in (1, 2):
+            print(f"kernel, {t} thread(s): running", flush=True)
+            for r in nb.kernel_eval(f"kernel_rows({t}, {args.repeats})", args.timeout):
+                rows.append({
+                    "variant": r["model"], "runtime": f"python-{t}t", "image": r["image"],
+                    "threads": t, "load_s": r["load_s"], "inference_s": r["inference_s"],
+                    "latency_s": min(r["inference_s"]),
+                })  # fmt: skip
     meta["versions"] = versions({"browser": meta.pop("browser", "")})
     summary = summarise(rows, sizes)
     write_record(args.out, summary, rows, {**meta, "complete": True})

@@ -16,11 +16,15 @@ write), the peak RSS of a worker process (``ru_maxrss`` of the process or of its
 largest child, ``VmHWM`` of each Dask worker) and of the client, and whether
 every configuration wrote the same bytes. Usage::
 
-    .venv/bin/python scripts/bench_scale.py [--images DIR|FILE ...] [--count 10] [--workers N]
+    .venv/bin/python -m widget.bench scale [--images DIR|FILE ...] [--count 10] [--workers N]
         [--model-spec my-model.json]   # your own model instead of IS-Net
 
 Default images: scikit-image's colour photos (``skimage/data``); e.g.
 ``--images ../shared/datasets/sod_bsds300/images`` for real-world photos.
+
+Each configuration's process runs this file as a script, which imports only
+:mod:`segmentation`: the widget's imports (``python -m widget.bench`` loads them) would count
+in the client's peak and, through ``spawn``, in each pool worker's.
 """
 
 from __future__ import annotations
@@ -36,9 +40,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from segmentation import remove_many
 from segmentation.jobs.inputs import expand_inputs
 from segmentation.jobs.manifest import ManifestRow
@@ -51,6 +52,7 @@ SKIMAGE_PHOTOS = (
     "motorcycle_right.png", "hubble_deep_field.jpg", "ihc.png", "retina.jpg", "logo.png",
 )  # fmt: skip
 CONFIGS = ("1 process", "pool", "dask")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_images() -> list[str]:
@@ -137,9 +139,11 @@ def run_one(
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Run each configuration in its own process and print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m widget.bench scale", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--images", nargs="+", default=None, help="image files or folders")
     ap.add_argument("--count", type=int, default=10, help="first N images (default 10)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -148,13 +152,13 @@ def main() -> None:
     ap.add_argument("--config", choices=CONFIGS, help=argparse.SUPPRESS)  # child process
     ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     images = expand_inputs(args.images) if args.images else default_images()
     images = images[: args.count]
     if args.config:
         res = run_one(args.config, images, args.workers, args.out, args.model_spec)
         args.result.write_text(json.dumps(res))
-        return
+        return 0
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for config in CONFIGS:
@@ -186,7 +190,8 @@ def main() -> None:
     print(f"same output bytes in every configuration: {'yes' if same else 'NO'}")
     if failed or not same:
         raise SystemExit(f"{failed} images failed; same outputs: {same}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

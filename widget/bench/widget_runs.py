@@ -13,32 +13,42 @@ widget's ``timings``), the kernel twin's inference time on the same pixels
 (``w.compare()``), their ratio, and the wall time from starting the cell to the
 cut-out drawn in the page. Usage::
 
-    .venv/bin/python scripts/bench_browser.py [--image PATH] [--precisions int8-static fp32]
+    .venv/bin/python -m widget.bench widget [--image PATH] [--precisions int8-static fp32]
         [--model-spec my-model.json]   # another ONNX model instead of the catalog's precisions
+
+:func:`measure_widget` is the measurement; ``python -m widget.bench imgly`` runs it too, for
+each policy, next to @imgly/background-removal.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib import cbook
-from playwright.sync_api import sync_playwright
+import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+from segmentation.evaluation.cpu_time import cpu_s_since, tree_cpu
 from segmentation.models.spec import DEFAULT_PRECISION
-from tests.ui.conftest import CHROMIUM_ARGS
-from tests.ui.harness import Notebook
-from tests.ui.harness_page import PageLog, WsMeter
-from tests.ui.harness_server import JupyterServer
+from widget.bench.harness import (
+    close_notebook,
+    jupyter,
+    model_labels,
+    model_setup,
+    open_notebook,
+    parser,
+    sample_photo,
+)
+from widget.testing.chromium import chromium
+from widget.testing.jupyter_server import JupyterServer
+from widget.testing.notebook import Notebook
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 #: The view drew a cut-out: the preview pass's (``data-result="preview"``) or the full mask's.
 DRAWN = "() => !!document.querySelector('.pl-root[data-result]')"
@@ -77,25 +87,6 @@ def run_once(nb: Notebook, timeout_s: float) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def model_setup(precision: str, model_spec: Path | None = None) -> tuple[str, str]:
-    """Return kernel code that prepares the model, and the widget arguments that name it.
-
-    With ``model_spec`` (a JSON file as ``python -m segmentation remove --model-spec`` reads)
-    the widgets run that model, registered in a registry of their own; else the catalog's
-    default model at ``precision``.
-    """
-    if model_spec is None:
-        return "", f"precision={precision!r}"
-    setup = (
-        "from segmentation.models.registry import Registry\n"
-        "from segmentation.models.spec_file import read_spec_file\n"
-        f"_file, _spec = read_spec_file({str(model_spec)!r})\n"
-        "_registry = Registry()\n"
-        "_spec = _registry.register_file(_file, _spec)"
-    )
-    return setup, "model=_spec, registry=_registry"
-
-
 def widget_cells(
     image: Path, precision: str, model_spec: Path | None = None, backend: str = "browser"
 ) -> list[str]:
@@ -109,39 +100,67 @@ def widget_cells(
     return [f"import numpy, widget\n{setup}", make]
 
 
-def model_labels(precisions: list[str], model_spec: Path | None) -> list[str]:
-    """Return the rows' labels: the precisions, or the spec file's model."""
-    return [f"spec:{model_spec.stem}"] if model_spec is not None else precisions
+@dataclass
+class WidgetRuns:
+    """The cold and warm runs of every (policy, label) case, and the browser's last masks.
+
+    Each run is :func:`run_once`'s dict with ``label``, ``policy``, ``run`` (cold/warm),
+    ``chromium_cpu`` (CPU seconds of Chromium's processes meanwhile) and ``compare``
+    (``w.compare()``: the kernel twin on the same pixels) added. ``masks`` holds the
+    browser's own mask of each case after its warm run, when asked for.
+    """
+
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def measure_widget(
+    browser: Browser,
+    server: JupyterServer,
+    photo: Path,
+    labels: list[str],
+    timeout_s: float,
+    model_spec: Path | None = None,
+    policies: tuple[str, ...] = ("browser",),
+    keep_masks: bool = False,
+    desc: str = "models",
+) -> WidgetRuns:
+    """Run the widget cold and warm per policy and model label, each pair in a fresh profile."""
+    out = WidgetRuns()
+    cases = [(policy, label) for policy in policies for label in labels]
+    for policy, label in tqdm(cases, desc=desc, leave=False):
+        slug = f"{policy}-{label.replace(':', '-')}"
+        cells = widget_cells(photo, label, model_spec, backend=policy)
+        nb = open_notebook(browser, server, f"bench-{slug}.ipynb", cells)
+        nb.run_cell(0, timeout_s=timeout_s)
+        for run in ("cold", "warm"):
+            cpu0 = tree_cpu(None, "chrom")
+            t = run_once(nb, timeout_s)
+            cpu = cpu_s_since(cpu0, "chrom")
+            cmp = nb.kernel_eval("w.compare()", timeout_s)
+            out.runs.append(
+                {"label": label, "policy": policy, "run": run, "chromium_cpu": cpu,
+                 "compare": cmp, **t}
+            )  # fmt: skip
+        if keep_masks:
+            path = server.root / f"mask-{slug}.npy"
+            nb.execute(f"numpy.save({str(path)!r}, w.browser_mask)", timeout_s)
+            out.masks[(policy, label)] = np.load(path)
+        close_notebook(nb)
+    return out
 
 
 def bench(
     image: Path, precisions: list[str], timeout_s: float, model_spec: Path | None = None
 ) -> list[dict[str, object]]:
     """Cold and warm runs per precision (or of the ``model_spec`` model); one row per run."""
-    rows: list[dict[str, object]] = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        server = JupyterServer(Path(tmp)).start()
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            for label in tqdm(model_labels(precisions, model_spec), desc="models"):
-                context = browser.new_context()
-                page = context.new_page()
-                log, meter = PageLog().attach(page), WsMeter().attach(page)
-                cells = widget_cells(image, label, model_spec)
-                name = f"bench-{label.replace(':', '-')}.ipynb"
-                nb = Notebook(page, server, name, log, meter).write(cells)
-                nb.open()
-                nb.run_cell(0, timeout_s=timeout_s)
-                for run in tqdm(("cold", "warm"), desc=label, leave=False):
-                    t = run_once(nb, timeout_s)
-                    kernel_ms = nb.kernel_eval("w.compare()['kernel_ms']", timeout_s)
-                    rows.append({"precision": label, "run": run, "kernel": kernel_ms, **t})
-                context.close()
-                server.shutdown_kernels()
-        finally:
-            browser.close()
-            server.stop()
-    return rows
+    with tempfile.TemporaryDirectory() as tmp, jupyter(Path(tmp)) as server, chromium() as browser:
+        labels = model_labels(precisions, model_spec)
+        measured = measure_widget(browser, server, image, labels, timeout_s, model_spec)
+    return [
+        {"precision": r["label"], "run": r["run"], "kernel": r["compare"]["kernel_ms"], **r}
+        for r in measured.runs
+    ]
 
 
 def format_table(rows: list[dict[str, object]]) -> str:
@@ -161,13 +180,13 @@ def format_table(rows: list[dict[str, object]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark, print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser("widget", __doc__)
     ap.add_argument("--image", type=Path, default=None, help="default: grace_hopper.jpg")
     ap.add_argument("--precisions", nargs="+", default=[DEFAULT_PRECISION, "fp32"])
     ap.add_argument("--model-spec", type=Path, help="your own model (JSON); --precisions unused")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per step")
     args = ap.parse_args(argv)
-    image = args.image or Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    image = args.image or sample_photo()
     load_before = os.getloadavg()[0]
     rows = bench(image, args.precisions, args.timeout, args.model_spec)
     print(f"\nimage {image.name}; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "

@@ -1,10 +1,11 @@
-"""Smoke runs of every benchmark script the README or a notebook cites.
+"""Smoke runs of every benchmark of ``python -m widget.bench``.
 
-Each script runs for real, as a user runs it (a subprocess of the project's Python), on the
-smallest case that still goes through its whole path: the tiny test model where the script
-takes ``--model-spec``, else IS-Net on one image and one repetition. The test then reads the
-table the script printed and checks its values are sane (present, finite, in range), so a
-script cannot rot unnoticed. Timings are never compared with a target here.
+Each benchmark runs for real, as a user runs it (``python -m widget.bench NAME`` in a
+subprocess of the project's Python), on the smallest case that still goes through its whole
+path: the tiny test model where the benchmark takes ``--model-spec``, else IS-Net on one
+image and one repetition. The test then reads the table the benchmark printed and checks its
+values are sane (present, finite, in range), so a benchmark cannot rot unnoticed. Timings
+are never compared with a target here.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.conversion.int8_static import ranges_path
 from tests.tinymodel import write_tiny_spec_file
+from widget.bench.__main__ import BENCHMARKS
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +31,10 @@ def tiny_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_spec_file(tmp_path_factory.mktemp("tiny-spec"))
 
 
-def run_script(name: str, *args: str | Path, timeout: float = 600) -> str:
-    """Run ``scripts/NAME`` with ``args``; return its stdout, failing with its stderr's tail."""
-    cmd = [sys.executable, str(SCRIPTS / name), *map(str, args)]
+def run_bench(name: str, *args: str | Path, timeout: float = 600) -> str:
+    """Run ``python -m widget.bench NAME`` with ``args``; return its stdout, failing with its
+    stderr's tail."""
+    cmd = [sys.executable, "-m", "widget.bench", name, *map(str, args)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
     assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{tail}\n{proc.stdout[-2000:]}"
@@ -64,7 +65,7 @@ def positive(values: list[float]) -> bool:
 # ----------------------------------------------------------------------------- kernel only
 @pytest.mark.isnet
 def test_bench_pipeline() -> None:
-    out = run_script("bench_pipeline.py", "--precision", "int8-static", "--threads", "1",
+    out = run_bench("pipeline", "--precision", "int8-static", "--threads", "1",
                      "--repeats", "1")  # fmt: skip
     rows = table_rows(out, "int8-static")
     assert len(rows) == 2, out  # the sample photo and its 12 MP upscale
@@ -75,7 +76,7 @@ def test_bench_pipeline() -> None:
 
 @pytest.mark.isnet
 def test_bench_big_photo() -> None:
-    out = run_script("bench_big_photo.py", "--big", "800x600", "--normal", "320x240",
+    out = run_bench("big-photo", "--big", "800x600", "--normal", "320x240",
                      "--threads", "1")  # fmt: skip
     rows = [line.split() for line in out.splitlines() if line.startswith(("mask ", "cutout "))]
     assert [(r[0], r[-1]) for r in rows] == [
@@ -87,7 +88,7 @@ def test_bench_big_photo() -> None:
 
 
 def test_bench_scale(tiny_spec: Path) -> None:
-    out = run_script("bench_scale.py", "--count", "2", "--workers", "2", "--model-spec", tiny_spec)
+    out = run_bench("scale", "--count", "2", "--workers", "2", "--model-spec", tiny_spec)
     rows = {r[0]: r for r in (line.split("\t") for line in out.splitlines()) if len(r) == 8}
     assert set(rows) >= {"1 process", "pool", "dask"}, out
     for config in ("1 process", "pool", "dask"):
@@ -97,42 +98,10 @@ def test_bench_scale(tiny_spec: Path) -> None:
     assert "same output bytes in every configuration: yes" in out
 
 
-@pytest.mark.isnet
-def test_calibrate_isnet_int8(tmp_path: Path) -> None:
-    out_file = tmp_path / "ranges.json"
-    run_script("calibrate_isnet_int8.py", "--out", out_file, "--photos", "1")
-    made = json.loads(out_file.read_text())
-    shipped = json.loads(ranges_path("isnet-general-use").read_text())
-    assert made["format"] == shipped["format"] and made["model"] == shipped["model"]
-    assert made["ranges"].keys() == shipped["ranges"].keys()  # the same tensors calibrated
-    lows_highs = [v for pair in made["ranges"].values() for v in pair]
-    assert all(math.isfinite(v) for v in lows_highs)
-    assert list(made["calibration"]) == ["astronaut.png"]
-
-
-def test_results_tables() -> None:
-    out = run_script("results_tables.py")
-    for name in ("accuracy_vs_quantization", "browser_vs_python"):
-        assert f"<!-- results:{name} -->" in out
-    assert "| **int8-static** (default) |" in out
-
-
-def test_make_notebooks_executes_one(tmp_path: Path) -> None:
-    run_script("make_notebooks.py", "01", "--out", tmp_path)
-    nb = json.loads((tmp_path / "01_quickstart.ipynb").read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(c["execution_count"] for c in code), "a cell did not run"
-    errors = [o for c in code for o in c["outputs"] if o.get("output_type") == "error"]
-    assert errors == []
-    assert not (ROOT / "notebooks" / "01_quickstart.ipynb").samefile(
-        tmp_path / "01_quickstart.ipynb"
-    )
-
-
 # ----------------------------------------------------------------------------- browser
 @pytest.mark.browser
-def test_bench_browser(tiny_spec: Path) -> None:
-    out = run_script("bench_browser.py", "--model-spec", tiny_spec, "--timeout", "300")
+def test_bench_widget(tiny_spec: Path) -> None:
+    out = run_bench("widget", "--model-spec", tiny_spec, "--timeout", "300")
     rows = table_rows(out, "spec:tiny-test")
     assert [r[1] for r in rows] == ["cold", "warm"], out
     for r in rows:
@@ -144,7 +113,7 @@ def test_bench_browser(tiny_spec: Path) -> None:
 @pytest.mark.browser
 @pytest.mark.isnet
 def test_bench_imgly(tiny_spec: Path) -> None:
-    out = run_script("bench_imgly.py", "--model-spec", tiny_spec, "--imgly-models", "small",
+    out = run_bench("imgly", "--model-spec", tiny_spec, "--imgly-models", "small",
                      "--timeout", "300")  # fmt: skip
     imgly = table_rows(out, "imgly  small")
     assert [r[2] for r in imgly] == ["cold", "warm"], out
@@ -165,7 +134,7 @@ def test_bench_imgly(tiny_spec: Path) -> None:
 
 @pytest.mark.browser
 def test_bench_batch(tiny_spec: Path) -> None:
-    out = run_script("bench_batch.py", "--count", "2", "--model-spec", tiny_spec,
+    out = run_bench("batch", "--count", "2", "--model-spec", tiny_spec,
                      "--timeout", "300")  # fmt: skip
     rows = {r[0]: r for r in (line.split() for line in out.splitlines()) if r}
     for run in ("warm-up", "pool"):
@@ -177,7 +146,7 @@ def test_bench_batch(tiny_spec: Path) -> None:
 
 @pytest.mark.browser
 def test_bench_browser_speed(tiny_spec: Path) -> None:
-    out = run_script("bench_browser_speed.py", "--previews", "--resolutions", "--limit", "0",
+    out = run_bench("browser-speed", "--previews", "--resolutions", "--limit", "0",
                      "--model-spec", tiny_spec, "--timeout", "300")  # fmt: skip
     modes = [line for line in out.splitlines() if line.startswith(("kernel", "browser"))]
     assert [m.split("  ")[0].strip() for m in modes] == [
@@ -191,7 +160,7 @@ def test_bench_browser_speed(tiny_spec: Path) -> None:
 
 @pytest.mark.browser
 def test_bench_memory() -> None:
-    out = run_script("bench_memory.py", "--model", "tiny", "--runs", "2", "--photos", "2",
+    out = run_bench("memory", "--model", "tiny", "--runs", "2", "--photos", "2",
                      "--megapixels", "0.2", "--settle", "0", "--timeout", "300")  # fmt: skip
     assert re.search(r"^renderer RSS run 1 / run N \(MiB\)\s+\d+ / \d+", out, re.M), out
     assert re.search(r"^batch: masks by backend\s+\{'browser': 2\}", out, re.M), out
@@ -201,9 +170,9 @@ def test_bench_memory() -> None:
 
 @pytest.mark.browser
 @pytest.mark.isnet
-def test_record_browser_vs_python(tmp_path: Path) -> None:
+def test_bench_record(tmp_path: Path) -> None:
     out_file = tmp_path / "record.json"
-    run_script("record_browser_vs_python.py", "--limit", "1", "--threads", "1",
+    run_bench("record", "--limit", "1", "--threads", "1",
                "--precisions", "int8-static", "--repeats", "1", "--out", out_file)  # fmt: skip
     record = json.loads(out_file.read_text())
     rows = record["summary"]
@@ -216,7 +185,7 @@ def test_record_browser_vs_python(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_bench_editor_ops() -> None:
-    out = run_script("bench_editor_ops.py", "--width", "400", "--height", "300", "--repeat", "1")
+    out = run_bench("editor-ops", "--width", "400", "--height", "300", "--repeat", "1")
     rows = [line.split() for line in out.splitlines() if line.startswith(("invert", "reset"))]
     assert len(rows) == 2, out
     for r in rows:
@@ -227,7 +196,7 @@ def test_bench_editor_ops() -> None:
 @pytest.mark.browser
 def test_bench_product(tmp_path: Path) -> None:
     out_file = tmp_path / "smoke.json"
-    out = run_script("bench_product.py", "--smoke", "--json", out_file)
+    out = run_bench("product", "--smoke", "--json", out_file)
     assert "| kernel         | amazon" in out and "| browser worker | amazon" in out, out
     report = json.loads(out_file.read_text())
     speed = report["speed"]
@@ -237,3 +206,23 @@ def test_bench_product(tmp_path: Path) -> None:
     assert all(r["total_s"] > 0 for r in speed)
     (q,) = report["quality"]
     assert q["soft_px"] > 100 and q["mae_soft_decont"] < 0.5 * q["mae_soft_raw"]
+
+
+def test_every_benchmark_has_a_smoke_run_here() -> None:
+    """A benchmark added to ``python -m widget.bench`` gets a smoke run in this file."""
+    source = Path(__file__).read_text()
+    missing = [name for name in BENCHMARKS if f'run_bench("{name}"' not in source]
+    assert missing == []
+
+
+def test_the_list_names_every_benchmark() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "widget.bench"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    listed = [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")]
+    assert listed == list(BENCHMARKS)
+    bad = subprocess.run(
+        [sys.executable, "-m", "widget.bench", "no-such-benchmark"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "unknown benchmark 'no-such-benchmark'" in bad.stderr
