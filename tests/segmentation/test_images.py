@@ -1,7 +1,15 @@
-"""load_image: every input kind and PIL mode to RGBA, and a clear error for each bad input."""
+"""load_image: every input kind and PIL mode to RGBA, and a clear error for each bad input.
+
+Only regular files are read and reads are bounded: a real FIFO (under a real ``SIGALRM``
+watchdog, as opening one for reading blocks until a writer comes), the real ``/dev/zero``, a
+real Unix socket, a sparse file; decompression-bomb headers against the pixel limit; big
+photos decoded reduced for the model.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -9,16 +17,28 @@ import pytest
 from PIL import Image, ImageFile
 
 from segmentation.errors import ImageError
-from segmentation.images import MAX_PIXELS_ENV, load_image, pixels_checksum
+from segmentation.images import (
+    DEFAULT_MAX_PIXELS,
+    MAX_PIXELS_ENV,
+    check_image_file,
+    image_files,
+    image_size,
+    load_image,
+    max_file_bytes,
+    pixels_checksum,
+)
 from tests._images import (
     BAD_ARRAYS,
     BAD_FILES,
     encode,
     photo_like,
+    png_header_only,
+    red_disc_photo,
     write_bad,
     write_exif_rotated,
     write_modes,
 )
+from tests._watchdog import watchdog
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
@@ -178,3 +198,112 @@ def test_jpeg_bytes_round_trip() -> None:
     data = encode(Image.fromarray(photo_like()), "JPEG", quality=95)
     li = load_image(data)
     assert li.format == "JPEG" and li.name == "<bytes>" and li.size == (96, 64)
+
+
+# --- only regular files, bounded reads (a real FIFO, /dev/zero, a Unix socket) -------
+
+
+def test_fifo_named_like_a_photo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    with watchdog():
+        with pytest.raises(ImageError, match=r"x\.jpg: is a FIFO \(named pipe\), not a regular"):
+            load_image(fifo)
+        with pytest.raises(ImageError, match="FIFO"):
+            image_size(fifo)
+        with pytest.raises(ImageError, match="FIFO"):
+            check_image_file(fifo)
+    link = tmp_path / "link.png"
+    link.symlink_to(fifo)
+    with watchdog(), pytest.raises(ImageError, match=r"link\.png: is a FIFO"):
+        load_image(link)
+
+
+def test_devices_and_sockets_are_refused_without_reading(tmp_path: Path) -> None:
+    with watchdog(), pytest.raises(ImageError, match="/dev/zero: is a character device"):
+        load_image("/dev/zero")
+    zero = tmp_path / "zero.png"
+    zero.symlink_to("/dev/zero")
+    with watchdog(), pytest.raises(ImageError, match=r"zero\.png: is a character device"):
+        load_image(zero)
+    sock_path = tmp_path / "s.png"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(sock_path))
+        with watchdog(), pytest.raises(ImageError, match=r"s\.png: is a socket"):
+            load_image(sock_path)
+    finally:
+        server.close()
+
+
+def test_file_larger_than_the_pixel_limit_allows_is_refused_unread(tmp_path: Path) -> None:
+    limit = 1000
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(encode(Image.fromarray(photo_like(20, 20)), "PNG"))
+    with huge.open("r+b") as f:  # sparse: no disk used, but st_size says it all
+        f.truncate(max_file_bytes(limit) + 1)
+    with pytest.raises(ImageError, match=r"huge\.png: file of [\d,]+ bytes is larger") as info:
+        load_image(huge, max_pixels=limit)
+    assert "limit of 1,000 pixels (max_pixels)" in str(info.value)
+    assert "--max-pixels" in str(info.value)
+    # the same file is fine under the default limit (8 bytes a pixel + 64 MiB)
+    assert max_file_bytes(DEFAULT_MAX_PIXELS) > huge.stat().st_size
+    assert load_image(huge).size == (20, 20)
+
+
+def test_image_files_lists_only_regular_image_files(tmp_path: Path) -> None:
+    (tmp_path / "x.png").mkdir()
+    os.mkfifo(tmp_path / "f.jpg")
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "nowhere.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    Image.fromarray(photo_like()).save(tmp_path / "b.png")
+    Image.fromarray(photo_like()).save(tmp_path / "a.JPG")
+    assert [p.name for p in image_files(tmp_path)] == ["a.JPG", "b.png"]
+
+
+# --- pixel limit ---------------------------------------------------------------------
+
+
+def test_108_megapixel_photo_passes_the_default_limit_and_a_bomb_does_not(tmp_path: Path) -> None:
+    phone = tmp_path / "phone.png"
+    phone.write_bytes(png_header_only(12_000, 9_000))  # the header of a 108 MP photo
+    assert image_size(phone) == (12_000, 9_000), "accepted by the default limit"
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header_only(20_000, 20_000))
+    with pytest.raises(ImageError) as info:
+        image_size(bomb)
+    message = str(info.value)
+    assert "20000x20000 = 400,000,000 pixels; limit 200,000,000 pixels, the default" in message
+    for way in ("--max-pixels 400000000", "max_pixels=400000000", f"{MAX_PIXELS_ENV}=400000000"):
+        assert way in message, way
+    with pytest.raises(ImageError, match="too large"):
+        load_image(bomb)
+
+
+def test_refusal_names_the_limit_in_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "small.png"
+    Image.fromarray(photo_like(50, 40)).save(path)
+    with pytest.raises(ImageError, match=r"limit 1,999 pixels, max_pixels\)"):
+        load_image(path, max_pixels=1999)
+    monkeypatch.setenv(MAX_PIXELS_ENV, "100")
+    with pytest.raises(ImageError, match=rf"limit 100 pixels, \${MAX_PIXELS_ENV}\)"):
+        load_image(path)
+    with pytest.raises(ImageError, match="max_pixels must be a positive"):
+        load_image(path, max_pixels=0)
+
+
+# --- big photos: reduced decode for the model ----------------------------------------
+
+
+def test_min_side_decodes_reduced_and_keeps_the_stored_size(tmp_path: Path) -> None:
+    rgb = red_disc_photo(1600, 1200)
+    jpeg, png = tmp_path / "big.jpg", tmp_path / "big.png"
+    Image.fromarray(rgb).save(jpeg, quality=92)
+    Image.fromarray(rgb).save(png)
+    small = load_image(jpeg, min_side=128)  # DCT scaling 1/8 in the decoder
+    assert small.size == (200, 150) and small.original_size == (1600, 1200)
+    boxed = load_image(png, min_side=128)  # box filter by 9
+    assert boxed.size == (178, 134) and boxed.original_size == (1600, 1200)
+    assert load_image(jpeg, min_side=2000).size == (1600, 1200), "never below min_side"
+    with pytest.raises(ImageError, match="not both"):
+        load_image(jpeg, min_side=128, max_side=100)

@@ -14,7 +14,7 @@ import pytest
 
 from segmentation import mask_edits
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
 
 

@@ -14,9 +14,14 @@ import pytest
 from PIL import Image
 
 from segmentation.errors import ImageError, UnknownModelError
+from segmentation.evaluation.metrics import iou as metrics_iou
 from segmentation.image_batch import Result
+from segmentation.images import (
+    load_image,
+)
 from segmentation.session import Segmenter, get_segmenter
-from tests._images import write_bad
+from tests._images import red_disc_photo, write_bad, write_exif_rotated
+from tests.conftest import TinyModel
 
 FP16_VS_FP32_MIN_IOU = 0.99
 INT8_VS_FP32_MIN_IOU = 0.97
@@ -196,3 +201,47 @@ def test_resolution_changes_the_model_input_not_the_mask_size(tiny_model) -> Non
             == mask.tobytes()
         )
     assert not np.array_equal(seg.run_pixels(rgba, 32), default), "a coarser input changes it"
+
+
+# --- big photos: reduced decode for the model, mask at full size ------------------------
+
+
+def test_segmenter_reduces_big_photos_and_masks_at_full_size(
+    tiny_model: TinyModel, tmp_path: Path
+) -> None:
+    spec, reg = tiny_model.spec, tiny_model.registry
+    rgb = red_disc_photo(1600, 1200)
+    photo = tmp_path / "big.jpg"
+    Image.fromarray(rgb).save(photo, quality=92)
+    exact = Segmenter(spec.name, spec.precision, registry=reg, reduce_above=None)
+    big = Segmenter(spec.name, spec.precision, registry=reg, reduce_above=1_000_000)
+    assert big.model_min_side == 128  # twice the tiny model's 64 px input
+    want = exact.mask(photo)
+    got = big.mask(photo)
+    assert got.shape == want.shape == (1200, 1600)
+    assert metrics_iou(got, want) > 0.97, "the reduced decode barely changes the mask"
+    assert not np.array_equal(got, want), "the reduced path really ran"
+    cut = big.cutout(photo)
+    assert cut.size == (1600, 1200)
+    np.testing.assert_array_equal(np.asarray(cut)[..., 3], got)
+    np.testing.assert_array_equal(np.asarray(cut)[..., :3], load_image(photo).pixels[..., :3])
+    loaded = load_image(photo)  # an in-memory image above the threshold: box-reduced
+    assert big.mask(loaded).shape == (1200, 1600)
+    assert metrics_iou(big.mask(loaded), want) > 0.97
+    rotated = write_exif_rotated(tmp_path)  # 40x20 stored, 20x40 upright
+    tiny = Segmenter(spec.name, spec.precision, registry=reg, reduce_above=100)
+    assert tiny.mask(rotated).shape == (40, 20)
+
+
+def test_photos_under_the_threshold_run_exactly_the_decoded_pixels(
+    tiny_model: TinyModel, tmp_path: Path
+) -> None:
+    """Browser/kernel parity: below the threshold the model sees the loader's exact pixels."""
+    seg = Segmenter(tiny_model.spec.name, tiny_model.spec.precision, registry=tiny_model.registry)
+    photo = tmp_path / "normal.jpg"
+    Image.fromarray(red_disc_photo(400, 300)).save(photo, quality=92)
+    np.testing.assert_array_equal(seg.mask(photo), seg.run_pixels(load_image(photo).pixels))
+    with pytest.raises(ImageError, match="too large"):
+        seg.mask(photo, max_pixels=1000)
+    with pytest.raises(ValueError, match="reduce_above"):
+        Segmenter(tiny_model.spec.name, registry=tiny_model.registry, reduce_above=0)

@@ -1,6 +1,6 @@
 """Kernel side of the in-tab benchmark widget: bad arguments, untrusted view messages.
 
-The browser side runs for real in tests/ui/test_bench_widget.py; here the view's
+The browser side runs for real in tests/e2e/test_bench_widget.py; here the view's
 messages are fed to the widget as the comm would deliver them.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,26 +14,26 @@ from PIL import Image
 
 from segmentation.cli import main as cli
 from segmentation.cli.demo import sample_photos
-from segmentation.images import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
-from tests._images import BAD_FILES, photo_like, write_bad
+from segmentation.images import (
+    DEFAULT_MAX_PIXELS,
+    MAX_PIXELS_ENV,
+)
+from tests._images import (
+    BAD_FILES,
+    photo_like,
+    write_bad,
+)
+from tests.segmentation.cli_runs import assert_one_line_error
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "segmentation", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=300,
+        timeout=timeout,
     )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int = 1) -> str:
-    assert proc.returncode == code, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got {proc.stderr!r}"
-    return lines[0]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
@@ -174,3 +175,13 @@ def test_remove_help_states_the_pixel_limit_and_where_list_paths_start(
     assert f"(default {DEFAULT_MAX_PIXELS // 10**6} MP, or ${MAX_PIXELS_ENV})" in text
     assert "a relative one is taken from the list file's folder" in text
     assert "one job at a time" in text
+
+
+def test_cli_remove_refuses_fifo_and_dev_zero_at_once(tmp_path: Path) -> None:
+    """The `remove` command, unchanged, inherits the loader's refusal (real subprocess)."""
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    for source, kind in ((str(fifo), "is a FIFO"), ("/dev/zero", "is a character device")):
+        proc = run_cli("remove", source, "-o", str(tmp_path / "out"), cwd=tmp_path, timeout=60)
+        line = assert_one_line_error(proc)
+        assert source in line and kind in line

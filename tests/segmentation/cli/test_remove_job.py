@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
@@ -12,70 +11,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pytest
 from PIL import Image
 
-from tests.conftest import TinyModel
-from tests.test_cli import assert_one_line_error
-from tests.tinymodel import red_square_rgba
+from tests._images import noisy_photos
+from tests.segmentation.cli_runs import assert_one_line_error, cli, rows
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the CLI: this checkout importable, a private model cache."""
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "PIXEL_LIBERATION_CACHE": str(tmp_path / "cache"),
-        "PIXEL_LIBERATION_OFFLINE": "1",
-    }
-
-
-@pytest.fixture
-def spec_file(tiny_model: TinyModel, tmp_path: Path) -> Path:
-    """``--model-spec`` JSON for the tiny model."""
-    spec = tiny_model.spec
-    path = tmp_path / "tiny.json"
-    fields = {
-        "path": str(tiny_model.path), "name": spec.name, "precision": spec.precision,
-        "input_size": list(spec.input_size), "scale": spec.scale, "mean": list(spec.mean),
-        "std": list(spec.std), "activation": spec.activation,
-        "normalization": spec.normalization,
-    }  # fmt: skip
-    path.write_text(json.dumps(fields))
-    return path
-
-
-def cli(
-    *args: str | Path,
-    env: dict[str, str],
-    preexec: Callable[[], None] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "segmentation", "remove", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=300, preexec_fn=preexec,
-    )  # fmt: skip
-
-
-def rows(manifest: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in manifest.read_text().splitlines()]
-
-
-def noisy_photos(folder: Path, count: int, size: tuple[int, int] = (120, 160)) -> list[Path]:
-    """Red squares over noise: PNGs that take real time to decode and encode."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(7)
-    paths = []
-    for i in range(count):
-        img = red_square_rgba(*size, margin=20)
-        img[..., :3] ^= rng.integers(0, 40, (*size, 3), dtype=np.uint8)
-        path = folder / f"p{i:03d}.png"
-        Image.fromarray(img).save(path)
-        paths.append(path)
-    return paths
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_output_over_the_input_is_refused(

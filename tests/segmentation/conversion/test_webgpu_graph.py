@@ -18,7 +18,7 @@ from segmentation.conversion.wrapper import MASK, PIXELS, RESOLUTION, resolution
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_wrapped
-from tests.test_graph import rgba_photo
+from tests._images import rgba_photo
 from tests.tinymodel import build_tiny_model
 
 DEFAULT_SIZE = {RESOLUTION: resolution_feed((0, 0))}

@@ -19,7 +19,7 @@ from segmentation.conversion.wrapper import MASK, PIXELS, RESOLUTION, resolution
 from segmentation.models.registry import default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.store import ensure_model, ensure_wrapped
-from tests._images import photo_like
+from tests._images import rgba_photo
 
 
 def _resize(plane: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
@@ -63,15 +63,6 @@ def debug_session(wrapped: onnx.ModelProto, spec: ModelSpec) -> ort.InferenceSes
 
 def bare_session(path: Path) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-
-def rgba_photo(width: int, height: int) -> np.ndarray:
-    rgba = np.empty((height, width, 4), np.uint8)
-    rgba[..., :3] = photo_like(width, height)
-    rgba[..., 3] = 255
-    rgba[: height // 4, : width // 3, 3] = 0  # a transparent corner
-    rgba[height // 4 : height // 2, : width // 3, 3] = 100  # and a translucent band
-    return rgba
 
 
 def check_against_reference(

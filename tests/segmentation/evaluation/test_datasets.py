@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from segmentation.cli.main import main
+from segmentation.errors import ImageError
 from segmentation.evaluation.datasets import load_dataset
+from tests._images import photo_like, png_header_only, red_dataset
 
 
 def _make(root: Path, stems: list[str], mask_stems: list[str] | None = None) -> Path:
@@ -69,3 +72,39 @@ def test_clear_errors(tmp_path: Path) -> None:
         load_dataset(empty)
     with pytest.raises(ValueError, match="every"):
         load_dataset(_make(tmp_path / "ok", ["a"]), every=0)
+
+
+def test_dataset_masks_go_through_the_loader(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    Image.fromarray(photo_like(40, 30)).save(root / "images" / "a.png")
+    (root / "masks" / "a.png").write_bytes(png_header_only(20_000, 20_000))
+    (root / "images" / "dir.png").mkdir()  # not a sample, so no "without a mask" error
+    ds = load_dataset(root)
+    assert [s.stem for s in ds] == ["a"]
+    with pytest.raises(ImageError, match=r"a\.png: image is too large"):
+        ds.samples[0].mask()
+    grey = np.tile(np.arange(0, 250, 10, dtype=np.uint8), (30, 2))[:, :40]
+    Image.fromarray(grey, "L").save(root / "masks" / "a.png")
+    np.testing.assert_array_equal(ds.samples[0].mask(), grey / 255.0)
+    small = load_dataset(root, max_pixels=100).samples[0]
+    with pytest.raises(ImageError, match="limit 100 pixels"):
+        small.image()
+
+
+@pytest.mark.usefixtures("private_cache")
+def test_dataset_pairs_masks_by_name_or_says_which_do_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = red_dataset(tmp_path / "red", 3)
+    (root / "masks" / "r1.png").rename(root / "masks" / "r1_mask.png")
+    (root / "masks" / "r2.png").rename(root / "masks" / "r2.mask.png")
+    ds = load_dataset(root)
+    assert [(s.stem, s.mask_path.name) for s in ds] == [
+        ("r0", "r0.png"), ("r1", "r1_mask.png"), ("r2", "r2.mask.png")]  # fmt: skip
+    (root / "masks" / "r2.mask.png").rename(root / "masks" / "other.png")
+    assert main(["bench", "--dataset", str(root), "--runtime", "python-1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "do not pair up" in err and "1 image(s) without a mask [r2]" in err, err
+    assert "1 mask(s) without an image [other]" in err and "\n" not in err

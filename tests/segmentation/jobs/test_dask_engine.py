@@ -24,12 +24,10 @@ from segmentation.jobs.manifest import ManifestRow, read_manifest
 from segmentation.jobs.model import prepare_model, shipped_path
 from segmentation.models.registry import Registry
 from segmentation.models.spec import UrlSource
-from tests._images import write_bad
+from tests._images import red_dataset, red_photos, write_bad
 from tests.conftest import TinyModel
-from tests.test_bench import _red_dataset
-from tests.test_jobs import red_photos
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +170,7 @@ def test_model_missing_on_workers_is_shipped_or_stops_the_job(
 def test_bench_spreads_over_the_cluster_with_the_same_masks(
     client: Client, tiny_model: TinyModel, tmp_path: Path
 ) -> None:
-    ds = load_dataset(_red_dataset(tmp_path / "red", 5))
+    ds = load_dataset(red_dataset(tmp_path / "red", 5))
     weight = build_variant(tiny_model.spec, "int8-weight")
     entries = [entry_for(tiny_model.spec, "fp32"), entry_for(weight.spec, weight.name)]
     runtimes = [PythonRuntime(1)]

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from segmentation.jobs.lock import FOLDER_LOCK, JobLock, JobLockedError, lock_paths
-from tests.test_cli import assert_one_line_error
-from tests.test_cli_jobs import cli, env, noisy_photos, rows, spec_file  # noqa: F401
+from tests._images import noisy_photos
+from tests.segmentation.cli_runs import assert_one_line_error, cli, rows
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -74,8 +74,8 @@ def wait_for_rows(manifest: Path, proc: subprocess.Popen[bytes], n: int) -> None
 
 def test_killed_job_takes_its_workers_along_and_unrecorded_outputs_are_redone(
     tmp_path: Path,
-    env: dict[str, str],  # noqa: F811
-    spec_file: Path,  # noqa: F811
+    env: dict[str, str],
+    spec_file: Path,
 ) -> None:
     photos = noisy_photos(tmp_path / "in", 24, size=(160, 200))
     out = tmp_path / "out"
@@ -116,8 +116,8 @@ def test_killed_job_takes_its_workers_along_and_unrecorded_outputs_are_redone(
 
 def test_a_second_job_on_the_folder_or_manifest_stops_naming_the_first(
     tmp_path: Path,
-    env: dict[str, str],  # noqa: F811
-    spec_file: Path,  # noqa: F811
+    env: dict[str, str],
+    spec_file: Path,
 ) -> None:
     noisy_photos(tmp_path / "in", 12, size=(120, 160))
     out = tmp_path / "out"

@@ -20,7 +20,7 @@ from segmentation.jobs.inputs import expand_inputs
 from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest, write_manifest
 from segmentation.jobs.model import ModelRef, locate_bare, prepare_model, shipped_path
 from segmentation.jobs.outputs import remove_stale_temps
-from tests._images import BAD_FILES, write_bad
+from tests._images import BAD_FILES, red_photos, write_bad
 from tests.conftest import TinyModel
 from tests.tinymodel import red_square_rgba
 
@@ -28,17 +28,6 @@ from tests.tinymodel import red_square_rgba
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIXEL_LIBERATION_CACHE", str(tmp_path / "cache"))
-
-
-def red_photos(folder: Path, count: int, size: int = 96) -> list[Path]:
-    """Red squares on grey of slightly different sizes (the tiny model finds them)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"r{i:02d}.png"
-        Image.fromarray(red_square_rgba(size + i, size + 2 * i, 20)).save(path)
-        paths.append(path)
-    return paths
 
 
 def run(tiny: TinyModel, inputs: object, out: Path, **kw: object) -> list[ManifestRow]:

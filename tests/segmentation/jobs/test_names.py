@@ -17,7 +17,7 @@ from segmentation import remove_many
 from segmentation.jobs.manifest import ManifestRow, ManifestWriter, read_manifest
 from segmentation.jobs.names import display, path_from_json, path_to_json
 from tests.conftest import TinyModel
-from tests.test_cli_jobs import cli, env, spec_file  # noqa: F401  (fixtures)
+from tests.segmentation.cli_runs import cli
 from tests.tinymodel import red_square_rgba
 
 #: A byte string no UTF-8 decoder accepts, and control characters, in real file names.
@@ -37,8 +37,8 @@ def write_named(folder: Path, names: list[bytes]) -> list[str]:
 
 def test_hostile_names_mid_folder_every_image_done_then_up_to_date(
     tmp_path: Path,
-    env: dict[str, str],  # noqa: F811
-    spec_file: Path,  # noqa: F811
+    env: dict[str, str],
+    spec_file: Path,
 ) -> None:
     names = [b"a0.png", *HOSTILE, b"z0.png"]
     write_named(tmp_path / "in", names)

@@ -1,5 +1,5 @@
 """Product photos wherever outputs are made: the Python API, ``remove_many(preset=...)`` and
-``python -m segmentation remove --preset`` (the Dask engine: ``tests/test_jobs_dask.py``)."""
+``python -m segmentation remove --preset`` (the Dask engine: ``test_dask_engine.py``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from PIL import Image
 from segmentation import NoSubjectError, ProductSpecError, Segmenter, product_photo
 from segmentation.jobs.job import remove_many
 from segmentation.jobs.manifest import ManifestRow
+from tests._images import red_photos
 from tests.conftest import TinyModel
-from tests.test_cli_jobs import cli, env, rows, spec_file  # noqa: F401  (fixtures)
-from tests.test_jobs import red_photos
+from tests.segmentation.cli_runs import cli, rows
 from tests.tinymodel import red_square_rgba
 
 
@@ -103,8 +103,8 @@ def test_job_writes_product_photos_records_the_preset_and_redoes_on_change(
 
 
 def test_cli_preset_amazon_and_a_user_preset_file(
-    spec_file: Path,  # noqa: F811
-    env: dict[str, str],  # noqa: F811
+    spec_file: Path,
+    env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     red_photos(tmp_path / "in", 2)

@@ -21,7 +21,7 @@ from segmentation.models.npm_package import find_package
 from segmentation.models.registry import builtin_registry
 from segmentation.models.spec import IMGLY_PACKAGE, IMGLY_VERSION
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_catalog_model_has_facts_and_its_spec_shows_them() -> None:

@@ -16,8 +16,8 @@ from segmentation.models.registry import Registry, default_registry
 from segmentation.models.spec import ModelSpec
 from segmentation.models.spec_file import read_spec_file
 from segmentation.store import model_path, wrapped_path
-from tests.test_cli import assert_one_line_error
-from tests.test_cli_jobs import cli, env, noisy_photos, spec_file  # noqa: F401
+from tests._images import noisy_photos
+from tests.segmentation.cli_runs import assert_one_line_error, cli
 
 #: (what the spec file sets, the field the error must name, words it must hold).
 BAD_FIELDS = {
@@ -50,7 +50,7 @@ BAD_FIELDS = {
 @pytest.mark.parametrize("case", sorted(BAD_FIELDS))
 def test_each_bad_field_is_named_with_its_file(
     case: str,
-    spec_file: Path,  # noqa: F811
+    spec_file: Path,
     tmp_path: Path,
 ) -> None:
     change, field, words = BAD_FIELDS[case]
@@ -76,8 +76,8 @@ def test_non_finite_numbers_json_allows_are_refused(tmp_path: Path, values: str)
 
 def test_cli_refuses_a_huge_input_size_at_once_and_writes_nothing(
     tmp_path: Path,
-    env: dict[str, str],  # noqa: F811
-    spec_file: Path,  # noqa: F811
+    env: dict[str, str],
+    spec_file: Path,
 ) -> None:
     photo = noisy_photos(tmp_path / "in", 1, size=(16, 16))[0]
     hostile = tmp_path / "hostile.json"

@@ -39,7 +39,7 @@ from segmentation.session import product_photo
 from tests._icc import display_profile, p3_to_srgb
 from tests.product_reference import foreground
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CASES = json.loads((ROOT / "tests" / "data" / "product-geometry.json").read_text())
 
 

@@ -1,6 +1,6 @@
 """The pure-Python parts of ``widget.BatchRemover``: message validation, bookkeeping, fallback.
 
-The browser side is tested for real in tests/ui/test_engine_batch.py; here the widget
+The browser side is tested for real in tests/e2e/test_engine_batch.py; here the widget
 is driven with the messages a view would send, and the kernel twin runs the tiny model.
 """
 

@@ -2,7 +2,7 @@
 
 The prediction (:mod:`widget.engine.route`) is arithmetic on what a view reports; the widget's
 side is driven here with the messages a view sends (the real browser runs in
-``tests/ui/test_engine_hybrid.py``).
+``tests/e2e/test_engine_hybrid.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``wait()`` and reading masks while a browser works; the comm pump in a real ipykernel.
 
-Browser-side (a real JupyterLab run top to bottom) is tests/ui/test_toolbar_theme.py; here
+Browser-side (a real JupyterLab run top to bottom) is tests/e2e/test_toolbar_theme.py; here
 the widgets are driven with the messages a view sends, and :class:`CommPump` runs in a
 real kernel started with jupyter_client, fed real comm messages while a cell blocks.
 """

@@ -1,7 +1,7 @@
 """The GPU-aware variant: with a WebGPU adapter and no precision asked, a float model runs.
 
 On the tiny model's static int8 (QDQ) variant and float one, so it runs anywhere;
-the browser side (SwiftShader) is tests/ui/test_engine_webgpu.py.
+the browser side (SwiftShader) is tests/e2e/test_engine_webgpu.py.
 """
 
 from __future__ import annotations

@@ -318,7 +318,7 @@ def test_stage_names_match_the_typescript_protocol() -> None:
     """The kernel accepts exactly the stages the front end's StageMsg declares."""
     from pathlib import Path
 
-    ts = (Path(__file__).resolve().parents[1] / "js/src/protocol/remover.ts").read_text()
+    ts = (Path(__file__).resolve().parents[3] / "js/src/protocol/remover.ts").read_text()
     declared = re.search(r"stage:\s*((?:\"\w+\"\s*\|?\s*)+);", ts)
     assert declared is not None, "StageMsg.stage not found in remover.ts"
     assert tuple(re.findall(r"\"(\w+)\"", declared[1])) == wire.STAGES
