@@ -1,4 +1,4 @@
-"""The bare-DevTools driver that ``scripts/bench_memory.py`` measures the renderer with.
+"""The bare-DevTools driver that ``python -m widget.bench memory`` measures the renderer with.
 
 It must run a real notebook like the Playwright harness does (open, run a cell,
 evaluate in the kernel), read the renderer's RSS and report page errors; it

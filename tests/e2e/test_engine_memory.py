@@ -12,7 +12,7 @@ real ISNet (static int8) on a real photo at a 512x512 input without a preview pa
 the real session, its graph and its feature maps, and a run of about 2 s instead of
 9 s, so 20 runs fit the test budget. What leaks per run (images, bitmaps, masks,
 modules, tensors that are never released) leaks at 512 as at 1024; the 1024 input's
-own figures are ``scripts/bench_memory.py --model isnet``.
+own figures are ``python -m widget.bench memory --model isnet``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_renderer_memory_is_flat_over_20_isnet_runs_at_512(
 
     Playwright's page keeps data of its own per run (its domains mirror every websocket
     frame: ~3-4 MiB a run here), which at a 512 input would be most of a 10 % bound; the
-    bare tab stays within the 5 % that ``scripts/bench_memory.py`` holds the renderer to.
+    bare tab stays within the 5 % that ``python -m widget.bench memory`` holds the renderer to.
     """
     setup = (
         "import widget\n"

@@ -2,7 +2,7 @@
 
 Measured with :mod:`tracemalloc`, which sees numpy's buffers (numpy reports them to it),
 so "what a widget keeps" is the bytes allocated and not freed while it exists (masks
-that onnxruntime allocated are not seen: scripts/bench_memory.py measures RSS). The images
+that onnxruntime allocated are not seen: python -m widget.bench memory measures RSS). The images
 are real JPEG files made from scikit-image's astronaut photo; the model is the tiny one.
 The browser side is tested in tests/e2e/test_engine_release.py.
 """

@@ -1,6 +1,6 @@
 """The widget-versus-imgly benchmark's pure parts: no npm registry, no imgly install needed.
 
-The real imgly run is the benchmark script itself (scripts/bench_imgly.py); CI never
+The real imgly run is the benchmark script itself (python -m widget.bench imgly); CI never
 installs imgly. Here: the table and its ratios, the photo, install errors, the
 local server, and the esbuild bundling step with a stand-in package.
 """

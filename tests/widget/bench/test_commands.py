@@ -226,3 +226,25 @@ def test_the_list_names_every_benchmark() -> None:
         [sys.executable, "-m", "widget.bench", "no-such-benchmark"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unknown benchmark 'no-such-benchmark'" in bad.stderr
+
+
+def test_every_cited_command_names_a_benchmark_and_its_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each ``python -m widget.bench NAME --opt ...`` in the README, docs/ and the Makefile is a
+    benchmark that takes those options: the commands that reproduce a figure do not rot."""
+    texts = [ROOT / "README.md", ROOT / "Makefile", *sorted((ROOT / "docs").glob("*.md"))]
+    cited: dict[str, set[str]] = {}
+    command = re.compile(r"python -m widget\.bench ([a-z-]+)([^`\n]*)")
+    for path in texts:
+        for name, rest in command.findall(path.read_text()):
+            cited.setdefault(name, set()).update(re.findall(r"(?<!\S)(--[a-z-]+)", rest))
+    assert {"record", "browser-speed", "imgly"} <= cited.keys(), "the README's figures"
+    for name, options in cited.items():
+        assert name in BENCHMARKS, f"docs cite an unknown benchmark {name!r}"
+        with pytest.raises(SystemExit) as done:
+            BENCHMARKS[name][0].main(["--help"])
+        assert done.value.code == 0
+        usage = capsys.readouterr().out
+        missing = [opt for opt in options if f"{opt} " not in usage and f"{opt}\n" not in usage]
+        assert missing == [], (name, missing)
