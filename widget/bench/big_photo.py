@@ -3,7 +3,7 @@
 The photo is made here: scikit-image's ``coffee`` photo upscaled (bicubic) to
 12000x9000 and saved as a JPEG (quality 90) in a temporary folder. Each case
 runs in a fresh child process, which reports its own peak resident set size
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) after creating the session
+(``VmHWM`` of ``/proc/self/status``) after creating the session
 (``model_mb``: the model and onnxruntime alone) and at the end (``peak_mb``; for
 ``cutout`` after saving the PNG too), so one case's memory never counts against
 another's. ``call_s`` times the ``mask``/``cutout`` call alone. Target: the 108 MP cases
@@ -54,7 +54,14 @@ def make_photo(folder: Path, size: tuple[int, int]) -> Path:
 
 
 def peak_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MB (``VmHWM``; Linux reports KiB).
+
+    Not ``ru_maxrss``: Linux keeps the launcher's peak in it across ``exec``, so a child of a
+    bigger process would report the launcher's peak until its own grew past it.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 

@@ -12,8 +12,8 @@ memory is its own:
 It prints, per configuration: wall time of the job (engine start and model
 loading included; the LocalCluster's own start is printed apart), images/s,
 the median seconds one worker spent per image (hash, decode, model, encode,
-write), the peak RSS of a worker process (``ru_maxrss`` of the process or of its
-largest child, ``VmHWM`` of each Dask worker) and of the client, and whether
+write), the peak RSS of a worker process (``VmHWM`` of the process itself and of each Dask
+worker, ``ru_maxrss`` of the pool's largest child) and of the client, and whether
 every configuration wrote the same bytes. Usage::
 
     .venv/bin/python -m widget.bench scale [--images DIR|FILE ...] [--count 10] [--workers N]
@@ -68,7 +68,11 @@ def _mib(kib: float) -> float:
 
 
 def worker_peak_kib() -> int:
-    """Peak RSS of the calling process (``VmHWM``), KiB: run on every Dask worker."""
+    """Peak RSS of the calling process (``VmHWM``), KiB: run on every Dask worker and here.
+
+    Not ``ru_maxrss`` of ``RUSAGE_SELF``: Linux keeps the launcher's peak in it across
+    ``exec``, so a process started by a bigger one would report the bigger one's peak.
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
@@ -118,8 +122,13 @@ def run_one(
         t0 = time.perf_counter()
         rows = remove_many(images, out, workers=n_workers, **kw)
         wall = time.perf_counter() - t0
-        who = resource.RUSAGE_SELF if config == "1 process" else resource.RUSAGE_CHILDREN
-        worker_kib = resource.getrusage(who).ru_maxrss
+        # the pool's workers: ru_maxrss of the largest child; this process: its own VmHWM
+        # (ru_maxrss of this process would start at its launcher's peak, kept across exec)
+        worker_kib = (
+            worker_peak_kib()
+            if config == "1 process"
+            else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        )
         threads = 0 if config == "1 process" else 1  # 0: onnxruntime's default
     done = [r for r in rows if r.status == "done"]
     per_image = sorted(r.seconds for r in done)
@@ -134,7 +143,7 @@ def run_one(
         "first_result_s": (first[0] - t0) if first else None,
         "per_image_s": per_image[len(per_image) // 2] if per_image else None,
         "worker_peak_mib": _mib(worker_kib),
-        "client_peak_mib": _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "client_peak_mib": _mib(worker_peak_kib()),
         "outputs": {Path(r.source).name: r.output_sha256 for r in done},
     }
 
