@@ -1,8 +1,8 @@
 """Fixtures for real-browser tests: one Chromium and one JupyterLab per session.
 
-Every test under ``tests/e2e`` is marked ``browser``. A missing Chromium fails
-the test (never skips). On failure the page's console log, the server log and a
-screenshot are attached to the report / written to ``test-artifacts/``.
+Every test under ``tests/e2e`` is marked ``browser`` and runs after the others. A missing
+Chromium fails the test (never skips). On failure the page's console log, the server log
+and a screenshot are attached to the report / written to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,17 @@ NotebookFactory = Callable[..., Notebook]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this folder ``browser``."""
-    for item in items:
-        if E2E_DIR in Path(item.path).resolve().parents:
-            item.add_marker(pytest.mark.browser)
+    """Mark every test of this folder ``browser``, and run them after every other test.
+
+    The session's Playwright (sync API) runs until the session ends; a test elsewhere that
+    starts its own (the headless benchmark runtime) cannot start inside it, so this folder's
+    tests come last, in their own order.
+    """
+    mine = [item for item in items if E2E_DIR in Path(item.path).resolve().parents]
+    for item in mine:
+        item.add_marker(pytest.mark.browser)
+    chosen = set(mine)
+    items[:] = [item for item in items if item not in chosen] + mine
 
 
 @pytest.hookimpl(hookwrapper=True)
