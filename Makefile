@@ -11,7 +11,7 @@ fast:
 	.venv/bin/pytest -m "not browser and not isnet"
 
 ui:
-	.venv/bin/pytest tests/ui
+	.venv/bin/pytest tests/e2e
 
 ci:
 	bash .ci/run
@@ -25,6 +25,6 @@ RESULTS_BENCH = --dataset sod_bsds300 --dataset icm58_objects --every 2 \
 
 results:
 	.venv/bin/python -m segmentation bench $(RESULTS_BENCH)
-	.venv/bin/python scripts/record_browser_vs_python.py
+	.venv/bin/python -m widget.bench record
 	.venv/bin/python scripts/results_tables.py --write docs/results.md
 	.venv/bin/python scripts/make_notebooks.py 03 04

@@ -6,7 +6,7 @@ replays it on the model's soft mask. Python replays the same log with these func
 only works if both sides agree bit for bit, so every op is defined with arithmetic that is
 exact on both: integers, or IEEE-754 doubles with +, -, *, /, sqrt only (both correctly
 rounded in numpy and V8), with the same order of operations, and ``floor(x + 0.5)`` rounding.
-``tests/test_mask_edits.py`` runs the TypeScript ops in node and compares.
+``tests/segmentation/test_mask_edits.py`` runs the TypeScript ops in node and compares.
 
 Ops (``op`` key): ``threshold`` (t), ``brush`` (mode add|erase, points [x0, y0, ...] in image
 pixels, radius, hardness), ``keep`` / ``remove`` (x, y), ``fill``, ``feather`` (radius),

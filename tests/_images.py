@@ -1,4 +1,5 @@
-"""Generate the image corpus for the tests: bad inputs that must fail clearly, odd-but-valid ones.
+"""Generate the image corpus for the tests: bad inputs that must fail clearly, odd-but-valid ones,
+and the made photos the tiny model finds (red squares and discs, a red dataset with masks).
 
 Nothing binary is committed: every file is written into a pytest ``tmp_path``.
 """
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from tests.tinymodel import red_square_rgba
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -115,7 +118,7 @@ def write_exif_rotated(tmp_path: Path, orientation: int = 6) -> Path:
 
 
 def write_modes(tmp_path: Path) -> dict[str, Path]:
-    """One small file per tricky PIL mode; see tests/test_images.py for the expected pixels."""
+    """One small file per tricky PIL mode; tests/segmentation/test_images.py has their pixels."""
     out: dict[str, Path] = {}
     gray = np.tile(np.arange(0, 256, 16, dtype=np.uint8), (8, 1))  # 8x16
     out["L"] = tmp_path / "gray.png"
@@ -139,3 +142,59 @@ def write_modes(tmp_path: Path) -> dict[str, Path]:
     out["CMYK"] = tmp_path / "cmyk.jpg"
     Image.new("CMYK", (16, 8), (0, 255, 255, 0)).save(out["CMYK"], "JPEG", quality=95)
     return out
+
+
+def red_disc_photo(width: int, height: int) -> np.ndarray:
+    """A smooth grey-to-blue photo with a red disc in the middle (the tiny model's subject)."""
+    rgb = photo_like(width, height)
+    rgb[..., 0] = rgb[..., 1] // 3  # no red outside the disc
+    yy, xx = np.mgrid[0:height, 0:width]
+    disc = (xx - width / 2) ** 2 + (yy - height / 2) ** 2 < (min(width, height) / 3) ** 2
+    rgb[disc] = (220, 30, 30)
+    return rgb
+
+
+def red_dataset(root: Path, count: int = 4) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(count):
+        h, w, margin = 64 + 8 * i, 80, 10 + 2 * i
+        Image.fromarray(red_square_rgba(h, w, margin)[..., :3]).save(root / "images" / f"r{i}.png")
+        gt = np.zeros((h, w), np.uint8)
+        gt[margin : h - margin, margin : w - margin] = 255
+        Image.fromarray(gt).save(root / "masks" / f"r{i}.png")
+    return root
+
+
+def noisy_photos(folder: Path, count: int, size: tuple[int, int] = (120, 160)) -> list[Path]:
+    """Red squares over noise: PNGs that take real time to decode and encode."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    paths = []
+    for i in range(count):
+        img = red_square_rgba(*size, margin=20)
+        img[..., :3] ^= rng.integers(0, 40, (*size, 3), dtype=np.uint8)
+        path = folder / f"p{i:03d}.png"
+        Image.fromarray(img).save(path)
+        paths.append(path)
+    return paths
+
+
+def red_photos(folder: Path, count: int, size: int = 96) -> list[Path]:
+    """Red squares on grey of slightly different sizes (the tiny model finds them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"r{i:02d}.png"
+        Image.fromarray(red_square_rgba(size + i, size + 2 * i, 20)).save(path)
+        paths.append(path)
+    return paths
+
+
+def rgba_photo(width: int, height: int) -> np.ndarray:
+    rgba = np.empty((height, width, 4), np.uint8)
+    rgba[..., :3] = photo_like(width, height)
+    rgba[..., 3] = 255
+    rgba[: height // 4, : width // 3, 3] = 0  # a transparent corner
+    rgba[height // 4 : height // 2, : width // 3, 3] = 100  # and a translucent band
+    return rgba

@@ -124,7 +124,8 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
     """models < conversion < store < session < jobs < evaluation/cli; product < session.
 
     ``widget`` is above ``segmentation``; in it, protocol and transfer < link (the kernel side
-    of every view) < the widgets.
+    of every view) < the widgets < ``widget.testing`` (the JupyterLab/Chromium driver) <
+    ``widget.bench`` (the benchmarks).
     """
     graph = import_graph()
     layers = [
@@ -141,6 +142,9 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
         ("widget.protocol", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.transfer", ("widget.link", "widget.remover", "widget.batch")),
         ("widget.link", ("widget.remover", "widget.batch", "widget.benchmark")),
+        # the tooling on top: the driver of tests and benchmarks, then the benchmarks
+        ("widget.testing", ("widget.bench",)),
+        *((f"widget.{pkg}", ("widget.testing", "widget.bench")) for pkg in _WIDGET_PRODUCT),
     ]
     wrong = []
     for lower, uppers in layers:
@@ -150,6 +154,54 @@ def test_lower_layers_do_not_import_upper_ones() -> None:
                 continue
             wrong += [f"{mod} -> {t}" for t in targets if t.startswith(uppers)]
     assert wrong == []
+
+
+#: The widget's own packages and modules: none may import the tooling above them.
+_WIDGET_PRODUCT = (
+    "protocol", "transfer", "link", "remover", "batch", "engine", "benchmark", "isolation",
+    "heap", "static", "__main__",
+)  # fmt: skip
+
+
+def test_the_widget_product_list_is_complete() -> None:
+    """Every folder and module of ``widget/`` is product (listed above) or tooling."""
+    names = {p.stem for p in (ROOT / "widget").iterdir() if p.suffix == ".py" or p.is_dir()}
+    names -= {"__init__", "__pycache__"}
+    assert names == {*_WIDGET_PRODUCT, "testing", "bench"}
+
+
+def test_the_package_root_does_not_import_the_tooling() -> None:
+    graph = import_graph()
+    assert not {t for t in graph["widget"] if t.startswith(("widget.testing", "widget.bench"))}
+
+
+def test_no_package_module_imports_the_tests() -> None:
+    """``segmentation`` and ``widget`` (the driver and benchmarks too) never import ``tests``."""
+    found = []
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                else:
+                    continue
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}" for n in names
+                          if n.split(".")[0] == "tests"]  # fmt: skip
+    assert found == []
+
+
+def test_the_driver_imports_without_playwright_or_websocket_client() -> None:
+    """Playwright and websocket-client are test dependencies: the driver imports them lazily."""
+    code = (
+        "import sys\n"
+        "sys.modules['playwright'] = sys.modules['websocket'] = None  # importing them fails\n"
+        "import widget.testing.notebook, widget.testing.chromium, widget.testing.widgets\n"
+        "import widget.testing.cdp, widget.testing.pages, widget.testing.jupyter_server\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
 
 
 #: Calls that reach a package by name at run time, around the import statements read above.
@@ -232,6 +284,7 @@ def test_project_imports_are_at_module_top() -> None:
         "from segmentation import Segmenter, load_image, remove",
         "from widget import BackgroundRemover, BatchRemover",
         "import segmentation.cli.main, segmentation.evaluation.runner, widget.benchmark",
+        "import widget.bench.__main__, widget.testing",
         "import segmentation.jobs.dask_engine",
     ],
 )

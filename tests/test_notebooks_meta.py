@@ -153,10 +153,10 @@ def test_notebook_reads_a_complete_results_file_its_command_remakes(
     if command.startswith("python -m segmentation "):
         args = build_parser().parse_args(command.split()[3:])
         assert args.record == Path("notebooks/results") / results, command
-    else:  # the JupyterLab recorder script
-        assert command.startswith(".venv/bin/python scripts/record_browser_vs_python.py"), command
-        script = (NOTEBOOKS.parent / "scripts" / "record_browser_vs_python.py").read_text()
-        assert f'"notebooks" / "results" / "{results}"' in script
+    else:  # the JupyterLab recorder, a benchmark
+        assert command.startswith(".venv/bin/python -m widget.bench record"), command
+        recorder = (NOTEBOOKS.parent / "widget" / "bench" / "record.py").read_text()
+        assert f'"notebooks" / "results" / "{results}"' in recorder
 
 
 def test_sanitize_file_parses() -> None:

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { brush, feather, fillHoles, selectRegion, threshold, decodeLoad } from "../src/editor/ops";
+import { applyOp, brush, feather, fillHoles, selectRegion, threshold, decodeLoad, unionRect } from "../src/editor/ops";
 import { EditHistory } from "../src/editor/history";
 import type { MaskBuffer } from "../src/editor/types";
 
@@ -116,4 +116,36 @@ test("replaceLast coalesces slider drags into one op", async () => {
   assert.equal(count(h.mask, (v) => v === 255), 3);
   h.undo();
   assert.deepEqual(h.mask.data, model);
+});
+
+test("dirty rectangles: a brush reports only what it touched, clipped; union covers both", () => {
+  const m = blank(20, 10);
+  const r = brush(m, [2.5, 2.5], 1, 1, "add");
+  assert.ok(r && r.x0 >= 0 && r.y0 >= 0 && r.x1 <= 6 && r.y1 <= 6, JSON.stringify(r));
+  assert.equal(brush(m, [-50, -50], 2, 1, "add"), null, "a stroke outside the mask changes nothing");
+  assert.deepEqual(unionRect({ x0: 1, y0: 2, x1: 3, y1: 4 }, { x0: 0, y0: 3, x1: 5, y1: 9 }), { x0: 0, y0: 2, x1: 5, y1: 9 });
+  assert.deepEqual(unionRect(null, { x0: 1, y0: 1, x1: 2, y1: 2 }), { x0: 1, y0: 1, x1: 2, y1: 2 });
+  assert.equal(unionRect(null, null), null);
+});
+
+test("keep/remove on the background change nothing", () => {
+  const m = blank(10, 10);
+  rect(m, 2, 2, 5, 5, 255);
+  const before = m.data.slice();
+  assert.equal(selectRegion(m, 8, 8, true), null);
+  assert.equal(selectRegion(m, 8, 8, false), null);
+  assert.deepEqual(m.data, before);
+});
+
+test("applyOp: invert, reset to the model's mask, and a load of the wrong size refused", () => {
+  const model = new Uint8Array([0, 100, 200, 255]);
+  const m: MaskBuffer = { width: 2, height: 2, data: model.slice() };
+  const never = (): Uint8Array => { throw new Error("no load expected"); };
+  assert.deepEqual(applyOp(m, { op: "invert" }, model, never), { x0: 0, y0: 0, x1: 2, y1: 2 });
+  assert.deepEqual([...m.data], [255, 155, 55, 0]);
+  applyOp(m, { op: "reset" }, model, never);
+  assert.deepEqual([...m.data], [...model]);
+  assert.throws(() => applyOp(m, { op: "load", w: 3, h: 2, data: "" }, model, never), /mask is 3x2, image is 2x2/);
+  applyOp(m, { op: "load", w: 2, h: 2, data: "x" }, model, () => new Uint8Array([1, 2, 3, 4]));
+  assert.deepEqual([...m.data], [1, 2, 3, 4]);
 });

@@ -1,4 +1,4 @@
-// Replays an edit log with the TypeScript ops for tests/test_mask_edits.py (TS <-> numpy parity).
+// Replays an edit log with the TypeScript ops for tests/segmentation/test_mask_edits.py (TS <-> numpy parity).
 // Usage: node parity-cli.mjs case.json out.bin ; case.json = {width, height, model: base64, ops}
 import { readFileSync, writeFileSync } from "node:fs";
 import { EditHistory } from "../src/editor/history";

@@ -1,4 +1,4 @@
-// Runs the TypeScript product step for tests/test_product.py (TS <-> numpy parity).
+// Runs the TypeScript product step for tests/segmentation/product/test_product.py (TS <-> numpy parity).
 // Usage: node product-cli.mjs case.json out.bin
 //   case.json = {width, height, pixels: base64 RGBA, mask: base64, spec: ProductSpec.to_dict(),
 //                background?: {width, height, pixels: base64 RGBA}, max_pixels?}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeTimings, describeTransfer } from "../src/shared/progress";
+import { describeTimings, describeTransfer, transferFraction } from "../src/shared/progress";
 import { composite, type Scene } from "../src/editor/render";
 
 test("transfer line says MB of MB, or cached, per asset", () => {
@@ -26,4 +26,16 @@ test("the original view shows the photo whatever the mask", () => {
   const out = new Uint8ClampedArray(8);
   composite(out, s, new Uint8Array([0, 255]), { x0: 0, y0: 0, x1: 2, y1: 1 });
   assert.deepEqual([...out], [10, 20, 30, 255, 40, 50, 60, 255]);
+});
+
+test("the transfer bar counts the bytes to come only: cached assets and overshoot do not count", () => {
+  assert.equal(transferFraction([]), 1, "nothing to transfer: full");
+  assert.equal(transferFraction([{ label: "model", received: 0, total: 100, cached: true }]), 1);
+  const parts = [
+    { label: "model", received: 30, total: 100, cached: false },
+    { label: "runtime", received: 0, total: 50, cached: true },
+    { label: "image", received: 20, total: 20, cached: false },
+  ];
+  assert.equal(transferFraction(parts), 50 / 120);
+  assert.equal(transferFraction([{ label: "image", received: 25, total: 20, cached: false }]), 1);
 });

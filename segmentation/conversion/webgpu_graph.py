@@ -14,7 +14,8 @@ input and output lengths, then applied with ``MatMul``::
 
 which is what onnxruntime's CPU ``Resize(linear, antialias=1, half_pixel,
 exclude_outside=1)`` computes (PIL's BILINEAR), shrinking or enlarging. The
-result equals the original graph's within float rounding (tests/test_graph_webgpu.py).
+result equals the original graph's within float rounding
+(tests/segmentation/conversion/test_webgpu_graph.py).
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ have terms. :data:`LICENCES` records them per catalog model, says whether commer
 of the *output* is cleared (``"yes"``), ruled out by a stated term (``"no"``) or not
 settled by anything the catalog has seen (``"unclear"``), and names its sources. Nothing
 here is legal advice; where a source is silent, the entry says so instead of guessing.
-``tests/test_licences.py`` checks the entries against the sources on this machine (the
-npm data package's own licence files) and ``docs/models-and-licences.md`` against
-:func:`licence_table`.
+``tests/segmentation/models/test_licences.py`` checks the entries against the sources on this
+machine (the npm data package's own licence files) and ``docs/models-and-licences.md``
+against :func:`licence_table`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ pulls the local subject colour into pixels that hold none of it:
    with ``rho = |I - (a mean_F + (1 - a) mean_B)| / |mean_F - mean_B|``, fully up to
    ``rho = 0.1``, not at all from ``rho = 0.3`` (the pixel then keeps its colour).
 
-``scripts/bench_product.py --quality`` measures each step (``docs/product-photos.md``).
+``python -m widget.bench product --quality`` measures each step (``docs/product-photos.md``).
 
 The numpy twin of ``js/src/product/decontaminate.ts``. Window sums are exact integers
 (summed-area tables of 8-bit values; at most a few 1e11, exact in an int64 and in a

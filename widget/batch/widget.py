@@ -90,7 +90,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
     threads_per_worker : int, optional
         WebAssembly threads per pool worker in a cross-origin isolated page
         (``python -m widget threads on``); elsewhere always 1. Default 1: workers x 1
-        thread, until ``scripts/bench_batch.py --isolated --layouts`` measures another
+        thread, until ``python -m widget.bench batch --isolated --layouts`` measures another
         layout faster. :attr:`layout` says which ran and why.
     resolution : int or tuple of int, optional
         Model input ``(height, width)``, as for :class:`widget.BackgroundRemover`

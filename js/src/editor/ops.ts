@@ -2,7 +2,7 @@
 // place and returns the rectangle it may have changed (null: nothing changed), so the view
 // repaints only that. Arithmetic is chosen to be exact in both languages: integers, or doubles
 // with + - * / sqrt only (correctly rounded in V8 and numpy), in the same order, rounding with
-// floor(x + 0.5). tests/test_mask_edits.py checks TS and numpy agree bit for bit.
+// floor(x + 0.5). tests/segmentation/test_mask_edits.py checks TS and numpy agree bit for bit.
 import type { EditOp, LoadOp, MaskBuffer, Rect } from "./types";
 
 export const FG = 128;

@@ -39,6 +39,14 @@ export function describeTimings(t: Readonly<Partial<Record<TimingName, number>>>
     .join(" · ");
 }
 
+/** Share of the bytes to transfer that arrived (cached assets do not count; 1: nothing to
+ * transfer). */
+export function transferFraction(parts: readonly TransferPart[]): number {
+  const total = parts.reduce((n, p) => n + (p.cached ? 0 : p.total), 0);
+  const got = parts.reduce((n, p) => n + (p.cached ? 0 : Math.min(p.received, p.total)), 0);
+  return total > 0 ? got / total : 1;
+}
+
 export class ProgressLine {
   readonly root: HTMLDivElement;
   private readonly text: HTMLSpanElement;
@@ -59,9 +67,7 @@ export class ProgressLine {
   /** Show the transfer's state; the bar follows the bytes still to come. */
   transfer(parts: readonly TransferPart[]): void {
     this.stopTimer();
-    const total = parts.reduce((n, p) => n + (p.cached ? 0 : p.total), 0);
-    const got = parts.reduce((n, p) => n + (p.cached ? 0 : Math.min(p.received, p.total)), 0);
-    this.set("transfer", `transfer: ${describeTransfer(parts)}`, total > 0 ? got / total : 1);
+    this.set("transfer", `transfer: ${describeTransfer(parts)}`, transferFraction(parts));
   }
 
   /** A stage without a known fraction (runtime start, inference): text plus elapsed seconds. */

@@ -1,4 +1,4 @@
-// Standalone page for the editor's browser tests (tests/ui/test_editor_standalone.py): a
+// Standalone page for the editor's browser tests (tests/e2e/test_editor_standalone.py): a
 // synthetic photo with two objects and a soft model mask, the editor mounted at full width.
 // Query: ?w=600&h=400 (image size). Exposes window.__editor and window.__edits.
 import { mountEditor, type Editor, type EditOp } from "../../src/editor/index";
@@ -61,7 +61,7 @@ window.__remount = () => { window.__editor.destroy(); window.__editor = mount();
 window.__maskB64 = () => b64(window.__editor.mask());
 window.__modelB64 = () => b64(mask);
 
-// The saved-state snapshot of what is shown (scripts/bench_editor_ops.py times it).
+// The saved-state snapshot of what is shown (python -m widget.bench editor-ops times it).
 window.__snapshot = async () => {
   const e = window.__editor;
   const out = await encodeSnapshot(e.stage.scene, e.mask(), { encode: (...a) => e.offload.encode(...a) });

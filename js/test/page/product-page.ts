@@ -1,4 +1,4 @@
-// Standalone page for the product step's browser tests (tests/ui/test_product_worker.py): the
+// Standalone page for the product step's browser tests (tests/e2e/test_product_worker.py): the
 // engine's real worker (engine/worker-wasm.ts, inlined like the widget's) runs a model on a
 // served image and then the `product` request, on its own mask or on one the test serves.
 // Exposes window.__product.
