@@ -529,6 +529,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             raise wire.WireError(f"worker {worker} is not one of {pool}")
 
     def _on_hello(self, msg: wire.Hello) -> None:
+        self._kernel_news()  # what the kernel's share did so far is in the plan
         runs = self._runner is None and self._backend != "kernel" and msg.blocker is None
         runs = runs and bool(self._results.pending())
         assets: list[Asset] = []
@@ -540,6 +541,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             "model": self._model_asset.info(),
             "wasm": self._wasm_asset.info(),
             "errors": self.errors,
+            "kernel": sorted(self._share_taken()),
             "run": runs,
             "workers": self._workers or 0,
             "max_workers": DEFAULT_MAX_WORKERS,

@@ -122,6 +122,7 @@ export class BatchJob {
   private onPlan(plan: BatchPlanMsg): void {
     this.plannedDeferred.resolve();
     this.view.setImages(plan.errors, plan.thumb_side);
+    for (const i of plan.kernel ?? []) this.view.cellState(i, "done", `#${i} · kernel`);
     const infos = [plan.model, plan.wasm];
     for (const info of infos) {
       if (this.incoming.has(info.sha256)) continue;

@@ -23,6 +23,9 @@ export interface BatchPlanMsg {
   threads_per_worker?: number;
   /** Model input [height, width] (the kernel twin runs the same). */
   resolution?: [number, number];
+  /** Images the kernel took from the batch's queue so far (backend "auto"): the view shows them
+   * as the kernel's and does not wait for them. */
+  kernel?: number[];
 }
 /** Image `index` comes next: its chunks are addressed by `key` (not its sha256, so that two
  * identical images are two transfers); `info` describes the image itself. The view releases
