@@ -3,10 +3,11 @@
 Images: four distinct real photos shipped inside dependencies (matplotlib's
 Grace Hopper portrait and its RGBA product shot, scikit-image's cat ``chelsea.png``
 with a wide soft edge and its ``rocket.jpg`` with a small object), plus the
-portrait re-encoded with an EXIF rotation. JPEG and plain PNG bytes are decoded
-by the browser itself; the EXIF copy and the RGBA PNG are sent as the kernel's
-normalised pixels. ``pixels_match`` proves the browser fed the model
-the kernel's pixels; the masks must agree to IoU >= 0.999 and MAE <= 0.002.
+portrait re-encoded with an EXIF rotation. Plain JPEG and PNG bytes are decoded
+by the browser itself; the EXIF copy, the RGBA PNG and the rocket (tagged Adobe RGB,
+converted to sRGB in the kernel) are sent as the kernel's normalised pixels.
+``pixels_match`` proves the browser fed the model the kernel's pixels; the masks must
+agree to IoU >= 0.999 and MAE <= 0.002.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path)
         "exif": "application/x-rgba+deflate",
         "rgba": "application/x-rgba+deflate",
         "cat": "image/png",
-        "rocket": "image/jpeg",
+        "rocket": "application/x-rgba+deflate",
     }
     assert nb.kernel_eval("w_jpeg.model_key") == "isnet-general-use:int8-static"
     # the model crossed the wire once for all the widgets

@@ -126,7 +126,8 @@ class EngineTraits(LinkTraits):
     parity = t.Unicode("", read_only=True).tag(sync=True)
     """The browser's mask against the kernel's once both exist: ``"identical"``, or
     ``"differs: IoU ..., N pixels"`` (then :attr:`mask` stays the first answer); empty until
-    both exist.
+    both exist. When the browser answers first the kernel computes nothing more, so it stays
+    empty until :meth:`compare` asks for the kernel's mask.
 
     - Type: ``str``
     - Default: ``""``

@@ -249,6 +249,8 @@ class BackgroundRemover(
             if browser is None:
                 raise RuntimeError(f"no browser mask yet (status: {self.status!r})")
             kernel = self._kernel_answer()
+            if self._run.parity is not None and not self.parity:  # the browser answered first
+                self.set_trait("parity", self._run.parity.describe())
         out: dict[str, Any] = dict(compare_masks(browser, kernel.mask))
         out["browser_ms"] = float(self.timings.get("inference", float("nan")))
         out["kernel_ms"] = kernel.ms

@@ -21,6 +21,7 @@ import pytest
 
 from tests.tinymodel import write_tiny_spec_file
 from widget.bench.__main__ import BENCHMARKS
+from widget.bench.memory import TARGET_MISSED
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,13 +32,15 @@ def tiny_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_spec_file(tmp_path_factory.mktemp("tiny-spec"))
 
 
-def run_bench(name: str, *args: str | Path, timeout: float = 600) -> str:
+def run_bench(
+    name: str, *args: str | Path, timeout: float = 600, ok: tuple[int, ...] = (0,)
+) -> str:
     """Run ``python -m widget.bench NAME`` with ``args``; return its stdout, failing with its
-    stderr's tail."""
+    stderr's tail unless its exit status is in ``ok``."""
     cmd = [sys.executable, "-m", "widget.bench", name, *map(str, args)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
-    assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{tail}\n{proc.stdout[-2000:]}"
+    assert proc.returncode in ok, f"{name} exited {proc.returncode}:\n{tail}\n{proc.stdout[-2000:]}"
     return proc.stdout
 
 
@@ -160,8 +163,12 @@ def test_bench_browser_speed(tiny_spec: Path) -> None:
 
 @pytest.mark.browser
 def test_bench_memory() -> None:
+    # a missed target (exit TARGET_MISSED) is a measurement, not a broken benchmark: two
+    # runs of a tiny model are too few for the per-widget figure to mean much
     out = run_bench("memory", "--model", "tiny", "--runs", "2", "--photos", "2",
-                     "--megapixels", "0.2", "--settle", "0", "--timeout", "300")  # fmt: skip
+                     "--megapixels", "0.2", "--settle", "0", "--timeout", "300",
+                     ok=(0, TARGET_MISSED))  # fmt: skip
+    assert re.search(r"^measure\s+value\s+target\s+met$", out, re.M), out
     assert re.search(r"^renderer RSS run 1 / run N \(MiB\)\s+\d+ / \d+", out, re.M), out
     assert re.search(r"^batch: masks by backend\s+\{'browser': 2\}", out, re.M), out
     peak = re.search(r"^batch: peak kernel RSS \(MiB\)\s+(\d+)", out, re.M)

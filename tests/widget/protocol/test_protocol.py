@@ -218,6 +218,16 @@ def test_an_identical_browser_mask_after_the_kernel_one_takes_its_place(
     assert remover.status_info["kind"] == "done" and "identical" in remover.status
 
 
+def test_a_browser_mask_first_gets_its_parity_from_compare(remover: BackgroundRemover) -> None:
+    first = some_mask(3)
+    deliver_all(remover, msgs.mask_messages(first))
+    assert remover.first_source == "browser" and remover.parity == ""  # no kernel mask yet
+    iou = remover.compare()["iou"]  # the kernel twin computes its mask now
+    assert remover.parity.startswith("differs: IoU"), remover.parity
+    assert f"{iou:.4f}" in remover.parity
+    np.testing.assert_array_equal(remover.mask, first)  # the first answer stays
+
+
 def test_oversized_headers_allocate_nothing(remover: BackgroundRemover) -> None:
     tracemalloc.start()
     try:
