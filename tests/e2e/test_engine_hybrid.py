@@ -48,6 +48,7 @@ def test_kernel_first_when_cold_then_the_browser_checks_and_answers_when_warm(
     assert nb.kernel_eval("w.wait(browser=True).source") == "browser"
     timings = nb.kernel_eval("w.timings")
     assert timings["inference"] > 0 and timings["kernel_inference"] > 0, timings
+    assert timings["kernel_wait"] >= 0, timings  # its own run started after the kernel's mask
     status = nb.page.locator(".pl-status").first
     assert "identical" in status.inner_text() and status.get_attribute("data-kind") == "done"
     model = nb.kernel_eval("w.assets['model']")
@@ -57,3 +58,4 @@ def test_kernel_first_when_cold_then_the_browser_checks_and_answers_when_warm(
     state = wait_result(nb, "w2")
     info = nb.kernel_eval("[w2.first_source, w2.route_reason, w2.backend_used]")
     assert info[0] == "browser" and "measured" in info[1] and info[2] == "browser", info
+    assert "kernel_wait" not in nb.kernel_eval("w2.timings")  # nothing to wait for

@@ -30,6 +30,10 @@ export interface PlanMsg {
   hybrid?: boolean;
   /** Seconds after which, with no full mask drawn, the view says `late` (null: never). */
   patience_s?: number | null;
+  /** The kernel answers first: this view loads the session meanwhile but starts its own run
+   * only once the kernel's `result` arrived (or after this many seconds), so the two runs
+   * never share the cores while a user waits for the first cut-out. Absent: no wait. */
+  after_kernel_s?: number;
 }
 export interface ResultMsg {
   type: "result";
@@ -54,6 +58,8 @@ export interface Timings {
   /** With a preview pass: ms from the job's start to the preview drawn, and its inference. */
   first_mask?: number;
   preview_inference?: number;
+  /** With `after_kernel_s`: ms the view's own run waited for the kernel's mask. */
+  kernel_wait?: number;
 }
 export interface StageMsg {
   type: "stage";

@@ -57,6 +57,8 @@ export class Job {
   private shown: "kernel" | "browser" | null = null;
   /** Says `late` to the kernel when the plan's patience runs out before a full mask. */
   private lateTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Resolves when a full mask from the kernel is shown (or the job closed). */
+  private readonly kernelShown = new Deferred<void>();
 
   constructor(
     private readonly link: RemoverLink,
@@ -75,6 +77,7 @@ export class Job {
   close(): void {
     this.closed = true;
     if (this.lateTimer !== null) clearTimeout(this.lateTimer);
+    this.kernelShown.resolve();
     this.settledDeferred.resolve();
     // the worker keeps nothing of this view's image: assembled, untaken or decoded
     const client = this.client;
@@ -210,6 +213,14 @@ export class Job {
       stage = "load";
       const loaded = await loading;
       this.client.model = plan.model.sha256;
+      let kernelWait: number | undefined;
+      if (typeof plan.after_kernel_s === "number" && plan.after_kernel_s > 0) {
+        const t = performance.now();
+        this.view.phase.phase("inference", "checking: waiting for the kernel's mask before the browser's own run");
+        await this.kernelFirst(plan.after_kernel_s);
+        if (this.closed) return;
+        kernelWait = performance.now() - t;
+      }
       stage = "run";
       this.link.send({
         type: "stage",
@@ -238,6 +249,7 @@ export class Job {
         inference: out.inference,
         total: performance.now() - this.t0,
         ...(preview ?? {}),
+        ...(kernelWait === undefined ? {} : { kernel_wait: kernelWait }),
       };
       stage = "send";
       if (plan.resolution) {
@@ -282,6 +294,16 @@ export class Job {
     );
   }
 
+  /** Resolves once the kernel's mask is shown, or after `seconds` (a kernel that never
+   * answers must not stop the browser's own run). */
+  private kernelFirst(seconds: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, seconds * 1000);
+    });
+    return Promise.race([this.kernelShown.promise, late]).finally(() => clearTimeout(timer));
+  }
+
   /** "checking: " while the kernel's mask is shown and this view's own run goes on. */
   private checking(): string {
     return this.shown === "kernel" ? "checking: " : "";
@@ -324,6 +346,8 @@ export class Job {
         this.view.maskReady(r.mask, r.width, r.height);
       } catch (err) {
         console.warn("pixel-liberation: could not draw the mask", err);
+      } finally {
+        this.kernelShown.resolve(); // drawn: the browser's own run may take the cores now
       }
     }
   }
