@@ -25,6 +25,7 @@ from typing import Any
 
 from segmentation.config import cache_file, safe_name
 from segmentation.conversion.derivations import DERIVATIONS
+from segmentation.conversion.wasm_graph import ensure_wasm_graph, wasm_graph_path
 from segmentation.conversion.wrapper import WRAPPER_VERSION, wrap_model
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnverifiedModelError
 from segmentation.models.download import download
@@ -284,7 +285,12 @@ def fetch_models(
         specs.append(registry.get(name, precision or None))
     done: dict[str, Path] = {}
     for spec in specs:
-        done[spec.key] = ensure_wrapped(spec, registry=registry, progress=progress, repair=True)
+        wrapped = done[spec.key] = ensure_wrapped(
+            spec, registry=registry, progress=progress, repair=True
+        )
+        made = wasm_graph_path(wrapped).is_file()
+        with step(progress and not made, f"optimise {wrapped.name} for the browser"):
+            ensure_wasm_graph(wrapped)  # what the browser's session loads
     return done
 
 

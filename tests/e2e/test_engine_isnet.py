@@ -72,6 +72,9 @@ def test_isnet_browser_matches_kernel(notebook: NotebookFactory, tmp_path: Path)
         "rocket": "application/x-rgba+deflate",
     }
     assert nb.kernel_eval("w_jpeg.model_key") == "isnet-general-use:int8-static"
+    # the browser loaded the graph the kernel optimised (no optimisation of its own), and its
+    # masks are still the kernel's
+    assert ".wasm-ort" in nb.kernel_eval("w_jpeg._model_asset.name")
     # the model crossed the wire once for all the widgets
     names = ", ".join(f"w_{name}" for name, _ in imgs)
     sent = nb.kernel_eval(f"[w.bytes_sent['model'] for w in ({names})]")

@@ -40,7 +40,7 @@ from widget.batch.results import BatchResults
 from widget.batch.sharing import KernelShare, SharedQueue
 from widget.batch.state import BatchTraits
 from widget.batch.stream import ImageStream, MaskStore
-from widget.engine.kernel_twin import compare_masks, run_twin, twin_model_path
+from widget.engine.kernel_twin import browser_model_path, compare_masks, run_twin
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
 from widget.link.status import Status
@@ -173,7 +173,8 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
         self._queue = SharedQueue(i for i, e in enumerate(errors) if not e)
         self._share: KernelShare | None = None
         self._stream: ImageStream | None = None
-        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        model_path, self._graph_optimized = browser_model_path(self._spec, self._registry)
+        self._model_asset = file_asset(model_path, "model")
         self._wasm_asset = wasm_asset()
         self._runner: str | None = None
         self._closed = False
@@ -549,6 +550,7 @@ class BatchRemover(DisplayTracking, BatchTraits, BundleTraits, anywidget.AnyWidg
             "thumb_side": self._thumb_side,
             "threads_per_worker": self._threads_asked or 1,
             "resolution": list(self._resolution),
+            "graph_optimized": self._graph_optimized,
         }
         if not runs:
             self._link.send({**plan, "type": "plan", "view": msg.view, "send": []})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segmentation.conversion.wasm_graph import ensure_wasm_graph
 from segmentation.evaluation.metrics import mask_difference
 from segmentation.models.registry import Registry
 from segmentation.models.spec import ModelSpec
@@ -52,8 +53,20 @@ def run_twin_ahead(
 
 
 def twin_model_path(spec: ModelSpec, registry: Registry) -> Path:
-    """Return the wrapped ONNX file the twin (and the browser) runs."""
+    """Return the wrapped ONNX file the twin runs (the browser runs it or its saved graph)."""
     return ensure_wrapped(spec, registry=registry)
+
+
+def browser_model_path(spec: ModelSpec, registry: Registry) -> tuple[Path, bool]:
+    """Return the file the browser's wasm session loads, and whether it is optimised already.
+
+    The wrapped file's graph as the kernel's onnxruntime optimised and saved it, where that
+    gives the twin's masks exactly (:mod:`segmentation.conversion.wasm_graph`); else the
+    wrapped file itself, which the browser optimises when it creates the session.
+    """
+    wrapped = twin_model_path(spec, registry)
+    optimised = ensure_wasm_graph(wrapped)
+    return (wrapped, False) if optimised is None else (optimised, True)
 
 
 def compare_masks(browser: np.ndarray, kernel: np.ndarray) -> dict[str, float]:

@@ -23,7 +23,12 @@ from segmentation.models.spec import DEFAULT_MODEL, ModelSpec
 from widget import isolation
 from widget.engine import route
 from widget.engine import webgpu_plan as webgpu
-from widget.engine.kernel_twin import compare_masks, run_twin, run_twin_ahead, twin_model_path
+from widget.engine.kernel_twin import (
+    browser_model_path,
+    compare_masks,
+    run_twin,
+    run_twin_ahead,
+)
 from widget.engine.waiting import DisplayTracking, WaitResult, wait_for_browser
 from widget.heap import trim_heap
 from widget.link.status import Status
@@ -145,7 +150,7 @@ class BackgroundRemover(
         self._checksum = self._encoded.checksum
         self._size = self._encoded.size
         self._variant_free = precision is None and not isinstance(model, ModelSpec)
-        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._set_model_asset()
         self._wasm_asset = wasm_asset()
         self._run = MaskRun()
         self._planned_route: route.Route | None = None
@@ -435,6 +440,7 @@ class BackgroundRemover(
             "resolution": list(self._resolution),
             "preview": list(self._preview) if self._preview else None,
             "hybrid": hybrid,
+            "graph_optimized": self._graph_optimized and gpu is None,
             "patience_s": self._patience
             if hybrid and plan_route and plan_route.first == "browser"
             else None,
@@ -477,6 +483,11 @@ class BackgroundRemover(
         self._planned_route = decided
         return decided
 
+    def _set_model_asset(self) -> None:
+        """Choose the model file the views get for the wasm engine (:func:`browser_model_path`)."""
+        path, self._graph_optimized = browser_model_path(self._spec, self._registry)
+        self._model_asset = file_asset(path, "model")
+
     def _choose_gpu_variant(self, caps: dict[str, Any]) -> None:
         """With a WebGPU adapter and no precision asked, run the float variant it can run.
 
@@ -490,7 +501,7 @@ class BackgroundRemover(
             return
         self._spec = self._registry.get(self._spec.name, precision)
         self._drop_twin_ahead()  # it ran the other file
-        self._model_asset = file_asset(twin_model_path(self._spec, self._registry), "model")
+        self._set_model_asset()
         self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("variant_reason", reason)

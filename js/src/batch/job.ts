@@ -250,7 +250,7 @@ export class BatchJob {
       const r = await pool.use(worker, async (c) => {
         const start = performance.now() - t0;
         stage = "load";
-        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(plan.threads_per_worker ?? 1) }, LOAD_TIMEOUT_MS);
+        const loaded = await c.request({ type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(plan.threads_per_worker ?? 1), optimized: plan.graph_optimized === true }, LOAD_TIMEOUT_MS);
         stage = "transfer";
         const slot = `${this.link.id}/${index}`;
         const data = (bytes as Uint8Array).buffer as ArrayBuffer; // moved to the worker, not copied

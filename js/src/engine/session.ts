@@ -37,8 +37,11 @@ function loadReply(s: Loaded, ms: number, reused: boolean): WorkerReplies["load"
   return { session_create: ms, reused, execution_provider: s.ep, threads: s.threads, fallback: s.fallback };
 }
 
-function create(bytes: Uint8Array, ep: EngineRuntime): Promise<OrtModule.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: "all" });
+/** `optimized`: the kernel's onnxruntime already optimised and saved this graph
+ * (segmentation/conversion/wasm_graph.py), so the session skips that step. */
+function create(bytes: Uint8Array, ep: EngineRuntime, optimized = false): Promise<OrtModule.InferenceSession> {
+  const graphOptimizationLevel = optimized ? "disabled" : "all";
+  return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel });
 }
 
 /** The wrapped graph's model-input size input (segmentation/conversion/wrapper.py RESOLUTION). */
@@ -124,7 +127,7 @@ export async function loadSession(req: RequestOf<"load">): Promise<WorkerReplies
     }
     fallback = `webgpu: ${gpu.reason}`;
   }
-  const s = await create(bytes, "wasm");
+  const s = await create(bytes, "wasm", ep === "wasm" && req.optimized === true);
   session = { sha: req.model, session: s, threads: envThreads, ep: "wasm", fallback, bytes: null };
   return loadReply(session, performance.now() - t0, false);
 }

@@ -20,7 +20,8 @@ export type WorkerRequest =
       slot?: string;
       data: ArrayBuffer;
     }
-  | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec }
+  /** `optimized`: the model is a graph the kernel optimised already (load it as it is). */
+  | { type: "load"; model: string; wasm: string; threads: number; ep?: "wasm" | "webgpu"; probe?: ProbeSpec; optimized?: boolean }
   | { type: "decode"; image: string; mime: string; width: number; height: number; maxSide: number }
   | {
       type: "run";

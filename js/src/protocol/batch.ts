@@ -26,6 +26,9 @@ export interface BatchPlanMsg {
   /** Images the kernel took from the batch's queue so far (backend "auto"): the view shows them
    * as the kernel's and does not wait for them. */
   kernel?: number[];
+  /** The model is the graph the kernel's onnxruntime optimised and saved: the wasm session
+   * loads it without optimising it again (about a third of IS-Net's session creation). */
+  graph_optimized?: boolean;
 }
 /** Image `index` comes next: its chunks are addressed by `key` (not its sha256, so that two
  * identical images are two transfers); `info` describes the image itself. The view releases

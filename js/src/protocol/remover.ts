@@ -34,6 +34,9 @@ export interface PlanMsg {
    * only once the kernel's `result` arrived (or after this many seconds), so the two runs
    * never share the cores while a user waits for the first cut-out. Absent: no wait. */
   after_kernel_s?: number;
+  /** The model is the graph the kernel's onnxruntime optimised and saved: the wasm session
+   * loads it without optimising it again (about a third of IS-Net's session creation). */
+  graph_optimized?: boolean;
 }
 export interface ResultMsg {
   type: "result";

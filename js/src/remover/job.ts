@@ -289,7 +289,7 @@ export class Job {
     this.loading = true;
     this.view.phase.phase("runtime", `${this.checking()}starting the runtime (onnxruntime-web, ${ep}) and the model session`);
     return client.request(
-      { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe },
+      { type: "load", model: plan.model.sha256, wasm: plan.wasm.sha256, threads: availableThreads(MAX_THREADS), ep, probe: this.probe, optimized: plan.graph_optimized === true },
       ep === "webgpu" ? LOAD_TIMEOUT_MS + plan.timeout_s * 1000 : LOAD_TIMEOUT_MS,
     );
   }
