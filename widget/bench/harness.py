@@ -71,6 +71,20 @@ def open_notebook(
     return nb.write(cells).open()
 
 
+def reopen_notebook(nb: Notebook, name: str, cells: list[str]) -> Notebook:
+    """Close ``nb``'s page and open ``cells`` as ``name`` in a new page of the same context.
+
+    The new page shares the old one's storage (the browser's cache of models) but none of its
+    workers: what a user gets in a new tab of a browser that ran the widget before.
+    """
+    context = nb.page.context
+    nb.page.close()
+    nb.server.shutdown_kernels()
+    page = context.new_page()
+    fresh = Notebook(page, nb.server, name, PageLog().attach(page), WsMeter().attach(page))
+    return fresh.write(cells).open()
+
+
 def close_notebook(nb: Notebook) -> None:
     """Close the notebook's browser context and stop every kernel of its server."""
     nb.page.context.close()

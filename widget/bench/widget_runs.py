@@ -41,6 +41,7 @@ from widget.bench.harness import (
     model_setup,
     open_notebook,
     parser,
+    reopen_notebook,
     sample_photo,
 )
 from widget.testing.chromium import chromium
@@ -124,8 +125,13 @@ def measure_widget(
     policies: tuple[str, ...] = ("browser",),
     keep_masks: bool = False,
     desc: str = "models",
+    runs: tuple[str, ...] = ("cold", "warm"),
 ) -> WidgetRuns:
-    """Run the widget cold and warm per policy and model label, each pair in a fresh profile."""
+    """Run the widget per policy and model label, each case in a fresh profile.
+
+    ``runs``: ``cold`` (nothing cached), ``warm`` (the cell again: the page's worker keeps
+    the session), ``cached`` (a new page of the same profile: model cached, no session).
+    """
     out = WidgetRuns()
     cases = [(policy, label) for policy in policies for label in labels]
     for policy, label in tqdm(cases, desc=desc, leave=False):
@@ -133,7 +139,10 @@ def measure_widget(
         cells = widget_cells(photo, label, model_spec, backend=policy)
         nb = open_notebook(browser, server, f"bench-{slug}.ipynb", cells)
         nb.run_cell(0, timeout_s=timeout_s)
-        for run in ("cold", "warm"):
+        for run in runs:
+            if run == "cached":
+                nb = reopen_notebook(nb, f"bench-{slug}-cached.ipynb", cells)
+                nb.run_cell(0, timeout_s=timeout_s)
             cpu0 = tree_cpu(None, "chrom")
             t = run_once(nb, timeout_s)
             cpu = cpu_s_since(cpu0, "chrom")
@@ -156,7 +165,9 @@ def bench(
     """Cold and warm runs per precision (or of the ``model_spec`` model); one row per run."""
     with tempfile.TemporaryDirectory() as tmp, jupyter(Path(tmp)) as server, chromium() as browser:
         labels = model_labels(precisions, model_spec)
-        measured = measure_widget(browser, server, image, labels, timeout_s, model_spec)
+        measured = measure_widget(
+            browser, server, image, labels, timeout_s, model_spec, runs=("cold", "warm", "cached")
+        )
     return [
         {"precision": r["label"], "run": r["run"], "kernel": r["compare"]["kernel_ms"], **r}
         for r in measured.runs
@@ -167,12 +178,12 @@ def format_table(rows: list[dict[str, object]]) -> str:
     """One line per run: browser and kernel inference, their ratio, first and full cut-out."""
     head = ("precision", "run", "browser inf ms", "session ms", "kernel inf ms", "ratio",
             "first ms", "e2e ms")  # fmt: skip
-    lines = ["{:<16} {:<5} {:>14} {:>10} {:>13} {:>6} {:>9} {:>9}".format(*head)]
+    lines = ["{:<16} {:<6} {:>14} {:>10} {:>13} {:>6} {:>9} {:>9}".format(*head)]
     for r in rows:
         t = {k: float(v) for k, v in r.items() if isinstance(v, int | float)}
         inf, ker = t["inference"], t["kernel"]
         lines.append(
-            f"{r['precision']!s:<16} {r['run']!s:<5} {inf:>14.0f} {t['session_create']:>10.0f}"
+            f"{r['precision']!s:<16} {r['run']!s:<6} {inf:>14.0f} {t['session_create']:>10.0f}"
             f" {ker:>13.0f} {inf / ker:>6.2f} {t['first']:>9.0f} {t['e2e']:>9.0f}"
         )
     return "\n".join(lines)
@@ -194,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     print("ratio = browser inference / kernel inference (same model file, same pixels);")
     print("first = cell started -> first cut-out drawn (the preview's, if any);")
-    print("e2e = cell started -> full cut-out drawn (cold: the assets cross the websocket too).")
+    print("e2e = cell started -> full cut-out drawn (cold: the assets cross the websocket too);")
+    print("cached = a new page of the same browser: model cached, the session made again.")
     return 0
 
 

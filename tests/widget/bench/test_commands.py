@@ -106,11 +106,12 @@ def test_bench_scale(tiny_spec: Path) -> None:
 def test_bench_widget(tiny_spec: Path) -> None:
     out = run_bench("widget", "--model-spec", tiny_spec, "--timeout", "300")
     rows = table_rows(out, "spec:tiny-test")
-    assert [r[1] for r in rows] == ["cold", "warm"], out
+    assert [r[1] for r in rows] == ["cold", "warm", "cached"], out
     for r in rows:
         inference, kernel, first, full = float(r[2]), float(r[4]), float(r[6]), float(r[7])
         assert inference > 0 and kernel > 0 and 0 < first <= full, r
     assert float(rows[1][3]) == 0, "the warm run created a session again"
+    assert float(rows[2][3]) > 0, "the new page had no session to make"
 
 
 @pytest.mark.browser
