@@ -149,6 +149,13 @@ class BackgroundRemover(
         self._encoded: EncodedImage | None = EncodedImage(image)  # None once closed
         self._checksum = self._encoded.checksum
         self._size = self._encoded.size
+        # the kernel may have to answer first: its mask is computed ahead, off the main thread,
+        # started before anything else here (hashing the assets takes a while on first use)
+        self._twin_ahead: Future[tuple[np.ndarray, float]] | None = None
+        if backend != "browser":
+            pixels = self._encoded.pixels()
+            size = self._resolution_asked or self._spec_size()
+            self._twin_ahead = run_twin_ahead(self._spec, self._registry, pixels, size)
         self._variant_free = precision is None and not isinstance(model, ModelSpec)
         self._set_model_asset()
         self._wasm_asset = wasm_asset()
@@ -161,16 +168,13 @@ class BackgroundRemover(
         self._set_resolution()
         self.set_trait("model_key", self._spec.key)
         self.set_trait("backend", backend)
-        # the kernel may have to answer first: its mask is computed ahead, off the main thread
-        self._twin_ahead: Future[tuple[np.ndarray, float]] | None = None
-        if backend != "browser":
-            pixels = self._encoded.pixels()
-            self._twin_ahead = run_twin_ahead(self._spec, self._registry, pixels, self._resolution)
+
+    def _spec_size(self) -> tuple[int, int]:
+        return int(self._spec.input_size[0]), int(self._spec.input_size[1])
 
     def _set_resolution(self) -> None:
         """Resolve ``resolution`` and ``preview`` against the current spec into traits."""
-        spec_hw = (int(self._spec.input_size[0]), int(self._spec.input_size[1]))
-        self._resolution = self._resolution_asked or spec_hw
+        self._resolution = self._resolution_asked or self._spec_size()
         p = self._preview_asked if self._backend == "browser" else None
         self._preview = (p, p) if p is not None and p < min(self._resolution) else None
         self.set_trait("resolution", list(self._resolution))

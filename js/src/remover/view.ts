@@ -82,7 +82,8 @@ export class View {
     }
     ctx.drawImage(mask, 0, 0, w, h);
     ctx.globalCompositeOperation = "source-over";
-    this.root.dataset.result = this.drawn;
+    // a cut-out only once the image is there: the kernel's mask may come before the image
+    if (img) this.root.dataset.result = this.drawn;
   }
 
   private pendingMask: [Uint8Array, number, number, Uint8ClampedArray | undefined] | null = null;
