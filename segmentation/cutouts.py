@@ -32,8 +32,11 @@ def parse_color(color: Color) -> tuple[int, int, int, int]:
             ) from None
         assert isinstance(rgb, tuple) and len(rgb) == 4  # mode "RGBA" always gives 4 values
         return (int(rgb[0]), int(rgb[1]), int(rgb[2]), int(rgb[3]))
+    if not isinstance(color, list | tuple):
+        raise ImageError(f"colour {color!r} must be a name, hex, or 3 or 4 integers in 0..255")
     values = tuple(color)
-    if len(values) not in (3, 4) or not all(isinstance(v, int) and 0 <= v <= 255 for v in values):
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values)
+    if len(values) not in (3, 4) or not ok:
         raise ImageError(f"colour {color!r} must be 3 or 4 integers in 0..255")
     return (*values, 255) if len(values) == 3 else values  # type: ignore[return-value]
 
