@@ -4,8 +4,9 @@
 >>> mask = seg.mask("photo.jpg")            # uint8 [H, W] at the photo's size
 >>> seg.cutout("photo.jpg").save("cut.png")  # RGBA, background transparent
 
-The session runs the model of :func:`segmentation.store.ensure_wrapped`, whose
-graph does the resizing and normalisation, so :meth:`Segmenter.run_pixels` on
+The session runs the model of :func:`segmentation.store.ensure_wrapped` (its graph
+optimised once and saved, :mod:`segmentation.conversion.wasm_graph`), whose graph does the
+resizing and normalisation, so :meth:`Segmenter.run_pixels` on
 the same RGBA bytes gives the same mask as the browser's onnxruntime-web.
 
 Big photos (above :data:`REDUCE_ABOVE_PIXELS`) are the one exception to "the
@@ -27,6 +28,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from segmentation.conversion.wasm_graph import ensure_wasm_graph
 from segmentation.conversion.wrapper import (
     MASK,
     PIXELS,
@@ -153,7 +155,11 @@ class Segmenter:
     resolution : tuple of int
         The model input ``(height, width)`` :meth:`run_pixels` uses by default.
     model_path : pathlib.Path
-        The wrapped ONNX file the session runs.
+        The wrapped ONNX file the session runs (what identifies the model).
+    session_path : pathlib.Path
+        The file the session was made from: ``model_path``'s graph as onnxruntime optimised
+        and saved it, where that gives the same masks (:mod:`segmentation.conversion.wasm_graph`),
+        else ``model_path``.
     last_timings : dict of str to float
         Seconds spent by the last call on ``decode``, ``inference`` and ``total``.
 
@@ -187,13 +193,16 @@ class Segmenter:
         self.threads = threads
         options = session_options(threads)
         self.model_path: Path = ensure_wrapped(self.spec, registry=reg, progress=progress)
+        self.session_path: Path = ensure_wasm_graph(self.model_path) or self.model_path
         try:
             self.session = ort.InferenceSession(
-                str(self.model_path), options, providers=list(providers or ["CPUExecutionProvider"])
+                str(self.session_path),
+                options,
+                providers=list(providers or ["CPUExecutionProvider"]),
             )
         except Exception as exc:  # onnxruntime raises bare Exception subclasses
             raise ModelIntegrityError(
-                f"onnxruntime cannot load {self.model_path} ({exc}); delete it to rebuild it"
+                f"onnxruntime cannot load {self.session_path} ({exc}); delete it to rebuild it"
             ) from exc
         self.last_timings: dict[str, float] = {}
 
