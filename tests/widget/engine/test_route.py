@@ -170,8 +170,12 @@ def test_a_slow_browser_gets_the_kernels_mask_at_once_then_checks_it(tiny_model:
     assert "patience is 0.001 s" in w.route_reason
     plan = next(m for m in sent if m["type"] == "plan")
     assert plan["run"] is True and plan["hybrid"] is True and plan["preview"] is None
+    # the view's own run waits for the kernel's mask instead of sharing the cores with it
+    assert plan["after_kernel_s"] > 0 and plan["patience_s"] is None
     results = [m for m in sent if m["type"] == "result"]
     assert results and results[0]["source"] == "kernel"  # drawn in the view at once
+    kinds = [m["type"] for m in sent]
+    assert kinds.index("result") < kinds.index("plan")  # behind no asset chunk on the wire
     kernel = np.array(w.mask)
     assert w._run.browser_running  # the browser goes on
     deliver_all(w, msgs.mask_messages(kernel, view=msgs.VIEW))
@@ -189,7 +193,7 @@ def test_a_fast_browser_answers_first_and_late_hands_over_to_the_kernel(
     w._link.sender = lambda content, buffers: sent.append(content)
     deliver(w, msgs.hello())
     plan = next(m for m in sent if m["type"] == "plan")
-    assert plan["patience_s"] == 600 and w.first_source == ""
+    assert plan["patience_s"] == 600 and w.first_source == "" and "after_kernel_s" not in plan
     deliver(w, {"type": "late", "view": msgs.VIEW})  # the view's patience ran out
     assert w.first_source == "kernel" and "within patience (600 s)" in w.route_reason
     assert any(m["type"] == "result" and m["source"] == "kernel" for m in sent)
