@@ -270,7 +270,12 @@ export class Job {
         },
         mask,
       );
-      if (checked) return; // the kernel's mask is on screen (and in the editor): the kernel compares
+      if (checked) {
+        // the kernel's mask is on screen (and in the editor): the kernel compares; the photo
+        // this run decoded still gives the view full-resolution pixels (the product panel)
+        if (pixels) this.view.pixelsReady(pixels, out.width, out.height);
+        return;
+      }
       this.shown = "browser";
       this.view.showCutout(await maskBitmap(mask, out.width, out.height, PREVIEW_SIDE), "full");
       this.view.maskReady(mask, out.width, out.height, pixels);

@@ -24,6 +24,9 @@ export class View {
   private imageBitmap: ImageBitmap | null = null;
   /** Called with the full-resolution mask once it exists (the widget mounts the editor). */
   onMask: ((mask: Uint8Array, width: number, height: number, image: ImageBitmap | DecodedPixels | null) => void) | null = null;
+  /** Called with the decoded photo when it comes after the mask: the kernel's mask was shown
+   * first, then this view's own run decoded the photo at full resolution. */
+  onPixels: ((pixels: DecodedPixels) => void) | null = null;
   private maskBitmap: ImageBitmap | null = null;
   /** Which cut-out is drawn: a low-resolution preview or the full mask. */
   private drawn: "preview" | "full" = "full";
@@ -103,6 +106,11 @@ export class View {
     this.onMask(mask, width, height, image);
   }
 
+  /** The decoded photo (`width*height*4` straight RGBA) after the mask was handed on. */
+  pixelsReady(data: Uint8ClampedArray, width: number, height: number): void {
+    if (data.length === width * height * 4) this.onPixels?.({ data, width, height });
+  }
+
   /** The editor took over (it keeps its own pixels) and the figure is hidden: drop the figure's
    * full-size bitmap and canvases, so that a view holds one full-size copy of the image. */
   releaseFigure(): void {
@@ -118,6 +126,7 @@ export class View {
     this.imageBitmap = this.maskBitmap = null;
     this.pendingMask = null;
     this.onMask = null;
+    this.onPixels = null;
     // a view that never got an editor still shows the full-size image and cutout canvases
     releaseCanvas(this.image);
     releaseCanvas(this.cutout);

@@ -38,6 +38,11 @@ const render: Render<Traits & EditTraits & HintTraits> = async ({ model, el }) =
     view.figure.style.display = "none"; // the editor shows image, mask and cutout
     void edit.editor.ready.then(() => view.releaseFigure(), () => undefined);
   };
+  view.onPixels = (pixels) => {
+    if (!edit || exportPanel?.panel) return;
+    exportPanel?.detach(); // the line saying this view had no pixels of its own
+    exportPanel = attachExportPanel(model, view.root, pixels, edit.editor);
+  };
   const client = startWorkers(acquireWorker, "engine worker");
   let job: Job | null = null;
   const link = new RemoverLink(model, (msg, buffers) => job?.handle(msg, buffers));
