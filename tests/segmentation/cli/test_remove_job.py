@@ -93,9 +93,12 @@ def test_sigint_then_rerun_completes_exactly_the_missing_outputs(
     out = tmp_path / "out"
     manifest = out / "manifest.jsonl"
     args = [tmp_path / "in", "-o", out, "--model-spec", spec_file, "--workers", "2"]
+    # Ctrl+C's default action in the child even when this run inherited SIGINT ignored (as
+    # commands started with `&` from a script do), so the job sees the interrupt
     proc = subprocess.Popen(
         [sys.executable, "-m", "segmentation", "remove", *map(str, args), "--batch-size", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
