@@ -25,6 +25,7 @@ import pytest
 
 from segmentation.cli.main import main
 from segmentation.config import CACHE_ENV, NODE_MODULES_ENV, OFFLINE_ENV, cache_dir
+from segmentation.conversion.wasm_graph import wasm_graph_path
 from segmentation.errors import ModelIntegrityError, ModelNotFoundError, UnverifiedModelError
 from segmentation.models import registry as catalog
 from segmentation.models.integrity import read_sidecar, sidecar_path, verify_model
@@ -218,6 +219,9 @@ def test_fetch_defaults(tmp_path_factory: pytest.TempPathFactory) -> None:
             graph = onnx.load(str(path), load_external_data=False).graph
             assert [i.name for i in graph.input] == ["pixels", "resolution"], key
             assert [o.name for o in graph.output] == ["mask"], key
+        # the browser's (and the kernel's) saved graph of the default was made with it
+        saved = wasm_graph_path(done["isnet-general-use:int8-static"])
+        assert saved.is_file() and saved.with_suffix(".json").is_file()
         assert fetch_defaults(progress=False) == done  # second call: all cached
 
 
