@@ -112,9 +112,13 @@ def check_encoded(out: dict[str, Any], pixels: np.ndarray, spec: ProductSpec) ->
         assert np.abs(back.astype(int) - pixels).mean() < 3  # the browser's lossy encoder
 
 
-def test_worker_product_equals_numpy_per_preset_with_and_without_shadow(
+def segment_in_page(
     page: Page, site: tuple[str, Path], tiny_model: TinyModel
-) -> None:
+) -> tuple[np.ndarray, bytes, dict[str, Any]]:
+    """Load the tiny model in the test page and segment :func:`photo` sent as a PNG.
+
+    Returns the photo, its PNG bytes and what the page's ``segment`` returned.
+    """
     base, folder = site
     model = ensure_wrapped(tiny_model.spec, registry=tiny_model.registry)
     img = photo()
@@ -128,10 +132,16 @@ def test_worker_product_equals_numpy_per_preset_with_and_without_shadow(
     )  # fmt: skip
     image = serve_file(folder, "photo.png", buf.getvalue()) | {
         "mime": "image/png", "width": img.shape[1], "height": img.shape[0]}  # fmt: skip
-    shot = page.evaluate("(i) => window.__product.segment(i)", image)
+    return img, buf.getvalue(), page.evaluate("(i) => window.__product.segment(i)", image)
+
+
+def test_worker_product_equals_numpy_per_preset_with_and_without_shadow(
+    page: Page, site: tuple[str, Path], tiny_model: TinyModel
+) -> None:
+    img, png, shot = segment_in_page(page, site, tiny_model)
     pixels = np.frombuffer(base64.b64decode(shot["pixels"]), np.uint8).reshape(img.shape)
     mask = np.frombuffer(base64.b64decode(shot["mask"]), np.uint8).reshape(img.shape[:2])
-    np.testing.assert_array_equal(pixels, load_image(buf.getvalue()).pixels)
+    np.testing.assert_array_equal(pixels, load_image(png).pixels)
     seg = Segmenter(tiny_model.spec.name, registry=tiny_model.registry)
     np.testing.assert_array_equal(mask, seg.run_pixels(pixels))
     assert 0 < (mask >= 128).mean() < 0.5  # the model found the red shape, not everything
@@ -189,22 +199,9 @@ def test_worker_product_on_an_isnet_photo(page: Page, site: tuple[str, Path]) ->
 def test_export_panel_previews_each_preset_and_downloads_the_file(
     page: Page, site: tuple[str, Path], tiny_model: TinyModel
 ) -> None:
-    base, folder = site
-    model = ensure_wrapped(tiny_model.spec, registry=tiny_model.registry)
-    img = photo()
-    buf = io.BytesIO()
-    Image.fromarray(img[..., :3]).save(buf, format="PNG")
-    open_page(page, base)
-    page.evaluate(
-        "([w, m]) => window.__product.load(w, m)",
-        [serve_file(folder, "ort.wasm", WASM.read_bytes()),
-         serve_file(folder, "model.onnx", model.read_bytes())],
-    )  # fmt: skip
-    image = serve_file(folder, "photo.png", buf.getvalue()) | {
-        "mime": "image/png", "width": img.shape[1], "height": img.shape[0]}  # fmt: skip
-    shot = page.evaluate("(i) => window.__product.segment(i)", image)
+    img, png, shot = segment_in_page(page, site, tiny_model)
     mask = np.frombuffer(base64.b64decode(shot["mask"]), np.uint8).reshape(img.shape[:2])
-    pixels = load_image(buf.getvalue()).pixels
+    pixels = load_image(png).pixels
     amazon = resolve_preset("amazon", canvas=[300, 240])
     clear = resolve_preset("transparent")
     presets = [{"name": "amazon", "spec": amazon.to_dict(), "note": "white, 85 %"},
